@@ -1,1 +1,21 @@
+//! toolgate's core vocabulary, shared by every other crate and free of web, database and Redis
+//! dependencies: who is calling ([`Principal`]), how a request becomes one ([`AuthProvider`]),
+//! how a refusal is spoken over HTTP ([`AuthRejection`], RFC 6750), and what time it is ([`Clock`]).
+//!
+//! Data flows one way through toolgate: request → provider → principal → policy → tool → audit.
 
+mod clock;
+mod principal;
+mod provider;
+mod provider_set;
+mod rejection;
+mod resource_metadata;
+mod route;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use principal::{Groups, Principal, PrincipalKind};
+pub use provider::{AuthProvider, RequestHead, bearer_token};
+pub use provider_set::ProviderSet;
+pub use rejection::{AuthRejection, Challenge, RejectReason};
+pub use resource_metadata::ProtectedResourceMetadata;
+pub use route::{HttpRequest, HttpResponse, ProviderRoute, RouteHandler};

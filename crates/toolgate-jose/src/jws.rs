@@ -96,8 +96,14 @@ mod tests {
 
     #[test]
     fn rejects_malformed_compact_forms() {
-        assert_eq!(CompactJws::parse("a.b").unwrap_err(), JwsError::NotThreeParts);
-        assert_eq!(CompactJws::parse("a.b.c.d").unwrap_err(), JwsError::NotThreeParts);
+        assert_eq!(
+            CompactJws::parse("a.b").unwrap_err(),
+            JwsError::NotThreeParts
+        );
+        assert_eq!(
+            CompactJws::parse("a.b.c.d").unwrap_err(),
+            JwsError::NotThreeParts
+        );
         assert_eq!(
             CompactJws::parse("!!.e30.").unwrap_err(),
             JwsError::BadBase64 { part: "header" }
@@ -117,11 +123,23 @@ mod tests {
         assert_eq!(jws.header_str("kid"), Some("k1"));
         assert_eq!(jws.header_str("alg"), Some("RS256"));
         let public = key.public_key();
-        assert!(public.verify_rs256(jws.signing_input.as_bytes(), &jws.signature).is_ok());
+        assert!(
+            public
+                .verify_rs256(jws.signing_input.as_bytes(), &jws.signature)
+                .is_ok()
+        );
         let mut tampered = jws.signing_input.clone();
         tampered.push('x');
-        assert!(public.verify_rs256(tampered.as_bytes(), &jws.signature).is_err());
+        assert!(
+            public
+                .verify_rs256(tampered.as_bytes(), &jws.signature)
+                .is_err()
+        );
         let other = RsaSigningKey::generate("k2").unwrap().public_key();
-        assert!(other.verify_rs256(jws.signing_input.as_bytes(), &jws.signature).is_err());
+        assert!(
+            other
+                .verify_rs256(jws.signing_input.as_bytes(), &jws.signature)
+                .is_err()
+        );
     }
 }

@@ -47,13 +47,21 @@ impl RsaSigningKey {
     /// Generates a fresh 2048-bit key.
     pub fn generate(kid: impl Into<String>) -> Result<Self, KeyError> {
         let key_pair = KeyPair::generate(KeySize::Rsa2048).map_err(|_| KeyError::Generation)?;
-        Ok(Self { kid: kid.into(), key_pair, rng: SystemRandom::new() })
+        Ok(Self {
+            kid: kid.into(),
+            key_pair,
+            rng: SystemRandom::new(),
+        })
     }
 
     /// Loads a PKCS#8 DER private key (for keys that must survive restarts).
     pub fn from_pkcs8_der(kid: impl Into<String>, der: &[u8]) -> Result<Self, KeyError> {
         let key_pair = KeyPair::from_pkcs8(der).map_err(|e| KeyError::Rejected(e.to_string()))?;
-        Ok(Self { kid: kid.into(), key_pair, rng: SystemRandom::new() })
+        Ok(Self {
+            kid: kid.into(),
+            key_pair,
+            rng: SystemRandom::new(),
+        })
     }
 
     /// The key as PKCS#8 DER, to persist it.
@@ -70,7 +78,12 @@ impl RsaSigningKey {
     pub fn sign_rs256(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
         let mut signature = vec![0; self.key_pair.public_modulus_len()];
         self.key_pair
-            .sign(&signature::RSA_PKCS1_SHA256, &self.rng, message, &mut signature)
+            .sign(
+                &signature::RSA_PKCS1_SHA256,
+                &self.rng,
+                message,
+                &mut signature,
+            )
             .map_err(|_| KeyError::Signing)?;
         Ok(signature)
     }
@@ -105,7 +118,10 @@ impl RsaSigningKey {
     }
 }
 
-#[expect(clippy::panic, reason = "a generated key pair always has a valid public half")]
+#[expect(
+    clippy::panic,
+    reason = "a generated key pair always has a valid public half"
+)]
 fn unreachable_public_key() -> RsaPublicKey {
     panic!("generated RSA key pair has an invalid public key")
 }
@@ -119,7 +135,9 @@ pub struct RsaPublicKey {
 
 impl fmt::Debug for RsaPublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RsaPublicKey").field("modulus_bits", &self.modulus_bits).finish()
+        f.debug_struct("RsaPublicKey")
+            .field("modulus_bits", &self.modulus_bits)
+            .finish()
     }
 }
 
@@ -131,7 +149,10 @@ impl RsaPublicKey {
         let parsed = PublicKeyComponents { n, e }
             .to_parsed_public_key(&signature::RSA_PKCS1_2048_8192_SHA256)
             .map_err(|err| KeyError::Rejected(err.to_string()))?;
-        Ok(Self { parsed, modulus_bits: n.len() * 8 })
+        Ok(Self {
+            parsed,
+            modulus_bits: n.len() * 8,
+        })
     }
 
     /// Builds a key from a JWK's base64url `n` and `e`.
@@ -149,7 +170,9 @@ impl RsaPublicKey {
 
     /// Verifies an RS256 signature. Keys under 2048 bits are refused by the algorithm itself.
     pub fn verify_rs256(&self, message: &[u8], signature: &[u8]) -> Result<(), KeyError> {
-        self.parsed.verify_sig(message, signature).map_err(|_| KeyError::BadSignature)
+        self.parsed
+            .verify_sig(message, signature)
+            .map_err(|_| KeyError::BadSignature)
     }
 }
 

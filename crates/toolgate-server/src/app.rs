@@ -1,0 +1,85 @@
+//! Assembles the server: provider routes, metadata, protected routes, cross-cutting layers.
+
+use std::sync::Arc;
+
+use poem::{Endpoint, EndpointExt, IntoEndpoint, Route, get};
+use toolgate_core::{AuthProvider, Challenge};
+
+use crate::auth::{AuthGate, RequireAuth};
+use crate::provider_routes::ProviderEndpoint;
+use crate::request_id::RequestIdLayer;
+use crate::routes::{health, protected_resource, whoami};
+
+/// Where the server is reachable from the outside, and where MCP lives.
+#[derive(Debug, Clone)]
+pub struct AppSettings {
+    /// Scheme, host and port clients use, without a trailing slash (`https://tools.example.com`).
+    pub public_url: String,
+    /// Path of the MCP endpoint (`/mcp`).
+    pub mcp_path: String,
+}
+
+impl AppSettings {
+    /// The canonical resource URL: public URL + MCP path.
+    pub fn resource_url(&self) -> String {
+        format!("{}{}", self.public_url.trim_end_matches('/'), self.mcp_path)
+    }
+
+    /// The metadata URL named in every challenge (the path-suffixed form).
+    pub fn resource_metadata_url(&self) -> String {
+        format!(
+            "{}{}{}",
+            self.public_url.trim_end_matches('/'),
+            protected_resource::WELL_KNOWN_PATH,
+            self.mcp_path
+        )
+    }
+}
+
+/// Builds the auth gate for `provider` under `settings`.
+pub fn auth_gate(provider: Arc<dyn AuthProvider>, settings: &AppSettings) -> AuthGate {
+    let challenge = Challenge {
+        resource_metadata: settings.resource_metadata_url(),
+        scope: provider.challenge_scope(),
+    };
+    AuthGate::new(provider, challenge)
+}
+
+/// The route tree before layers, so embedders (and later issues) can add to it.
+pub fn routes(gate: &AuthGate, settings: &AppSettings) -> Route {
+    let mut route = Route::new()
+        .at(
+            protected_resource::WELL_KNOWN_PATH,
+            get(protected_resource::metadata),
+        )
+        .at(
+            format!(
+                "{}{}",
+                protected_resource::WELL_KNOWN_PATH,
+                settings.mcp_path
+            ),
+            get(protected_resource::metadata),
+        )
+        .at("/healthz", get(health::live))
+        .at(
+            "/whoami",
+            get(whoami::whoami).with(RequireAuth(gate.clone())),
+        );
+    for provider_route in gate.provider().routes() {
+        let path = provider_route.path.clone();
+        route = route.at(path, ProviderEndpoint::new(provider_route));
+    }
+    route
+}
+
+/// The complete application for `provider`.
+pub fn build_app(
+    provider: Arc<dyn AuthProvider>,
+    settings: &AppSettings,
+) -> impl Endpoint + 'static {
+    let gate = auth_gate(provider, settings);
+    routes(&gate, settings)
+        .data(gate)
+        .with(RequestIdLayer)
+        .into_endpoint()
+}

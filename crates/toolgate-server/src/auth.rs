@@ -1,0 +1,132 @@
+//! Authentication at the edge: [`RequireAuth`] authenticates with the configured provider and
+//! puts the [`Principal`] in request extensions; [`Authenticated`] hands it to handlers.
+//!
+//! A handler that takes `Authenticated` cannot run for an unauthenticated request: if it is
+//! mounted without the middleware, the extractor refuses (fail closed).
+
+use std::sync::Arc;
+
+use poem::http::{HeaderValue, StatusCode, header};
+use poem::{
+    Endpoint, FromRequest, IntoResponse, Middleware, Request, RequestBody, Response, Result,
+};
+use toolgate_core::{AuthProvider, AuthRejection, Challenge, Principal, RequestHead};
+
+/// Authentication state shared by the middleware.
+#[derive(Clone)]
+pub struct AuthGate {
+    provider: Arc<dyn AuthProvider>,
+    challenge: Challenge,
+}
+
+impl AuthGate {
+    pub fn new(provider: Arc<dyn AuthProvider>, challenge: Challenge) -> Self {
+        Self {
+            provider,
+            challenge,
+        }
+    }
+
+    pub fn provider(&self) -> &Arc<dyn AuthProvider> {
+        &self.provider
+    }
+
+    pub fn challenge(&self) -> &Challenge {
+        &self.challenge
+    }
+
+    /// Authenticates a request head.
+    pub async fn authenticate(&self, req: &Request) -> Result<Principal, AuthRejection> {
+        let head = RequestHead {
+            method: req.method(),
+            uri: req.uri(),
+            headers: req.headers(),
+        };
+        self.provider.authenticate(head).await
+    }
+
+    /// The RFC 6750 answer for a refusal: status, challenge, terse JSON body.
+    pub fn rejection_response(&self, rejection: &AuthRejection) -> Response {
+        rejection_response(rejection, &self.challenge)
+    }
+}
+
+/// Status + `WWW-Authenticate` + `{"error", "message"}`. The precise reason is logged, never sent.
+pub fn rejection_response(rejection: &AuthRejection, challenge: &Challenge) -> Response {
+    let body = serde_json::json!({
+        "error": rejection.error_code().unwrap_or(match rejection.status() {
+            StatusCode::SERVICE_UNAVAILABLE => "temporarily_unavailable",
+            _ => "invalid_request",
+        }),
+        "message": rejection.public_message(),
+    });
+    let mut response = Response::builder()
+        .status(rejection.status())
+        .content_type("application/json")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(body.to_string());
+    if let Ok(value) = HeaderValue::from_str(&rejection.www_authenticate(challenge)) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
+}
+
+/// Middleware requiring an authenticated principal.
+#[derive(Clone)]
+pub struct RequireAuth(pub AuthGate);
+
+impl<E: Endpoint> Middleware<E> for RequireAuth {
+    type Output = RequireAuthEndpoint<E>;
+
+    fn transform(&self, ep: E) -> Self::Output {
+        RequireAuthEndpoint {
+            gate: self.0.clone(),
+            inner: ep,
+        }
+    }
+}
+
+pub struct RequireAuthEndpoint<E> {
+    gate: AuthGate,
+    inner: E,
+}
+
+impl<E: Endpoint> Endpoint for RequireAuthEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, mut req: Request) -> Result<Self::Output> {
+        match self.gate.authenticate(&req).await {
+            Ok(principal) => {
+                tracing::Span::current().record("principal", principal.id.as_str());
+                req.extensions_mut().insert(Arc::new(principal));
+                Ok(self.inner.call(req).await?.into_response())
+            }
+            Err(rejection) => {
+                tracing::info!(
+                    reason = rejection.reason.as_str(),
+                    detail = %rejection.detail,
+                    provider = self.gate.provider().name(),
+                    "authentication refused"
+                );
+                req.extensions_mut().insert(rejection.clone());
+                Ok(self.gate.rejection_response(&rejection))
+            }
+        }
+    }
+}
+
+/// The authenticated caller, for handlers behind [`RequireAuth`].
+#[derive(Debug, Clone)]
+pub struct Authenticated(pub Arc<Principal>);
+
+impl<'a> FromRequest<'a> for Authenticated {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> Result<Self> {
+        req.extensions()
+            .get::<Arc<Principal>>()
+            .cloned()
+            .map(Authenticated)
+            .ok_or_else(|| poem::Error::from_status(StatusCode::UNAUTHORIZED))
+    }
+}

@@ -1,0 +1,17 @@
+//! toolgate's HTTP edge. Handlers stay short: extract, call the domain, map the result.
+//!
+//! - [`auth`]: the middleware that turns a request into a [`toolgate_core::Principal`] (or an
+//!   RFC 6750 answer) and the [`auth::Authenticated`] extractor that protects a handler by its
+//!   signature.
+//! - [`routes`]: the server's own routes (protected resource metadata, `whoami`, health).
+//! - [`app`]: assembling routes, provider routes and layers; [`listen`]: binding and serving.
+
+pub mod app;
+pub mod auth;
+mod listen;
+mod provider_routes;
+pub mod request_id;
+pub mod routes;
+
+pub use app::{AppSettings, build_app};
+pub use listen::{RunningServer, ServeError, serve, serve_on};

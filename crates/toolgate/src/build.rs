@@ -1,0 +1,163 @@
+//! Configuration → running parts: the provider and the server settings.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use toolgate_core::{AuthProvider, SystemClock};
+use toolgate_entra::providers::{AccessRequirements, EntraJwtConfig, EntraJwtProvider};
+use toolgate_entra::{
+    AcceptedVersions, EntraSettings, EntraValidator, SettingsError, TenantPolicy,
+};
+use toolgate_server::AppSettings;
+
+use crate::config::raw::{EntraConfig, ProviderKind, Tenancy};
+use crate::config::{ConfigError, LoadedConfig};
+
+/// Everything `serve` needs.
+pub struct Gateway {
+    pub bind: SocketAddr,
+    pub app: AppSettings,
+    pub provider: Arc<dyn AuthProvider>,
+    /// Validators whose keys should be loaded at start.
+    pub validators: Vec<EntraValidator>,
+}
+
+/// Builds the gateway described by `config`.
+pub fn gateway(config: &LoadedConfig) -> Result<Gateway, ConfigError> {
+    let raw = &config.raw;
+    let bind = raw.server.bind;
+    let public_url = raw
+        .server
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{bind}"));
+    let public_url = public_url.trim_end_matches('/').to_owned();
+    if url::Url::parse(&public_url).is_err() {
+        return Err(config.error("server.public_url", "not an absolute URL"));
+    }
+    if !raw.server.mcp_path.starts_with('/')
+        || raw.server.mcp_path.len() < 2
+        || raw.server.mcp_path.ends_with('/')
+    {
+        return Err(config.error(
+            "server.mcp_path",
+            "must start with `/` and not end with `/` (e.g. `/mcp`)",
+        ));
+    }
+    let app = AppSettings {
+        public_url,
+        mcp_path: raw.server.mcp_path.clone(),
+    };
+    match raw.auth.provider {
+        ProviderKind::EntraJwt => {
+            let entra = raw.auth.entra.as_ref().ok_or_else(|| {
+                config.error(
+                    "auth.entra",
+                    "the entra-jwt provider needs an [auth.entra] section",
+                )
+            })?;
+            let settings = entra_settings(config, entra)?;
+            let validator = EntraValidator::new(settings, Arc::new(SystemClock));
+            let provider = EntraJwtProvider::new(
+                validator.clone(),
+                EntraJwtConfig {
+                    resource: app.resource_url(),
+                    scopes: entra.scopes.clone(),
+                    requirements: AccessRequirements {
+                        required_scopes: entra.required_scopes.clone(),
+                        app_roles: entra.app_roles.clone(),
+                        allow_guests: entra.allow_guests,
+                    },
+                    resource_name: Some("toolgate".into()),
+                },
+            );
+            Ok(Gateway {
+                bind,
+                app,
+                provider: Arc::new(provider),
+                validators: vec![validator],
+            })
+        }
+    }
+}
+
+/// `[auth.entra]` → validated [`EntraSettings`].
+pub fn entra_settings(
+    config: &LoadedConfig,
+    entra: &EntraConfig,
+) -> Result<EntraSettings, ConfigError> {
+    let key = |name: &str| format!("auth.entra.{name}");
+    let tenants = match entra.tenancy {
+        Tenancy::Single => TenantPolicy::Single,
+        Tenancy::Multi => TenantPolicy::AllowList(
+            entra
+                .allowed_tenants
+                .iter()
+                .map(|t| t.to_ascii_lowercase())
+                .collect::<BTreeSet<_>>(),
+        ),
+        Tenancy::AnyTenant => TenantPolicy::AnyTenant,
+    };
+    if entra.tenancy != Tenancy::Multi && !entra.allowed_tenants.is_empty() {
+        return Err(config.error(
+            &key("allowed_tenants"),
+            "only used with tenancy = \"multi\"",
+        ));
+    }
+    let mut versions = AcceptedVersions {
+        v1: false,
+        v2: false,
+    };
+    for version in &entra.accepted_versions {
+        match version.as_str() {
+            "1.0" => versions.v1 = true,
+            "2.0" => versions.v2 = true,
+            other => {
+                return Err(config.error(
+                    &key("accepted_versions"),
+                    format!("`{other}` is not \"1.0\" or \"2.0\""),
+                ));
+            }
+        }
+    }
+    if !versions.v1 && !versions.v2 {
+        return Err(config.error(
+            &key("accepted_versions"),
+            "must accept at least one token version",
+        ));
+    }
+    let identifier_uris = if entra.identifier_uris.is_empty() {
+        vec![format!("api://{}", entra.client_id)]
+    } else {
+        entra.identifier_uris.clone()
+    };
+    let settings = EntraSettings {
+        authority_host: entra.authority_host.trim_end_matches('/').to_owned(),
+        tenant_id: entra.tenant_id.to_ascii_lowercase(),
+        tenants,
+        client_id: entra.client_id.to_ascii_lowercase(),
+        identifier_uris,
+        extra_audiences: entra.extra_audiences.clone(),
+        accept_audience_list: entra.accept_audience_list,
+        versions,
+        leeway: Duration::from_secs(entra.leeway_seconds),
+        allow_guests: entra.allow_guests,
+        custom_signing_keys: entra.custom_signing_keys,
+        key_refresh_interval: Duration::from_secs(entra.key_refresh_seconds.max(60)),
+        unknown_kid_refresh_interval: Duration::from_secs(300),
+        key_source: None,
+    };
+    settings.check().map_err(|error| {
+        let name = match &error {
+            SettingsError::NotAGuid { key, .. }
+            | SettingsError::NotAUrl { key, .. }
+            | SettingsError::Empty { key } => *key,
+            SettingsError::DefaultScopeAsAudience { .. } => "extra_audiences",
+            _ => "",
+        };
+        config.error(&key(name), error)
+    })?;
+    Ok(settings)
+}

@@ -1,0 +1,83 @@
+//! `toolgate dev`: everything offline on embedded defaults — the Entra emulator with its demo
+//! tenant, apps and users, and the gate trusting it. Prints what to try.
+
+use std::net::SocketAddr;
+
+use clap::Args;
+use toolgate_emulator::{Emulator, EmulatorConfig, demo};
+
+use crate::cli::exit;
+use crate::{build, config};
+
+#[derive(Debug, Args)]
+pub struct DevArgs {
+    /// Address of the gate.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Address of the Entra emulator.
+    #[arg(long, default_value = "127.0.0.1:8400")]
+    pub emulator_bind: SocketAddr,
+}
+
+/// The gate's configuration in dev mode, trusting the emulator at `authority`.
+pub fn dev_config(authority: &str, bind: SocketAddr) -> String {
+    format!(
+        r#"
+[server]
+bind = "{bind}"
+
+[auth]
+provider = "entra-jwt"
+
+[auth.entra]
+authority_host = "{authority}"
+tenant_id = "{tenant}"
+client_id = "{client}"
+scopes = ["access_as_user"]
+required_scopes = ["access_as_user"]
+app_roles = ["Task.Read", "Task.Write", "Task.All", "MCPServer.Admin"]
+"#,
+        tenant = demo::TENANT_ID,
+        client = demo::API_CLIENT_ID,
+    )
+}
+
+pub async fn execute(args: DevArgs) -> u8 {
+    let emulator_config = EmulatorConfig::demo();
+    let users: Vec<String> = emulator_config
+        .users
+        .iter()
+        .filter(|user| user.tenant == demo::TENANT_ID || user.tenant == demo::TENANT_NAME)
+        .map(|user| user.user_name.clone())
+        .collect();
+    let emulator = match Emulator::start(emulator_config, args.emulator_bind).await {
+        Ok(emulator) => emulator,
+        Err(error) => {
+            eprintln!("toolgate dev: cannot start the emulator: {error}");
+            return exit::FAILURE;
+        }
+    };
+    let authority = emulator.base_url();
+    let loaded = match config::load_str(&dev_config(&authority, args.bind)) {
+        Ok(loaded) => loaded,
+        Err(error) => return super::config_failure(&error),
+    };
+    let gateway = match build::gateway(&loaded) {
+        Ok(gateway) => gateway,
+        Err(error) => return super::config_failure(&error),
+    };
+    let public_url = gateway.app.public_url.clone();
+    println!("toolgate dev: everything offline, nothing to configure.");
+    println!("  Entra emulator : {authority}");
+    println!("  gate           : {public_url}");
+    println!("  MCP resource   : {}", gateway.app.resource_url());
+    println!("Try, as each demo user (in another terminal):");
+    for user in &users {
+        println!(
+            "  curl -s -H \"Authorization: Bearer $(toolgate token --authority {authority} --user {user})\" {public_url}/whoami"
+        );
+    }
+    println!("Without a token you get a 401 with a WWW-Authenticate challenge:");
+    println!("  curl -si {public_url}/whoami");
+    super::serve::run(gateway).await
+}

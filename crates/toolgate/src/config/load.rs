@@ -1,0 +1,138 @@
+//! Loading with figment, and errors that name the key and the file.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+
+use super::raw::RawConfig;
+
+/// A configuration that parsed, with the figment kept to locate keys in later errors.
+#[derive(Debug)]
+pub struct LoadedConfig {
+    pub raw: RawConfig,
+    figment: Figment,
+}
+
+impl LoadedConfig {
+    /// Where a key's value came from (`toolgate.toml`, `AZURE_TENANT_ID` …), for error messages.
+    pub fn origin(&self, key: &str) -> String {
+        match self.figment.find_metadata(key) {
+            Some(metadata) => match &metadata.source {
+                Some(source) => format!("{} ({})", source, metadata.name),
+                None => metadata.name.to_string(),
+            },
+            None => "the defaults".into(),
+        }
+    }
+
+    /// An error about `key`, naming where it was set.
+    pub fn error(&self, key: &str, message: impl fmt::Display) -> ConfigError {
+        ConfigError {
+            problems: vec![format!("`{key}` in {}: {message}", self.origin(key))],
+        }
+    }
+}
+
+/// Configuration could not be used. Each problem names a key and its source.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError {
+    pub problems: Vec<String>,
+}
+
+impl ConfigError {
+    pub fn new(problem: impl Into<String>) -> Self {
+        Self {
+            problems: vec![problem.into()],
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("invalid configuration")?;
+        for problem in &self.problems {
+            write!(f, "\n  - {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The conventional Azure variables, mapped onto config keys.
+const AZURE_ENV: [(&str, &str); 3] = [
+    ("AZURE_TENANT_ID", "auth.entra.tenant_id"),
+    ("AZURE_CLIENT_ID", "auth.entra.client_id"),
+    ("AZURE_CLIENT_SECRET", "auth.entra.client_secret"),
+];
+
+fn azure_env() -> Env {
+    Env::raw().only(&AZURE_ENV.map(|(var, _)| var)).map(|var| {
+        AZURE_ENV
+            .iter()
+            .find(|(name, _)| var.as_str().eq_ignore_ascii_case(name))
+            .map(|(_, key)| (*key).into())
+            .unwrap_or_else(|| var.into())
+    })
+}
+
+/// Loads `path` (TOML), then `AZURE_*`, then `TOOLGATE_*` (`__` separates levels:
+/// `TOOLGATE_AUTH__ENTRA__TENANT_ID`). Later sources win.
+pub fn load(path: &Path) -> Result<LoadedConfig, ConfigError> {
+    if !path.is_file() {
+        return Err(ConfigError::new(format!(
+            "configuration file {} does not exist",
+            path.display()
+        )));
+    }
+    extract(
+        Figment::new().merge(Toml::file_exact(path)),
+        Some(path.to_path_buf()),
+    )
+}
+
+/// Loads configuration from TOML text (embedded defaults, tests), with the same environment.
+pub fn load_str(toml: &str) -> Result<LoadedConfig, ConfigError> {
+    extract(Figment::new().merge(Toml::string(toml)), None)
+}
+
+fn extract(base: Figment, path: Option<PathBuf>) -> Result<LoadedConfig, ConfigError> {
+    let figment = base
+        .merge(azure_env())
+        .merge(Env::prefixed("TOOLGATE_").split("__").ignore(&["config"]));
+    match figment.extract::<RawConfig>() {
+        Ok(raw) => Ok(LoadedConfig { raw, figment }),
+        Err(errors) => Err(ConfigError {
+            problems: errors
+                .into_iter()
+                .map(|error| describe(&error, path.as_deref()))
+                .collect(),
+        }),
+    }
+}
+
+fn describe(error: &figment::Error, path: Option<&Path>) -> String {
+    let mut key = error.path.join(".");
+    if let figment::error::Kind::MissingField(field) = &error.kind {
+        key = if key.is_empty() {
+            field.to_string()
+        } else {
+            format!("{key}.{field}")
+        };
+    }
+    let source = match error.metadata.as_ref() {
+        Some(metadata) => match &metadata.source {
+            Some(source) => source.to_string(),
+            None => metadata.name.to_string(),
+        },
+        None => path
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "the configuration".into()),
+    };
+    let key = if key.is_empty() {
+        "<root>".to_owned()
+    } else {
+        key
+    };
+    format!("`{key}` in {source}: {}", error.kind)
+}

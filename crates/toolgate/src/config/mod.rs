@@ -1,0 +1,10 @@
+//! Configuration: `toolgate.toml` + `TOOLGATE_*` environment variables, plus the conventional
+//! `AZURE_TENANT_ID`, `AZURE_CLIENT_ID` and `AZURE_CLIENT_SECRET`.
+//!
+//! What users write ([`raw`], `deny_unknown_fields`) is checked into validated settings by
+//! [`crate::build`]; every error names the key and the file it came from.
+
+mod load;
+pub mod raw;
+
+pub use load::{ConfigError, LoadedConfig, load, load_str};

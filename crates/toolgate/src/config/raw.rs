@@ -1,0 +1,151 @@
+//! The configuration file as users write it. Defaults are the safe choice.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub server: ServerConfig,
+    pub auth: AuthConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    #[serde(default = "default_bind")]
+    pub bind: SocketAddr,
+    /// The URL clients use (behind a proxy, the public one). Default: `http://{bind}`.
+    #[serde(default)]
+    pub public_url: Option<String>,
+    #[serde(default = "default_mcp_path")]
+    pub mcp_path: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            bind: default_bind(),
+            public_url: None,
+            mcp_path: default_mcp_path(),
+        }
+    }
+}
+
+fn default_bind() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+
+fn default_mcp_path() -> String {
+    "/mcp".into()
+}
+
+/// Which provider authenticates requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProviderKind {
+    /// A resource server validating Entra access tokens.
+    EntraJwt,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    pub provider: ProviderKind,
+    #[serde(default)]
+    pub entra: Option<EntraConfig>,
+}
+
+/// Tenancy of the protected API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Tenancy {
+    /// Only `tenant_id`.
+    #[default]
+    Single,
+    /// Several tenants, listed in `allowed_tenants`.
+    Multi,
+    /// Any Entra tenant: must be written explicitly.
+    AnyTenant,
+}
+
+/// A secret from configuration; `Debug` never shows it.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct SecretString(String);
+
+impl SecretString {
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntraConfig {
+    #[serde(default = "default_authority_host")]
+    pub authority_host: String,
+    pub tenant_id: String,
+    pub client_id: String,
+    #[serde(default)]
+    pub client_secret: Option<SecretString>,
+    /// App ID URIs (v1 token audiences). Default: `api://{client_id}`.
+    #[serde(default)]
+    pub identifier_uris: Vec<String>,
+    #[serde(default)]
+    pub tenancy: Tenancy,
+    #[serde(default)]
+    pub allowed_tenants: Vec<String>,
+    #[serde(default = "default_versions")]
+    pub accepted_versions: Vec<String>,
+    #[serde(default)]
+    pub extra_audiences: Vec<String>,
+    #[serde(default)]
+    pub accept_audience_list: bool,
+    #[serde(default = "default_leeway")]
+    pub leeway_seconds: u64,
+    #[serde(default)]
+    pub allow_guests: bool,
+    #[serde(default)]
+    pub custom_signing_keys: bool,
+    #[serde(default = "default_key_refresh")]
+    pub key_refresh_seconds: u64,
+    /// Scopes the API exposes (short names), advertised in metadata and challenges.
+    #[serde(default = "default_scopes")]
+    pub scopes: Vec<String>,
+    /// Delegated tokens must carry all of these.
+    #[serde(default = "default_scopes")]
+    pub required_scopes: Vec<String>,
+    /// App-only tokens must carry one of these app roles; empty refuses app-only tokens.
+    #[serde(default)]
+    pub app_roles: Vec<String>,
+}
+
+fn default_authority_host() -> String {
+    "https://login.microsoftonline.com".into()
+}
+
+fn default_versions() -> Vec<String> {
+    vec!["1.0".into(), "2.0".into()]
+}
+
+fn default_leeway() -> u64 {
+    60
+}
+
+fn default_key_refresh() -> u64 {
+    3600
+}
+
+fn default_scopes() -> Vec<String> {
+    vec!["access_as_user".into()]
+}

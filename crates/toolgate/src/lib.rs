@@ -1,0 +1,16 @@
+//! toolgate puts Microsoft Entra ID sign-in and Cedar policies in front of MCP tools.
+//!
+//! This crate is both the `toolgate` binary and the facade embedders depend on: it re-exports
+//! the pieces (`core`, `entra`, `server`, `emulator`) and turns a configuration file into a
+//! running server ([`config`], [`build`]).
+
+pub mod build;
+pub mod cli;
+mod commands;
+pub mod config;
+pub mod sign_in;
+
+pub use toolgate_core as core;
+pub use toolgate_emulator as emulator;
+pub use toolgate_entra as entra;
+pub use toolgate_server as server;

@@ -1,0 +1,86 @@
+//! Configuration errors name the key and the file; good configuration builds a gateway.
+
+use std::io::Write as _;
+
+use toolgate::{build, config};
+
+fn write(contents: &str) -> tempfile::NamedTempFile {
+    let mut file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+    file.write_all(contents.as_bytes()).unwrap();
+    file
+}
+
+const GOOD: &str = r#"
+[auth]
+provider = "entra-jwt"
+[auth.entra]
+tenant_id = "3c9a8b1e-5d2f-4e7a-9b0c-1d2e3f4a5b6c"
+client_id = "a9e2d5f0-3b1c-4d8e-9f7a-6c5b4a3d2e1f"
+"#;
+
+#[tokio::test]
+async fn a_good_file_builds_a_gateway() {
+    let file = write(GOOD);
+    let loaded = config::load(file.path()).unwrap();
+    let gateway = build::gateway(&loaded).unwrap();
+    assert_eq!(gateway.app.resource_url(), "http://127.0.0.1:8080/mcp");
+    assert_eq!(gateway.provider.name(), "entra-jwt");
+}
+
+#[test]
+fn wrong_types_and_unknown_keys_name_key_and_file() {
+    let file = write(&GOOD.replace(
+        "[auth.entra]",
+        "[auth.entra]\nleeway_seconds = \"soon\"\nteant = 1",
+    ));
+    let error = config::load(file.path()).unwrap_err().to_string();
+    let path = file.path().display().to_string();
+    assert!(
+        error.contains("auth.entra") && error.contains(&path),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_missing_key_is_named() {
+    let file = write(&GOOD.replace("client_id", "# client_id"));
+    let error = config::load(file.path()).unwrap_err().to_string();
+    assert!(error.contains("auth.entra.client_id"), "{error}");
+}
+
+#[test]
+fn an_unknown_provider_is_named() {
+    let file = write(&GOOD.replace("entra-jwt", "entra-magic"));
+    let error = config::load(file.path()).unwrap_err().to_string();
+    assert!(
+        error.contains("auth.provider") && error.contains("entra-magic"),
+        "{error}"
+    );
+}
+
+#[test]
+fn semantic_errors_name_key_and_file() {
+    let file = write(&GOOD.replace("3c9a8b1e-5d2f-4e7a-9b0c-1d2e3f4a5b6c", "contoso"));
+    let loaded = config::load(file.path()).unwrap();
+    let error = build::gateway(&loaded).err().unwrap().to_string();
+    let path = file.path().display().to_string();
+    assert!(
+        error.contains("auth.entra.tenant_id") && error.contains(&path) && error.contains("GUID"),
+        "{error}"
+    );
+
+    let file = write(&GOOD.replace("[auth.entra]", "[auth.entra]\ntenancy = \"multi\""));
+    let error = build::gateway(&config::load(file.path()).unwrap())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(error.contains("auth.entra.allowed_tenants"), "{error}");
+}
+
+#[test]
+fn a_missing_file_is_reported() {
+    let error = config::load(std::path::Path::new("/nonexistent/toolgate.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("/nonexistent/toolgate.toml"), "{error}");
+}

@@ -1,0 +1,11 @@
+//! toolgate end-to-end tests: one test binary, every test starting its own servers on
+//! 127.0.0.1:0 and talking real HTTP. The Entra emulator stands in for Entra.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod harness;
+
+mod config_errors;
+mod emulator;
+mod key_cache;
+mod validator_rules;
+mod whoami;
