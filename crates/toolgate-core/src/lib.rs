@@ -4,18 +4,24 @@
 //!
 //! Data flows one way through toolgate: request → provider → principal → policy → tool → audit.
 
+mod audit;
 mod clock;
+mod decision;
 mod principal;
 mod provider;
 mod provider_set;
 mod rejection;
 mod resource_metadata;
 mod route;
+mod tool;
 
+pub use audit::{AuditDecision, AuditEvent, AuditSink, AuditUnavailable, NoAudit};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use decision::{Decision, Effect};
 pub use principal::{Groups, Principal, PrincipalKind};
 pub use provider::{AuthProvider, RequestHead, bearer_token};
 pub use provider_set::ProviderSet;
 pub use rejection::{AuthRejection, Challenge, RejectReason};
 pub use resource_metadata::ProtectedResourceMetadata;
 pub use route::{HttpRequest, HttpResponse, ProviderRoute, RouteHandler};
+pub use tool::{ToolAnnotations, ToolDescriptor};

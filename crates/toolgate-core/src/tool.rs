@@ -1,0 +1,30 @@
+//! What a tool is, as far as authorization and audit care: name, input schema, annotations, tags.
+//! The MCP layer converts the wrapped server's tools into these; Cedar's schema is generated
+//! from them.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// MCP tool annotations (hints from the tool's author; policies may use them).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolAnnotations {
+    pub read_only: Option<bool>,
+    pub destructive: Option<bool>,
+    pub idempotent: Option<bool>,
+    pub open_world: Option<bool>,
+}
+
+/// One tool of the catalog.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolDescriptor {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The tool's JSON Schema for its arguments (an `object` schema).
+    pub input_schema: Value,
+    #[serde(default)]
+    pub annotations: ToolAnnotations,
+    /// Tags from configuration or tool metadata (`read`, `write`, `dangerous` …).
+    #[serde(default)]
+    pub tags: Vec<String>,
+}

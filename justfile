@@ -1,0 +1,19 @@
+# toolgate tasks. `just --list` shows them.
+
+# Run everything offline: emulator + gate on embedded defaults.
+dev:
+    cargo run -p toolgate -- dev
+
+# Run every test, doing its own set-up (services, external clients).
+test *ARGS:
+    scripts/test.sh {{ARGS}}
+
+# Benchmarks (release build); results go to docs/BENCHMARKS.md by hand.
+bench:
+    cargo bench -p toolgate-entra --bench validate
+
+fmt:
+    cargo fmt --all
+
+lint:
+    cargo clippy --workspace --all-targets -- -D warnings

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs every toolgate test on a fresh machine, doing its own set-up first:
+#   - starts PostgreSQL and Redis when they are installed but stopped (integration tests use them);
+#   - installs the external test clients when a test suite needs them (npm/pip, Chromium);
+#   - runs the Rust test suites (cargo nextest when available, else cargo test) and the doc tests.
+# Usage: scripts/test.sh [extra nextest/cargo-test filter args]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n==> %s\n' "$*"; }
+
+start_services() {
+  if command -v pg_ctlcluster >/dev/null 2>&1 && ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
+    log "starting PostgreSQL"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+  fi
+  if command -v redis-server >/dev/null 2>&1 && ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
+    log "starting Redis"
+    mkdir -p /var/lib/redis /var/log/redis
+    redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+      --dir /var/lib/redis --logfile /var/log/redis/ci.log || true
+  fi
+}
+
+start_services
+
+export RUST_BACKTRACE=1
+if cargo nextest --version >/dev/null 2>&1; then
+  log "cargo nextest run --workspace"
+  cargo nextest run --workspace --no-fail-fast "$@"
+else
+  log "cargo test --workspace"
+  cargo test --workspace --no-fail-fast "$@"
+fi
+log "doc tests"
+cargo test --workspace --doc
