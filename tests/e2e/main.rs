@@ -5,6 +5,7 @@
 mod harness;
 
 mod config_errors;
+mod docs_examples;
 mod emulator;
 mod key_cache;
 mod validator_rules;

@@ -19,29 +19,6 @@ pub struct DevArgs {
     pub emulator_bind: SocketAddr,
 }
 
-/// The gate's configuration in dev mode, trusting the emulator at `authority`.
-pub fn dev_config(authority: &str, bind: SocketAddr) -> String {
-    format!(
-        r#"
-[server]
-bind = "{bind}"
-
-[auth]
-provider = "entra-jwt"
-
-[auth.entra]
-authority_host = "{authority}"
-tenant_id = "{tenant}"
-client_id = "{client}"
-scopes = ["access_as_user"]
-required_scopes = ["access_as_user"]
-app_roles = ["Task.Read", "Task.Write", "Task.All", "MCPServer.Admin"]
-"#,
-        tenant = demo::TENANT_ID,
-        client = demo::API_CLIENT_ID,
-    )
-}
-
 pub async fn execute(args: DevArgs) -> u8 {
     let emulator_config = EmulatorConfig::demo();
     let users: Vec<String> = emulator_config
@@ -58,7 +35,7 @@ pub async fn execute(args: DevArgs) -> u8 {
         }
     };
     let authority = emulator.base_url();
-    let loaded = match config::load_str(&dev_config(&authority, args.bind)) {
+    let loaded = match config::load_str(&config::dev_config(&authority, args.bind)) {
         Ok(loaded) => loaded,
         Err(error) => return super::config_failure(&error),
     };
@@ -71,10 +48,13 @@ pub async fn execute(args: DevArgs) -> u8 {
     println!("  Entra emulator : {authority}");
     println!("  gate           : {public_url}");
     println!("  MCP resource   : {}", gateway.app.resource_url());
+    let exe = std::env::current_exe()
+        .map(|path| path.display().to_string())
+        .unwrap_or_else(|_| "toolgate".into());
     println!("Try, as each demo user (in another terminal):");
     for user in &users {
         println!(
-            "  curl -s -H \"Authorization: Bearer $(toolgate token --authority {authority} --user {user})\" {public_url}/whoami"
+            "  curl -s -H \"Authorization: Bearer $({exe} token --authority {authority} --user {user})\" {public_url}/whoami"
         );
     }
     println!("Without a token you get a 401 with a WWW-Authenticate challenge:");

@@ -4,7 +4,9 @@
 //! What users write ([`raw`], `deny_unknown_fields`) is checked into validated settings by
 //! [`crate::build`]; every error names the key and the file it came from.
 
+mod dev;
 mod load;
 pub mod raw;
 
+pub use dev::dev_config;
 pub use load::{ConfigError, LoadedConfig, load, load_str};

@@ -1,0 +1,232 @@
+//! The two questions toolgate asks: may this caller make this call (full typed arguments), and
+//! may this caller see this tool in tools/list (could *some* call be permitted?).
+
+use cedar_policy::{
+    Context, Decision as CedarDecision, Effect as CedarEffect, Entities, EntityUid, PolicyId,
+    Request, RequestBuilder, Response,
+};
+use serde_json::Value;
+use toolgate_core::{Decision, Effect, Principal};
+
+use crate::engine::{PolicyEngine, ToolEntry};
+
+impl PolicyEngine {
+    /// Decides one tool call on its arguments, converted with the schema's own typing.
+    ///
+    /// Default deny, forbid wins. Fail closed: if any policy errors while evaluating, the call
+    /// is denied even when another permit holds, because cedar skips an erroring *forbid*.
+    pub fn authorize_call(&self, principal: &Principal, tool: &str, arguments: &Value) -> Decision {
+        let Some(entry) = self.tool(tool) else {
+            return self.deny_with_error(format!("unknown tool `{tool}`"));
+        };
+        let empty = Value::Object(serde_json::Map::new());
+        let arguments = if arguments.is_null() {
+            &empty
+        } else {
+            arguments
+        };
+        let input = match entry.input.convert(arguments) {
+            Ok(input) => input,
+            Err(e) => {
+                return self.deny_with_error(format!(
+                    "arguments do not match the input schema of {tool}: {e}"
+                ));
+            }
+        };
+        let context = match Context::from_pairs([("input".to_owned(), input)]) {
+            Ok(c) => c,
+            Err(e) => {
+                return self.deny_with_error(format!(
+                    "arguments do not match the input schema of {tool}: {e}"
+                ));
+            }
+        };
+        let (puid, pentity) = match self.principal_entity(principal) {
+            Ok(p) => p,
+            Err(e) => return self.deny_with_error(e),
+        };
+        let request = match Request::new(
+            puid,
+            entry.action.clone(),
+            entry.uid.clone(),
+            context,
+            Some(self.schema.schema()),
+        ) {
+            Ok(r) => r,
+            Err(e) => {
+                return self.deny_with_error(format!(
+                    "arguments do not match the input schema of {tool}: {e}"
+                ));
+            }
+        };
+        let entities = match Entities::from_entities(
+            [pentity, entry.entity.clone(), entry.action_entity.clone()],
+            None,
+        ) {
+            Ok(e) => e,
+            Err(e) => return self.deny_with_error(format!("cannot build entities: {e}")),
+        };
+        let response = self
+            .authorizer
+            .is_authorized(&request, &self.policies, &entities);
+        self.from_response(&response)
+    }
+
+    /// Whether `tool` belongs in this caller's tools/list (see [`PolicyEngine::visible_tools`]).
+    pub fn authorize_list(&self, principal: &Principal, tool: &str) -> Decision {
+        let Some(entry) = self.tool(tool) else {
+            return self.deny_with_error(format!("unknown tool `{tool}`"));
+        };
+        let (puid, pentity) = match self.principal_entity(principal) {
+            Ok(p) => p,
+            Err(e) => return self.deny_with_error(e),
+        };
+        let entities = match Entities::from_entities(
+            [
+                pentity,
+                entry.entity.clone(),
+                entry.action_entity.clone(),
+                self.list_entity.clone(),
+            ],
+            None,
+        ) {
+            Ok(e) => e,
+            Err(e) => return self.deny_with_error(format!("cannot build entities: {e}")),
+        };
+        self.list_decision(&entities, &puid, entry)
+    }
+
+    /// The names in `catalog_names` this caller may see, in the given order. A name that is not
+    /// in the engine's catalog is left out.
+    ///
+    /// A tool is listed when some call of it could be permitted: its call action is evaluated
+    /// with the arguments unknown (partial evaluation), so a permit that depends on arguments
+    /// keeps the tool listed, and a forbid that holds whatever the arguments hides it. A
+    /// `forbid` on `Action::"list"` hides a tool; a `permit` on it shows one.
+    pub fn visible_tools<S: AsRef<str>>(
+        &self,
+        principal: &Principal,
+        catalog_names: &[S],
+    ) -> Vec<String> {
+        let Ok((puid, pentity)) = self.principal_entity(principal) else {
+            return Vec::new();
+        };
+        let Ok(entities) = self.catalog_entities.clone().add_entities([pentity], None) else {
+            return Vec::new();
+        };
+        catalog_names
+            .iter()
+            .filter_map(|name| {
+                let entry = self.tool(name.as_ref())?;
+                self.list_decision(&entities, &puid, entry)
+                    .effect
+                    .eq(&Effect::Allow)
+                    .then(|| entry.name.clone())
+            })
+            .collect()
+    }
+
+    /// List semantics; `entities` holds the principal, the tool and its action entity.
+    fn list_decision(&self, entities: &Entities, puid: &EntityUid, entry: &ToolEntry) -> Decision {
+        // 1. An explicit policy on Action::"list" decides first (a forbid hides, a permit shows).
+        if let Ok(request) = Request::new(
+            puid.clone(),
+            self.names.list.clone(),
+            entry.uid.clone(),
+            Context::empty(),
+            Some(self.schema.schema()),
+        ) {
+            let response = self
+                .authorizer
+                .is_authorized(&request, &self.policies, entities);
+            let errors = errors_of(&response);
+            if !errors.is_empty() {
+                return self.decision(Effect::Deny, reason_of(&response), errors);
+            }
+            let reason = reason_of(&response);
+            if !reason.is_empty() {
+                let effect = match response.decision() {
+                    CedarDecision::Allow => Effect::Allow,
+                    CedarDecision::Deny => Effect::Deny,
+                };
+                return self.decision(effect, reason, Vec::new());
+            }
+        }
+
+        // 2. Could some call be permitted? Evaluate the call with `context` unknown.
+        let request = match RequestBuilder::default()
+            .principal(puid.clone())
+            .action(entry.action.clone())
+            .resource(entry.uid.clone())
+            .schema(self.schema.schema())
+            .build()
+        {
+            Ok(r) => r,
+            Err(e) => return self.deny_with_error(format!("cannot build the list request: {e}")),
+        };
+        let partial = self
+            .authorizer
+            .is_authorized_partial(&request, &self.policies, entities);
+        let errored: Vec<String> = partial
+            .definitely_errored()
+            .map(PolicyId::to_string)
+            .collect();
+        if !errored.is_empty() {
+            let errors = errored
+                .iter()
+                .map(|id| format!("policy `{id}` failed to evaluate"))
+                .collect();
+            return self.decision(Effect::Deny, errored, errors);
+        }
+        match partial.decision() {
+            // No forbid holds for sure and some permit holds or may hold.
+            Some(CedarDecision::Allow) | None => {
+                let mut ids: Vec<String> = partial
+                    .may_be_determining()
+                    .filter(|p| p.effect() == CedarEffect::Permit)
+                    .map(|p| p.id().to_string())
+                    .collect();
+                ids.sort();
+                self.decision(Effect::Allow, ids, Vec::new())
+            }
+            Some(CedarDecision::Deny) => {
+                let mut ids: Vec<String> = partial
+                    .definitely_satisfied()
+                    .filter(|p| p.effect() == CedarEffect::Forbid)
+                    .map(|p| p.id().to_string())
+                    .collect();
+                ids.sort();
+                self.decision(Effect::Deny, ids, Vec::new())
+            }
+        }
+    }
+
+    /// Maps cedar's response, failing closed on evaluation errors.
+    fn from_response(&self, response: &Response) -> Decision {
+        let reason = reason_of(response);
+        let errors = errors_of(response);
+        let effect = match response.decision() {
+            CedarDecision::Allow if errors.is_empty() => Effect::Allow,
+            _ => Effect::Deny,
+        };
+        self.decision(effect, reason, errors)
+    }
+}
+
+fn reason_of(response: &Response) -> Vec<String> {
+    let mut ids: Vec<String> = response
+        .diagnostics()
+        .reason()
+        .map(PolicyId::to_string)
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn errors_of(response: &Response) -> Vec<String> {
+    response
+        .diagnostics()
+        .errors()
+        .map(ToString::to_string)
+        .collect()
+}

@@ -1,0 +1,300 @@
+//! The loaded, validated policy set and everything a decision needs, prepared once at load:
+//! entity type names, action uids and the catalog's tool entities.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use aws_lc_rs::digest;
+use cedar_policy::{
+    Authorizer, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicySet,
+    RestrictedExpression,
+};
+use toolgate_core::{Decision, Effect, Principal, PrincipalKind, ToolDescriptor};
+
+use crate::claims::ClaimMapping;
+use crate::error::{PolicyError, PolicyProblem};
+use crate::input_type::InputType;
+use crate::loader::{PolicySource, build_policy_set, read_dir};
+use crate::schema::{GeneratedSchema, annotation_values, generate_schema};
+
+/// Where policies come from and how they are enforced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyConfig {
+    /// Directory holding the `*.cedar` files (not recursive).
+    pub policy_dir: PathBuf,
+    /// Log-only mode: every request is let through, denials are only recorded.
+    pub shadow: bool,
+    pub claims: ClaimMapping,
+}
+
+/// Entity type names and action uids, parsed once.
+#[derive(Debug, Clone)]
+pub(crate) struct Names {
+    pub user: EntityTypeName,
+    pub app: EntityTypeName,
+    pub role: EntityTypeName,
+    pub group: EntityTypeName,
+    pub list: EntityUid,
+}
+
+/// One catalog tool, ready for requests.
+#[derive(Debug, Clone)]
+pub(crate) struct ToolEntry {
+    pub name: String,
+    pub uid: EntityUid,
+    pub entity: Entity,
+    pub action: EntityUid,
+    pub action_entity: Entity,
+    pub input: InputType,
+}
+
+/// Validated policies over a generated schema; answers call and list questions.
+#[derive(Debug)]
+pub struct PolicyEngine {
+    pub(crate) schema: GeneratedSchema,
+    pub(crate) policies: PolicySet,
+    pub(crate) shadow: bool,
+    pub(crate) claims: ClaimMapping,
+    pub(crate) hash: String,
+    pub(crate) names: Names,
+    pub(crate) tools: Vec<ToolEntry>,
+    pub(crate) by_name: HashMap<String, usize>,
+    /// Every tool and action entity, for questions over the whole catalog.
+    pub(crate) catalog_entities: Entities,
+    pub(crate) list_entity: Entity,
+    pub(crate) authorizer: Authorizer,
+    policy_ids: Vec<String>,
+}
+
+fn internal(message: String) -> PolicyError {
+    PolicyError::Invalid {
+        problems: vec![PolicyProblem {
+            file: String::new(),
+            line: 0,
+            col: 0,
+            message,
+        }],
+    }
+}
+
+fn type_name(s: &str) -> Result<EntityTypeName, PolicyError> {
+    EntityTypeName::from_str(s).map_err(|e| internal(format!("entity type {s}: {e}")))
+}
+
+pub(crate) fn uid(ty: &EntityTypeName, id: &str) -> EntityUid {
+    EntityUid::from_type_name_and_id(ty.clone(), EntityId::new(id))
+}
+
+impl PolicyEngine {
+    /// Loads every `*.cedar` file of `config.policy_dir` (sorted by name) against the schema
+    /// generated from `catalog`.
+    pub fn load(config: &PolicyConfig, catalog: &[ToolDescriptor]) -> Result<Self, PolicyError> {
+        let sources = read_dir(&config.policy_dir)?;
+        if sources.is_empty() {
+            tracing::warn!(dir = %config.policy_dir.display(), "no *.cedar policy files: every request will be denied");
+        }
+        Self::from_sources(&sources, catalog, config.shadow, config.claims.clone())
+    }
+
+    /// Builds an engine from in-memory policy files (tests, embedders, hot reload).
+    pub fn from_sources(
+        sources: &[PolicySource],
+        catalog: &[ToolDescriptor],
+        shadow: bool,
+        claims: ClaimMapping,
+    ) -> Result<Self, PolicyError> {
+        let schema = generate_schema(catalog, &claims)?;
+        let policies = build_policy_set(sources, schema.schema())?;
+        if policies.is_empty() {
+            tracing::warn!("the policy set is empty: every request will be denied");
+        }
+        let mut policy_ids: Vec<String> = policies.policies().map(|p| p.id().to_string()).collect();
+        policy_ids.sort();
+
+        let action_ty = type_name("Action")?;
+        let tool_ty = type_name("Tool")?;
+        let names = Names {
+            user: type_name("User")?,
+            app: type_name("App")?,
+            role: type_name("Role")?,
+            group: type_name("Group")?,
+            list: uid(&action_ty, "list"),
+        };
+        let call_group = uid(&action_ty, "call");
+
+        let mut tools = Vec::with_capacity(catalog.len());
+        let mut by_name = HashMap::with_capacity(catalog.len());
+        for (t, input) in catalog.iter().zip(schema.inputs()) {
+            let tool_uid = uid(&tool_ty, &t.name);
+            let mut attrs: HashMap<String, RestrictedExpression> = HashMap::with_capacity(6);
+            attrs.insert(
+                "name".into(),
+                RestrictedExpression::new_string(t.name.clone()),
+            );
+            attrs.insert(
+                "tags".into(),
+                RestrictedExpression::new_set(
+                    t.tags
+                        .iter()
+                        .map(|s| RestrictedExpression::new_string(s.clone())),
+                ),
+            );
+            for (k, v) in annotation_values(t) {
+                attrs.insert(k.into(), RestrictedExpression::new_bool(v));
+            }
+            let entity = Entity::new(tool_uid.clone(), attrs, HashSet::new())
+                .map_err(|e| internal(format!("tool {}: {e}", t.name)))?;
+            let action = uid(&action_ty, &format!("call:{}", t.name));
+            let action_entity =
+                Entity::new_no_attrs(action.clone(), HashSet::from([call_group.clone()]));
+            by_name.insert(t.name.clone(), tools.len());
+            tools.push(ToolEntry {
+                name: t.name.clone(),
+                uid: tool_uid,
+                entity,
+                action,
+                action_entity,
+                input: input.clone(),
+            });
+        }
+        let list_entity = Entity::new_no_attrs(names.list.clone(), HashSet::new());
+        let catalog_entities = Entities::from_entities(
+            tools
+                .iter()
+                .flat_map(|t| [t.entity.clone(), t.action_entity.clone()])
+                .chain([
+                    list_entity.clone(),
+                    Entity::new_no_attrs(call_group, HashSet::new()),
+                ]),
+            None,
+        )
+        .map_err(|e| internal(format!("catalog entities: {e}")))?;
+
+        let hash = hash_of(schema.text(), sources);
+        Ok(Self {
+            schema,
+            policies,
+            shadow,
+            claims,
+            hash,
+            names,
+            tools,
+            by_name,
+            catalog_entities,
+            list_entity,
+            authorizer: Authorizer::new(),
+            policy_ids,
+        })
+    }
+
+    /// Hex SHA-256 over the schema text and every file's name and text, in order.
+    pub fn policy_set_hash(&self) -> &str {
+        &self.hash
+    }
+
+    /// The generated schema in Cedar's format (`toolgate policy schema`).
+    pub fn schema_text(&self) -> &str {
+        self.schema.text()
+    }
+
+    pub fn schema(&self) -> &GeneratedSchema {
+        &self.schema
+    }
+
+    /// Ids of every loaded policy, sorted.
+    pub fn policy_ids(&self) -> &[String] {
+        &self.policy_ids
+    }
+
+    pub fn is_shadow(&self) -> bool {
+        self.shadow
+    }
+
+    /// The principal as a Cedar entity: `User` (roles and groups as parents) or `App`.
+    pub(crate) fn principal_entity(&self, p: &Principal) -> Result<(EntityUid, Entity), String> {
+        let strings = |v: &[String]| {
+            RestrictedExpression::new_set(
+                v.iter()
+                    .map(|s| RestrictedExpression::new_string(s.clone())),
+            )
+        };
+        let (ty, user) = match p.kind {
+            PrincipalKind::User => (&self.names.user, true),
+            PrincipalKind::App => (&self.names.app, false),
+        };
+        let principal_uid = uid(ty, &p.id);
+        let mut attrs: HashMap<String, RestrictedExpression> =
+            HashMap::with_capacity(7 + self.claims.extra.len());
+        attrs.insert(
+            "tenant".into(),
+            RestrictedExpression::new_string(p.tenant_id.clone()),
+        );
+        attrs.insert("roles".into(), strings(&p.roles));
+        attrs.insert(
+            "client_app".into(),
+            RestrictedExpression::new_string(p.client_app_id.clone().unwrap_or_default()),
+        );
+        let mut parents: HashSet<EntityUid> =
+            p.roles.iter().map(|r| uid(&self.names.role, r)).collect();
+        if user {
+            attrs.insert("scopes".into(), strings(&p.scopes));
+            attrs.insert("groups".into(), strings(p.groups.ids()));
+            attrs.insert(
+                "groups_overage".into(),
+                RestrictedExpression::new_bool(p.groups.is_overage()),
+            );
+            attrs.insert("guest".into(), RestrictedExpression::new_bool(p.guest));
+            parents.extend(p.groups.ids().iter().map(|g| uid(&self.names.group, g)));
+        }
+        attrs.extend(self.claims.attributes(&p.claims));
+        let entity = Entity::new(principal_uid.clone(), attrs, parents)
+            .map_err(|e| format!("cannot build the principal entity: {e}"))?;
+        Ok((principal_uid, entity))
+    }
+
+    pub(crate) fn tool(&self, name: &str) -> Option<&ToolEntry> {
+        self.by_name.get(name).and_then(|i| self.tools.get(*i))
+    }
+
+    /// A decision stamped with this engine's hash and shadow mode.
+    pub(crate) fn decision(
+        &self,
+        effect: Effect,
+        determining: Vec<String>,
+        errors: Vec<String>,
+    ) -> Decision {
+        Decision {
+            effect,
+            enforced_allow: self.shadow || effect == Effect::Allow,
+            determining_policies: determining,
+            errors,
+            policy_set_hash: self.hash.clone(),
+            shadow: self.shadow,
+        }
+    }
+
+    pub(crate) fn deny_with_error(&self, error: String) -> Decision {
+        self.decision(Effect::Deny, Vec::new(), vec![error])
+    }
+}
+
+fn hash_of(schema_text: &str, sources: &[PolicySource]) -> String {
+    let mut ctx = digest::Context::new(&digest::SHA256);
+    ctx.update(schema_text.as_bytes());
+    for s in sources {
+        ctx.update(b"\0");
+        ctx.update(s.name.as_bytes());
+        ctx.update(b"\0");
+        ctx.update(s.text.as_bytes());
+    }
+    let d = ctx.finish();
+    let mut out = String::with_capacity(64);
+    for b in d.as_ref() {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    out
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";

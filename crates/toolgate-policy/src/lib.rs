@@ -1,0 +1,30 @@
+//! Cedar policies in front of MCP tools.
+//!
+//! - [`generate_schema`] turns the tool catalog into a Cedar schema with each tool's input typed,
+//!   so a policy that names a missing attribute or argument is refused before it goes live.
+//! - [`PolicyEngine`] loads `*.cedar` files, validates them strictly and answers two questions:
+//!   [`PolicyEngine::authorize_call`] (on the full typed arguments) and
+//!   [`PolicyEngine::authorize_list`] / [`PolicyEngine::visible_tools`] (could *some* call be
+//!   permitted? — partial evaluation with the arguments unknown).
+//! - [`testing`] runs policy test tables (`toolgate policy test`).
+//!
+//! Decisions never panic and never fail: problems become a deny with reasons.
+
+mod catalog;
+mod claims;
+mod decide;
+mod engine;
+mod error;
+mod input_type;
+mod loader;
+mod names;
+mod schema;
+pub mod testing;
+
+pub use catalog::load_catalog;
+pub use claims::{ClaimKind, ClaimMapping, ExtraClaim};
+pub use engine::{PolicyConfig, PolicyEngine};
+pub use error::{PolicyError, PolicyProblem};
+pub use loader::PolicySource;
+pub use schema::{GeneratedSchema, generate_schema};
+pub use testing::{CaseResult, TestReport};

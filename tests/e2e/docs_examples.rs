@@ -1,0 +1,47 @@
+//! Doc examples that can run are run: every ```toml block of the provider pages must load and build.
+
+use toolgate::{build, config};
+
+fn toml_blocks(markdown: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in markdown.lines() {
+        match (&mut current, line.trim_start()) {
+            (None, l) if l.starts_with("```toml") => current = Some(String::new()),
+            (Some(block), l) if l.starts_with("```") => {
+                blocks.push(std::mem::take(block));
+                current = None;
+            }
+            (Some(block), _) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+            _ => {}
+        }
+    }
+    blocks
+}
+
+#[test]
+fn entra_jwt_page_examples_build_a_gateway() {
+    let page =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/entra-jwt.md"))
+            .unwrap();
+    let blocks = toml_blocks(&page);
+    assert!(
+        blocks.len() >= 3,
+        "expected the page's config examples, found {}",
+        blocks.len()
+    );
+    for block in blocks {
+        let loaded = config::load_str(&block).unwrap_or_else(|e| panic!("{e}\n{block}"));
+        build::gateway(&loaded).unwrap_or_else(|e| panic!("{e}\n{block}"));
+    }
+}
+
+#[test]
+fn dev_mode_config_builds_a_gateway() {
+    let text =
+        toolgate::config::dev_config("http://127.0.0.1:8400", "127.0.0.1:8080".parse().unwrap());
+    build::gateway(&config::load_str(&text).unwrap()).unwrap();
+}
