@@ -44,28 +44,12 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(AuditEvents::Provider).text().not_null())
                     .col(ColumnDef::new(AuditEvents::Method).text().not_null())
                     .col(ColumnDef::new(AuditEvents::Tool).text().null())
-                    .col(
-                        ColumnDef::new(AuditEvents::Decision)
-                            .string_len(16)
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(AuditEvents::PolicyIds)
-                            .json_binary()
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(AuditEvents::Decision).string_len(16).not_null())
+                    .col(ColumnDef::new(AuditEvents::PolicyIds).json_binary().not_null())
                     .col(ColumnDef::new(AuditEvents::PolicySetHash).text().null())
-                    .col(
-                        ColumnDef::new(AuditEvents::ArgumentDigest)
-                            .string_len(64)
-                            .null(),
-                    )
+                    .col(ColumnDef::new(AuditEvents::ArgumentDigest).string_len(64).null())
                     .col(ColumnDef::new(AuditEvents::Arguments).json_binary().null())
-                    .col(
-                        ColumnDef::new(AuditEvents::LatencyUs)
-                            .big_integer()
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(AuditEvents::LatencyUs).big_integer().not_null())
                     .col(ColumnDef::new(AuditEvents::Outcome).text().not_null())
                     .col(ColumnDef::new(AuditEvents::ReasonCode).text().null())
                     .to_owned(),
@@ -110,12 +94,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .drop_table(
-                Table::drop()
-                    .table(AuditEvents::Table)
-                    .if_exists()
-                    .to_owned(),
-            )
+            .drop_table(Table::drop().table(AuditEvents::Table).if_exists().to_owned())
             .await
     }
 }

@@ -39,7 +39,7 @@ fn redact(value: &Value, fields: &[String]) -> Value {
             map.iter()
                 .map(|(key, item)| {
                     let lowered = key.to_lowercase();
-                    if fields.iter().any(|f| *f == lowered) {
+                    if fields.contains(&lowered) {
                         (key.clone(), Value::String(REDACTED.to_owned()))
                     } else {
                         (key.clone(), redact(item, fields))
@@ -88,8 +88,7 @@ mod tests {
 
     #[test]
     fn capture_mode_deserializes_from_config() {
-        let mode: ArgumentCapture =
-            serde_json::from_value(json!({"mode": "redacted", "fields": ["secret"]})).unwrap();
+        let mode: ArgumentCapture = serde_json::from_value(json!({"mode": "redacted", "fields": ["secret"]})).unwrap();
         assert_eq!(
             mode,
             ArgumentCapture::Redacted {

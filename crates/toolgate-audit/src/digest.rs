@@ -11,13 +11,11 @@ use serde_json::Value;
 pub fn argument_digest(arguments: &Value) -> String {
     let canonical = canonical_json(arguments);
     let hash = digest(&SHA256, canonical.as_bytes());
-    hash.as_ref()
-        .iter()
-        .fold(String::with_capacity(64), |mut hex, byte| {
-            // Writing to a String cannot fail.
-            let _ = write!(hex, "{byte:02x}");
-            hex
-        })
+    hash.as_ref().iter().fold(String::with_capacity(64), |mut hex, byte| {
+        // Writing to a String cannot fail.
+        let _ = write!(hex, "{byte:02x}");
+        hex
+    })
 }
 
 /// JSON with object keys sorted (recursively, by UTF-8 bytes), no whitespace, and strings and
@@ -67,15 +65,10 @@ mod tests {
 
     #[test]
     fn key_order_does_not_change_the_digest() {
-        let a: Value = serde_json::from_str(r#"{"b": 1, "a": {"y": [1, {"d": 2, "c": 3}], "x": "s"}}"#)
-            .unwrap();
-        let b: Value = serde_json::from_str(r#"{"a":{"x":"s","y":[1,{"c":3,"d":2}]},"b":1}"#)
-            .unwrap();
+        let a: Value = serde_json::from_str(r#"{"b": 1, "a": {"y": [1, {"d": 2, "c": 3}], "x": "s"}}"#).unwrap();
+        let b: Value = serde_json::from_str(r#"{"a":{"x":"s","y":[1,{"c":3,"d":2}]},"b":1}"#).unwrap();
         assert_eq!(argument_digest(&a), argument_digest(&b));
-        assert_eq!(
-            canonical_json(&a),
-            r#"{"a":{"x":"s","y":[1,{"c":3,"d":2}]},"b":1}"#
-        );
+        assert_eq!(canonical_json(&a), r#"{"a":{"x":"s","y":[1,{"c":3,"d":2}]},"b":1}"#);
     }
 
     #[test]

@@ -57,11 +57,7 @@ pub(crate) fn active_model(event: &AuditEvent) -> ActiveModel {
         tool: Set(event.tool.clone()),
         decision: Set(event.decision.as_str().to_owned()),
         policy_ids: Set(Json::Array(
-            event
-                .policy_ids
-                .iter()
-                .map(|id| Json::String(id.clone()))
-                .collect(),
+            event.policy_ids.iter().map(|id| Json::String(id.clone())).collect(),
         )),
         policy_set_hash: Set(event.policy_set_hash.clone()),
         argument_digest: Set(event.argument_digest.clone()),
@@ -100,10 +96,10 @@ impl TryFrom<Model> for AuditEvent {
             event_id: row.event_id.clone(),
             detail,
         };
-        let decision = parse_decision(&row.decision)
-            .ok_or_else(|| malformed(format!("unknown decision {:?}", row.decision)))?;
-        let policy_ids: Vec<String> = serde_json::from_value(row.policy_ids.clone())
-            .map_err(|e| malformed(format!("policy_ids: {e}")))?;
+        let decision =
+            parse_decision(&row.decision).ok_or_else(|| malformed(format!("unknown decision {:?}", row.decision)))?;
+        let policy_ids: Vec<String> =
+            serde_json::from_value(row.policy_ids.clone()).map_err(|e| malformed(format!("policy_ids: {e}")))?;
         Ok(AuditEvent {
             occurred_at_ms: row.occurred_at.timestamp_millis(),
             request_id: row.request_id,

@@ -11,10 +11,7 @@ use crate::entity::{self, Column, Entity};
 const ROWS_PER_STATEMENT: usize = 1_000;
 
 /// Inserts `events`; rows whose `event_id` exists already are skipped. Returns the rows written.
-pub(crate) async fn insert_events(
-    db: &DatabaseConnection,
-    events: &[AuditEvent],
-) -> Result<u64, DbErr> {
+pub(crate) async fn insert_events(db: &DatabaseConnection, events: &[AuditEvent]) -> Result<u64, DbErr> {
     let mut written = 0;
     for chunk in events.chunks(ROWS_PER_STATEMENT) {
         let result = Entity::insert_many(chunk.iter().map(entity::active_model))

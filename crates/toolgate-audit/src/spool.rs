@@ -71,11 +71,7 @@ impl Spool {
     /// Appends as many of `events` (from the front) as fit under the size limit, fsyncs, and
     /// returns how many were written. `force` ignores the limit (used at shutdown, where
     /// exceeding it beats losing events).
-    pub(crate) async fn append(
-        &mut self,
-        events: &[AuditEvent],
-        force: bool,
-    ) -> Result<usize, AuditError> {
+    pub(crate) async fn append(&mut self, events: &[AuditEvent], force: bool) -> Result<usize, AuditError> {
         let mut buffer = Vec::new();
         let mut taken = 0;
         for event in events {
@@ -91,10 +87,7 @@ impl Spool {
         if taken == 0 {
             return Ok(0);
         }
-        self.file
-            .write_all(&buffer)
-            .await
-            .map_err(|e| self.io_err(e))?;
+        self.file.write_all(&buffer).await.map_err(|e| self.io_err(e))?;
         self.file.sync_data().await.map_err(|e| self.io_err(e))?;
         self.bytes += buffer.len() as u64;
         self.events += taken as u64;
@@ -103,9 +96,7 @@ impl Spool {
 
     /// Every event in the spool, oldest first.
     pub(crate) async fn read_all(&self) -> Result<Vec<AuditEvent>, AuditError> {
-        let content = tokio::fs::read(&self.path)
-            .await
-            .map_err(|e| self.io_err(e))?;
+        let content = tokio::fs::read(&self.path).await.map_err(|e| self.io_err(e))?;
         Ok(parse_lines(&content, &self.path))
     }
 

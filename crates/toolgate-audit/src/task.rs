@@ -86,10 +86,7 @@ impl Task {
     }
 
     pub(crate) async fn run(mut self) {
-        let mut retry = tokio::time::interval_at(
-            Instant::now() + self.replay_interval,
-            self.replay_interval,
-        );
+        let mut retry = tokio::time::interval_at(Instant::now() + self.replay_interval, self.replay_interval);
         retry.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
             let stuck = !self.held.is_empty();
@@ -253,8 +250,7 @@ impl Task {
     }
 
     fn publish_spool(&self) {
-        self.shared
-            .set_spool(self.spool.events(), self.spool.bytes());
+        self.shared.set_spool(self.spool.events(), self.spool.bytes());
     }
 
     /// Stops taking events and places every accepted one: in the database if it is up,

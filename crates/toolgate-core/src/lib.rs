@@ -7,6 +7,7 @@
 mod audit;
 mod clock;
 mod decision;
+mod policy;
 mod principal;
 mod provider;
 mod provider_set;
@@ -18,6 +19,7 @@ mod tool;
 pub use audit::{AuditDecision, AuditEvent, AuditSink, AuditUnavailable, NoAudit};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use decision::{Decision, Effect};
+pub use policy::ToolPolicy;
 pub use principal::{Groups, Principal, PrincipalKind};
 pub use provider::{AuthProvider, RequestHead, bearer_token};
 pub use provider_set::ProviderSet;

@@ -49,9 +49,7 @@ impl ClaimKind {
     /// The claim's value as this kind, or `None` when its JSON type differs.
     fn convert(self, v: &Value) -> Option<RestrictedExpression> {
         match (self, v) {
-            (ClaimKind::String, Value::String(s)) => {
-                Some(RestrictedExpression::new_string(s.clone()))
-            }
+            (ClaimKind::String, Value::String(s)) => Some(RestrictedExpression::new_string(s.clone())),
             (ClaimKind::Long, Value::Number(n)) => n.as_i64().map(RestrictedExpression::new_long),
             (ClaimKind::Bool, Value::Bool(b)) => Some(RestrictedExpression::new_bool(*b)),
             (ClaimKind::StringSet, Value::Array(items)) => {
@@ -83,10 +81,7 @@ impl ClaimMapping {
         let mut seen: Vec<&str> = Vec::with_capacity(self.extra.len());
         for e in &self.extra {
             let reason = if !is_identifier(&e.attribute) {
-                Some(format!(
-                    "attribute `{}` is not a Cedar identifier",
-                    e.attribute
-                ))
+                Some(format!("attribute `{}` is not a Cedar identifier", e.attribute))
             } else if BUILT_IN_ATTRS.contains(&e.attribute.as_str()) {
                 Some(format!("attribute `{}` is built in", e.attribute))
             } else if seen.contains(&e.attribute.as_str()) {

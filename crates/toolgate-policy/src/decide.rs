@@ -2,8 +2,8 @@
 //! may this caller see this tool in tools/list (could *some* call be permitted?).
 
 use cedar_policy::{
-    Context, Decision as CedarDecision, Effect as CedarEffect, Entities, EntityUid, PolicyId,
-    Request, RequestBuilder, Response,
+    Context, Decision as CedarDecision, Effect as CedarEffect, Entities, EntityUid, PolicyId, Request, RequestBuilder,
+    Response,
 };
 use serde_json::Value;
 use toolgate_core::{Decision, Effect, Principal};
@@ -20,25 +20,17 @@ impl PolicyEngine {
             return self.deny_with_error(format!("unknown tool `{tool}`"));
         };
         let empty = Value::Object(serde_json::Map::new());
-        let arguments = if arguments.is_null() {
-            &empty
-        } else {
-            arguments
-        };
+        let arguments = if arguments.is_null() { &empty } else { arguments };
         let input = match entry.input.convert(arguments) {
             Ok(input) => input,
             Err(e) => {
-                return self.deny_with_error(format!(
-                    "arguments do not match the input schema of {tool}: {e}"
-                ));
+                return self.deny_with_error(format!("arguments do not match the input schema of {tool}: {e}"));
             }
         };
         let context = match Context::from_pairs([("input".to_owned(), input)]) {
             Ok(c) => c,
             Err(e) => {
-                return self.deny_with_error(format!(
-                    "arguments do not match the input schema of {tool}: {e}"
-                ));
+                return self.deny_with_error(format!("arguments do not match the input schema of {tool}: {e}"));
             }
         };
         let (puid, pentity) = match self.principal_entity(principal) {
@@ -54,22 +46,16 @@ impl PolicyEngine {
         ) {
             Ok(r) => r,
             Err(e) => {
-                return self.deny_with_error(format!(
-                    "arguments do not match the input schema of {tool}: {e}"
-                ));
+                return self.deny_with_error(format!("arguments do not match the input schema of {tool}: {e}"));
             }
         };
-        let entities = match Entities::from_entities(
-            [pentity, entry.entity.clone(), entry.action_entity.clone()],
-            None,
-        ) {
+        let entities = match Entities::from_entities([pentity, entry.entity.clone(), entry.action_entity.clone()], None)
+        {
             Ok(e) => e,
             Err(e) => return self.deny_with_error(format!("cannot build entities: {e}")),
         };
-        let response = self
-            .authorizer
-            .is_authorized(&request, &self.policies, &entities);
-        self.from_response(&response)
+        let response = self.authorizer.is_authorized(&request, &self.policies, &entities);
+        self.decision_of(&response)
     }
 
     /// Whether `tool` belongs in this caller's tools/list (see [`PolicyEngine::visible_tools`]).
@@ -103,11 +89,7 @@ impl PolicyEngine {
     /// with the arguments unknown (partial evaluation), so a permit that depends on arguments
     /// keeps the tool listed, and a forbid that holds whatever the arguments hides it. A
     /// `forbid` on `Action::"list"` hides a tool; a `permit` on it shows one.
-    pub fn visible_tools<S: AsRef<str>>(
-        &self,
-        principal: &Principal,
-        catalog_names: &[S],
-    ) -> Vec<String> {
+    pub fn visible_tools<S: AsRef<str>>(&self, principal: &Principal, catalog_names: &[S]) -> Vec<String> {
         let Ok((puid, pentity)) = self.principal_entity(principal) else {
             return Vec::new();
         };
@@ -136,9 +118,7 @@ impl PolicyEngine {
             Context::empty(),
             Some(self.schema.schema()),
         ) {
-            let response = self
-                .authorizer
-                .is_authorized(&request, &self.policies, entities);
+            let response = self.authorizer.is_authorized(&request, &self.policies, entities);
             let errors = errors_of(&response);
             if !errors.is_empty() {
                 return self.decision(Effect::Deny, reason_of(&response), errors);
@@ -167,10 +147,7 @@ impl PolicyEngine {
         let partial = self
             .authorizer
             .is_authorized_partial(&request, &self.policies, entities);
-        let errored: Vec<String> = partial
-            .definitely_errored()
-            .map(PolicyId::to_string)
-            .collect();
+        let errored: Vec<String> = partial.definitely_errored().map(PolicyId::to_string).collect();
         if !errored.is_empty() {
             let errors = errored
                 .iter()
@@ -202,7 +179,7 @@ impl PolicyEngine {
     }
 
     /// Maps cedar's response, failing closed on evaluation errors.
-    fn from_response(&self, response: &Response) -> Decision {
+    fn decision_of(&self, response: &Response) -> Decision {
         let reason = reason_of(response);
         let errors = errors_of(response);
         let effect = match response.decision() {
@@ -214,19 +191,11 @@ impl PolicyEngine {
 }
 
 fn reason_of(response: &Response) -> Vec<String> {
-    let mut ids: Vec<String> = response
-        .diagnostics()
-        .reason()
-        .map(PolicyId::to_string)
-        .collect();
+    let mut ids: Vec<String> = response.diagnostics().reason().map(PolicyId::to_string).collect();
     ids.sort();
     ids
 }
 
 fn errors_of(response: &Response) -> Vec<String> {
-    response
-        .diagnostics()
-        .errors()
-        .map(ToString::to_string)
-        .collect()
+    response.diagnostics().errors().map(ToString::to_string).collect()
 }

@@ -7,8 +7,7 @@ use std::str::FromStr;
 
 use aws_lc_rs::digest;
 use cedar_policy::{
-    Authorizer, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicySet,
-    RestrictedExpression,
+    Authorizer, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicySet, RestrictedExpression,
 };
 use toolgate_core::{Decision, Effect, Principal, PrincipalKind, ToolDescriptor};
 
@@ -128,17 +127,10 @@ impl PolicyEngine {
         for (t, input) in catalog.iter().zip(schema.inputs()) {
             let tool_uid = uid(&tool_ty, &t.name);
             let mut attrs: HashMap<String, RestrictedExpression> = HashMap::with_capacity(6);
-            attrs.insert(
-                "name".into(),
-                RestrictedExpression::new_string(t.name.clone()),
-            );
+            attrs.insert("name".into(), RestrictedExpression::new_string(t.name.clone()));
             attrs.insert(
                 "tags".into(),
-                RestrictedExpression::new_set(
-                    t.tags
-                        .iter()
-                        .map(|s| RestrictedExpression::new_string(s.clone())),
-                ),
+                RestrictedExpression::new_set(t.tags.iter().map(|s| RestrictedExpression::new_string(s.clone()))),
             );
             for (k, v) in annotation_values(t) {
                 attrs.insert(k.into(), RestrictedExpression::new_bool(v));
@@ -146,8 +138,7 @@ impl PolicyEngine {
             let entity = Entity::new(tool_uid.clone(), attrs, HashSet::new())
                 .map_err(|e| internal(format!("tool {}: {e}", t.name)))?;
             let action = uid(&action_ty, &format!("call:{}", t.name));
-            let action_entity =
-                Entity::new_no_attrs(action.clone(), HashSet::from([call_group.clone()]));
+            let action_entity = Entity::new_no_attrs(action.clone(), HashSet::from([call_group.clone()]));
             by_name.insert(t.name.clone(), tools.len());
             tools.push(ToolEntry {
                 name: t.name.clone(),
@@ -163,10 +154,7 @@ impl PolicyEngine {
             tools
                 .iter()
                 .flat_map(|t| [t.entity.clone(), t.action_entity.clone()])
-                .chain([
-                    list_entity.clone(),
-                    Entity::new_no_attrs(call_group, HashSet::new()),
-                ]),
+                .chain([list_entity.clone(), Entity::new_no_attrs(call_group, HashSet::new())]),
             None,
         )
         .map_err(|e| internal(format!("catalog entities: {e}")))?;
@@ -213,30 +201,21 @@ impl PolicyEngine {
 
     /// The principal as a Cedar entity: `User` (roles and groups as parents) or `App`.
     pub(crate) fn principal_entity(&self, p: &Principal) -> Result<(EntityUid, Entity), String> {
-        let strings = |v: &[String]| {
-            RestrictedExpression::new_set(
-                v.iter()
-                    .map(|s| RestrictedExpression::new_string(s.clone())),
-            )
-        };
+        let strings =
+            |v: &[String]| RestrictedExpression::new_set(v.iter().map(|s| RestrictedExpression::new_string(s.clone())));
         let (ty, user) = match p.kind {
             PrincipalKind::User => (&self.names.user, true),
             PrincipalKind::App => (&self.names.app, false),
         };
         let principal_uid = uid(ty, &p.id);
-        let mut attrs: HashMap<String, RestrictedExpression> =
-            HashMap::with_capacity(7 + self.claims.extra.len());
-        attrs.insert(
-            "tenant".into(),
-            RestrictedExpression::new_string(p.tenant_id.clone()),
-        );
+        let mut attrs: HashMap<String, RestrictedExpression> = HashMap::with_capacity(7 + self.claims.extra.len());
+        attrs.insert("tenant".into(), RestrictedExpression::new_string(p.tenant_id.clone()));
         attrs.insert("roles".into(), strings(&p.roles));
         attrs.insert(
             "client_app".into(),
             RestrictedExpression::new_string(p.client_app_id.clone().unwrap_or_default()),
         );
-        let mut parents: HashSet<EntityUid> =
-            p.roles.iter().map(|r| uid(&self.names.role, r)).collect();
+        let mut parents: HashSet<EntityUid> = p.roles.iter().map(|r| uid(&self.names.role, r)).collect();
         if user {
             attrs.insert("scopes".into(), strings(&p.scopes));
             attrs.insert("groups".into(), strings(p.groups.ids()));
@@ -258,12 +237,7 @@ impl PolicyEngine {
     }
 
     /// A decision stamped with this engine's hash and shadow mode.
-    pub(crate) fn decision(
-        &self,
-        effect: Effect,
-        determining: Vec<String>,
-        errors: Vec<String>,
-    ) -> Decision {
+    pub(crate) fn decision(&self, effect: Effect, determining: Vec<String>, errors: Vec<String>) -> Decision {
         Decision {
             effect,
             enforced_allow: self.shadow || effect == Effect::Allow,

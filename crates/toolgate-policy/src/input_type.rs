@@ -85,9 +85,7 @@ impl InputType {
     fn convert_at(&self, value: &Value, path: &str) -> Result<RestrictedExpression, String> {
         let here = || if path.is_empty() { "arguments" } else { path };
         match (self, value) {
-            (InputType::String, Value::String(s)) => {
-                Ok(RestrictedExpression::new_string(s.clone()))
-            }
+            (InputType::String, Value::String(s)) => Ok(RestrictedExpression::new_string(s.clone())),
             (InputType::Long, Value::Number(n)) => n
                 .as_i64()
                 .map(RestrictedExpression::new_long)
@@ -171,6 +169,9 @@ fn record_from(schema: &Value, path: &str, omitted: &mut Vec<String>) -> Option<
             None => omitted.push(child),
         }
     }
+    // Sorted: serde_json's key order depends on a feature other crates may switch on, and the
+    // schema text (and so the policy-set hash) must not.
+    attrs.sort_by(|a, b| a.name.cmp(&b.name));
     Some(InputType::Record(attrs))
 }
 
@@ -221,6 +222,7 @@ mod tests {
         });
         let mut omitted = Vec::new();
         let ty = InputType::from_tool_schema(&schema, &mut omitted);
+        omitted.sort();
         assert_eq!(
             ty.to_cedar(),
             "{ flag?: Bool, labels?: Set<String>, level?: String, n?: Long, nested?: { x: Long }, title: String }"
@@ -234,16 +236,10 @@ mod tests {
         let schema = json!({"type": "object", "properties": {
             "title": {"type": "string"}, "priority": {"type": "integer"}}, "required": ["title"]});
         let ty = InputType::from_tool_schema(&schema, &mut Vec::new());
-        assert!(
-            ty.convert(&json!({"title": "x", "priority": 3, "extra": 1}))
-                .is_ok()
-        );
+        assert!(ty.convert(&json!({"title": "x", "priority": 3, "extra": 1})).is_ok());
         assert!(ty.convert(&json!({"title": "x", "priority": null})).is_ok());
         let e = ty.convert(&json!({"title": "x", "priority": "high"})).err();
-        assert_eq!(
-            e.as_deref(),
-            Some("priority: expected an integer, got a string")
-        );
+        assert_eq!(e.as_deref(), Some("priority: expected an integer, got a string"));
         let e = ty.convert(&json!({"priority": 1})).err();
         assert_eq!(e.as_deref(), Some("title: required but missing"));
         let e = ty.convert(&json!({"title": "x", "priority": 2.5})).err();

@@ -20,6 +20,7 @@ mod loader;
 mod names;
 mod schema;
 pub mod testing;
+mod tool_policy;
 
 pub use catalog::load_catalog;
 pub use claims::{ClaimKind, ClaimMapping, ExtraClaim};

@@ -48,10 +48,7 @@ pub(crate) fn read_dir(dir: &Path) -> Result<Vec<PolicySource>, PolicyError> {
 }
 
 /// Parses, renames and validates (strict mode) all sources; refuses the set on any problem.
-pub(crate) fn build_policy_set(
-    sources: &[PolicySource],
-    schema: &Schema,
-) -> Result<PolicySet, PolicyError> {
+pub(crate) fn build_policy_set(sources: &[PolicySource], schema: &Schema) -> Result<PolicySet, PolicyError> {
     let mut problems = Vec::new();
     let mut set = PolicySet::new();
     // policy id → index of the file it came from, to locate validation errors.
@@ -136,9 +133,7 @@ pub(crate) fn build_policy_set(
         tracing::warn!(policy = %w.policy_id(), warning = %w, "policy validation warning");
     }
     for e in result.validation_errors() {
-        let src = origin
-            .get(&e.policy_id().to_string())
-            .and_then(|i| sources.get(*i));
+        let src = origin.get(&e.policy_id().to_string()).and_then(|i| sources.get(*i));
         match src {
             Some(src) => problems.push(problem(src, e)),
             None => problems.push(PolicyProblem {
@@ -149,6 +144,7 @@ pub(crate) fn build_policy_set(
             }),
         }
     }
+    problems.sort_by(|a, b| (&a.file, a.line, a.col, &a.message).cmp(&(&b.file, b.line, b.col, &b.message)));
     if problems.is_empty() {
         Ok(set)
     } else {
@@ -158,10 +154,7 @@ pub(crate) fn build_policy_set(
 
 /// A problem from a cedar diagnostic whose spans are offsets into `src.text`.
 fn problem(src: &PolicySource, d: &(impl Diagnostic + ToString)) -> PolicyProblem {
-    let offset = d
-        .labels()
-        .and_then(|mut labels| labels.next())
-        .map(|l| l.offset());
+    let offset = d.labels().and_then(|mut labels| labels.next()).map(|l| l.offset());
     let (line, col) = offset.map_or((0, 0), |o| line_col(&src.text, o));
     let mut message = d.to_string();
     if let Some(help) = d.help() {
@@ -215,8 +208,8 @@ mod tests {
         let t = "ab\ncdé\nf";
         assert_eq!(line_col(t, 0), (1, 1));
         assert_eq!(line_col(t, 3), (2, 1));
-        assert_eq!(line_col(t, 8), (2, 4));
-        assert_eq!(line_col(t, 9), (3, 1));
+        assert_eq!(line_col(t, 7), (2, 4));
+        assert_eq!(line_col(t, 8), (3, 1));
         assert_eq!(line_col(t, 100), (3, 2));
     }
 

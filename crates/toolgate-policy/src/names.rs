@@ -27,9 +27,7 @@ const RESERVED: &[&str] = &[
 /// Whether `s` can be written bare (`context.input.title`) in a policy and in the schema.
 pub fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
-    let first_ok = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
     first_ok && chars.all(|c| c.is_ascii_alphanumeric() || c == '_') && !RESERVED.contains(&s)
 }
 
@@ -55,11 +53,7 @@ pub fn quoted(s: &str) -> String {
 
 /// An attribute name as the schema must spell it.
 pub fn attr_name(s: &str) -> String {
-    if is_identifier(s) {
-        s.to_owned()
-    } else {
-        quoted(s)
-    }
+    if is_identifier(s) { s.to_owned() } else { quoted(s) }
 }
 
 #[cfg(test)]

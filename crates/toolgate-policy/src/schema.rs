@@ -54,17 +54,12 @@ pub(crate) fn annotation_values(t: &ToolDescriptor) -> [(&'static str, bool); 4]
 }
 
 /// Builds the schema for `catalog`, with `claims` as optional attributes on `User` and `App`.
-pub fn generate_schema(
-    catalog: &[ToolDescriptor],
-    claims: &ClaimMapping,
-) -> Result<GeneratedSchema, PolicyError> {
+pub fn generate_schema(catalog: &[ToolDescriptor], claims: &ClaimMapping) -> Result<GeneratedSchema, PolicyError> {
     claims.check()?;
     let mut names = HashSet::with_capacity(catalog.len());
     for t in catalog {
         if !names.insert(t.name.as_str()) {
-            return Err(PolicyError::DuplicateTool {
-                name: t.name.clone(),
-            });
+            return Err(PolicyError::DuplicateTool { name: t.name.clone() });
         }
     }
 
@@ -87,9 +82,7 @@ pub fn generate_schema(
         "entity User in [Role, Group] {{\n  tenant: String,\n  roles: Set<String>,\n  scopes: Set<String>,\n  \
          groups: Set<String>,\n  groups_overage: Bool,\n  guest: Bool,\n  client_app: String,{extra}\n}};\n\n"
     );
-    text.push_str(
-        "// An application calling with its own identity (client credentials, no user).\n",
-    );
+    text.push_str("// An application calling with its own identity (client credentials, no user).\n");
     let _ = write!(
         text,
         "entity App in [Role] {{\n  tenant: String,\n  roles: Set<String>,\n  client_app: String,{extra}\n}};\n\n"

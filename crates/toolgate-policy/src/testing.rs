@@ -146,13 +146,7 @@ impl fmt::Display for TestReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for c in &self.cases {
             if c.passed {
-                writeln!(
-                    f,
-                    "ok    {} ({} → {})",
-                    c.name,
-                    c.question,
-                    word(c.actual.effect)
-                )?;
+                writeln!(f, "ok    {} ({} → {})", c.name, c.question, word(c.actual.effect))?;
                 continue;
             }
             write!(
@@ -166,11 +160,7 @@ impl fmt::Display for TestReport {
             if let Some(want) = &c.expected_determining {
                 write!(f, "; expected determining [{}]", want.join(", "))?;
             }
-            write!(
-                f,
-                "; determining [{}]",
-                c.actual.determining_policies.join(", ")
-            )?;
+            write!(f, "; determining [{}]", c.actual.determining_policies.join(", "))?;
             if !c.actual.errors.is_empty() {
                 write!(f, "; errors: {}", c.actual.errors.join("; "))?;
             }
@@ -182,10 +172,7 @@ impl fmt::Display for TestReport {
 }
 
 /// Runs the table in `path` against `engine`.
-pub fn run_table_file(
-    engine: &PolicyEngine,
-    path: impl AsRef<Path>,
-) -> Result<TestReport, PolicyError> {
+pub fn run_table_file(engine: &PolicyEngine, path: impl AsRef<Path>) -> Result<TestReport, PolicyError> {
     let path = path.as_ref();
     let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Io {
         path: path.to_path_buf(),
@@ -199,11 +186,7 @@ pub fn run_table(engine: &PolicyEngine, text: &str) -> Result<TestReport, Policy
     run_table_named(engine, text, "<text>")
 }
 
-fn run_table_named(
-    engine: &PolicyEngine,
-    text: &str,
-    origin: &str,
-) -> Result<TestReport, PolicyError> {
+fn run_table_named(engine: &PolicyEngine, text: &str, origin: &str) -> Result<TestReport, PolicyError> {
     let table: Table = toml::from_str(text).map_err(|source| PolicyError::Table {
         origin: origin.to_owned(),
         source: Box::new(source),
@@ -215,11 +198,7 @@ fn run_table_named(
             let principal = case.principal.into_principal();
             let (actual, question) = match case.action {
                 TableAction::Call => (
-                    engine.authorize_call(
-                        &principal,
-                        &case.tool,
-                        case.arguments.as_ref().unwrap_or(&Value::Null),
-                    ),
+                    engine.authorize_call(&principal, &case.tool, case.arguments.as_ref().unwrap_or(&Value::Null)),
                     format!("call {}", case.tool),
                 ),
                 TableAction::List => (

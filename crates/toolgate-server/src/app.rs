@@ -72,14 +72,21 @@ pub fn routes(gate: &AuthGate, settings: &AppSettings) -> Route {
     route
 }
 
-/// The complete application for `provider`.
-pub fn build_app(
-    provider: Arc<dyn AuthProvider>,
-    settings: &AppSettings,
-) -> impl Endpoint + 'static {
+/// The complete application for `provider`, without an MCP endpoint.
+pub fn build_app(provider: Arc<dyn AuthProvider>, settings: &AppSettings) -> impl Endpoint + 'static {
     let gate = auth_gate(provider, settings);
-    routes(&gate, settings)
-        .data(gate)
-        .with(RequestIdLayer)
-        .into_endpoint()
+    finish(routes(&gate, settings), gate)
+}
+
+/// The complete application with `mcp` mounted at the MCP path behind authentication.
+pub fn build_app_with_mcp<E>(gate: AuthGate, settings: &AppSettings, mcp: E) -> impl Endpoint + 'static
+where
+    E: Endpoint + 'static,
+{
+    let route = routes(&gate, settings).at(settings.mcp_path.clone(), mcp.with(RequireAuth(gate.clone())));
+    finish(route, gate)
+}
+
+fn finish(route: Route, gate: AuthGate) -> impl Endpoint + 'static {
+    route.data(gate).with(RequestIdLayer).into_endpoint()
 }

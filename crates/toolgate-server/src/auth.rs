@@ -10,20 +10,57 @@ use poem::http::{HeaderValue, StatusCode, header};
 use poem::{
     Endpoint, FromRequest, IntoResponse, Middleware, Request, RequestBody, Response, Result,
 };
-use toolgate_core::{AuthProvider, AuthRejection, Challenge, Principal, RequestHead};
+use toolgate_core::{AuditDecision, AuditEvent, AuditSink, AuthProvider, AuthRejection, Challenge, Principal, RequestHead};
+
+use crate::request_id::RequestId;
 
 /// Authentication state shared by the middleware.
 #[derive(Clone)]
 pub struct AuthGate {
     provider: Arc<dyn AuthProvider>,
     challenge: Challenge,
+    audit: Option<Arc<dyn AuditSink>>,
 }
 
 impl AuthGate {
     pub fn new(provider: Arc<dyn AuthProvider>, challenge: Challenge) -> Self {
-        Self {
-            provider,
-            challenge,
+        Self { provider, challenge, audit: None }
+    }
+
+    /// Records every authentication failure in the audit trail.
+    pub fn with_audit(mut self, audit: Arc<dyn AuditSink>) -> Self {
+        self.audit = Some(audit);
+        self
+    }
+
+    /// Audits a refused request. Best effort: a refusal is already the safe outcome.
+    async fn audit_failure(&self, req: &Request, rejection: &AuthRejection) {
+        let Some(audit) = &self.audit else { return };
+        let event = AuditEvent {
+            event_id: uuid::Uuid::new_v4().to_string(),
+            occurred_at_ms: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+                .unwrap_or(0),
+            request_id: req.extensions().get::<RequestId>().map(|id| id.0.clone()).unwrap_or_default(),
+            session_id: req.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()).map(str::to_owned),
+            principal_id: None,
+            tenant_id: None,
+            client_app_id: None,
+            provider: self.provider.name().to_owned(),
+            method: format!("{} {}", req.method(), req.uri().path()),
+            tool: None,
+            decision: AuditDecision::AuthFailed,
+            policy_ids: Vec::new(),
+            policy_set_hash: None,
+            argument_digest: None,
+            arguments: None,
+            latency_us: 0,
+            outcome: "auth_failed".into(),
+            reason_code: Some(rejection.reason.as_str().to_owned()),
+        };
+        if let Err(error) = audit.record(event).await {
+            tracing::warn!(%error, "could not audit an authentication failure");
         }
     }
 
@@ -110,7 +147,7 @@ impl<E: Endpoint> Endpoint for RequireAuthEndpoint<E> {
                     provider = self.gate.provider().name(),
                     "authentication refused"
                 );
-                req.extensions_mut().insert(rejection.clone());
+                self.gate.audit_failure(&req, &rejection).await;
                 Ok(self.gate.rejection_response(&rejection))
             }
         }

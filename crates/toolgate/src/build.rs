@@ -12,7 +12,18 @@ use toolgate_entra::{
 };
 use toolgate_server::AppSettings;
 
-use crate::config::raw::{EntraConfig, ProviderKind, Tenancy};
+use toolgate_audit::AuditConfig;
+use toolgate_core::ToolDescriptor;
+use toolgate_demo::TaskTools;
+use toolgate_mcp::{ToolTags, descriptor_of};
+use toolgate_policy::{ClaimMapping, PolicyConfig, PolicyEngine};
+
+use crate::config::raw::{EntraConfig, McpConfig, ProviderKind, Tenancy};
+use crate::demo_policies;
+
+/// The default audit trail: a SQLite file in the working directory, with its spool beside it.
+pub const DEFAULT_AUDIT_DB: &str = "sqlite://toolgate-audit.db?mode=rwc";
+pub const DEFAULT_AUDIT_SPOOL: &str = "toolgate-audit.spool";
 use crate::config::{ConfigError, LoadedConfig};
 
 /// Everything `serve` needs.
@@ -22,10 +33,48 @@ pub struct Gateway {
     pub provider: Arc<dyn AuthProvider>,
     /// Validators whose keys should be loaded at start.
     pub validators: Vec<EntraValidator>,
+    pub mcp: McpConfig,
+    pub policy: Arc<PolicyEngine>,
+    pub tool_tags: ToolTags,
+    pub audit: AuditConfig,
+}
+
+/// Where policies come from: the configured directory, or (dev mode) the embedded examples.
+pub enum PolicyOrigin {
+    Directory,
+    Embedded,
+}
+
+/// The tool catalog the binary serves: the demo tool set, as policies see it.
+pub fn catalog(tool_tags: &ToolTags) -> Vec<ToolDescriptor> {
+    TaskTools::catalog().iter().map(|tool| descriptor_of(tool, tool_tags)).collect()
+}
+
+/// Loads and validates the policies against the catalog; errors carry `file:line:col`.
+pub fn policy_engine(
+    config: &LoadedConfig,
+    origin: PolicyOrigin,
+    catalog: &[ToolDescriptor],
+) -> Result<PolicyEngine, ConfigError> {
+    let section = &config.raw.policy;
+    let claims = ClaimMapping { extra: section.extra_claims.clone() };
+    let result = match origin {
+        PolicyOrigin::Directory => PolicyEngine::load(
+            &PolicyConfig { policy_dir: section.dir.clone(), shadow: section.shadow, claims },
+            catalog,
+        ),
+        PolicyOrigin::Embedded => PolicyEngine::from_sources(&demo_policies::sources(), catalog, section.shadow, claims),
+    };
+    result.map_err(|error| config.error("policy.dir", error))
 }
 
 /// Builds the gateway described by `config`.
 pub fn gateway(config: &LoadedConfig) -> Result<Gateway, ConfigError> {
+    gateway_with(config, PolicyOrigin::Directory)
+}
+
+/// Builds the gateway, taking policies from `origin`.
+pub fn gateway_with(config: &LoadedConfig, origin: PolicyOrigin) -> Result<Gateway, ConfigError> {
     let raw = &config.raw;
     let bind = raw.server.bind;
     let public_url = raw
@@ -73,11 +122,18 @@ pub fn gateway(config: &LoadedConfig) -> Result<Gateway, ConfigError> {
                     resource_name: Some("toolgate".into()),
                 },
             );
+            let tool_tags: ToolTags = toolgate_demo::tool_tags().into_iter().chain(raw.policy.tool_tags.clone()).collect();
+            let policy = Arc::new(policy_engine(config, origin, &catalog(&tool_tags))?);
+            let audit = raw.audit.clone().unwrap_or_else(|| AuditConfig::new(DEFAULT_AUDIT_DB, DEFAULT_AUDIT_SPOOL));
             Ok(Gateway {
                 bind,
                 app,
                 provider: Arc::new(provider),
                 validators: vec![validator],
+                mcp: raw.mcp.clone(),
+                policy,
+                tool_tags,
+                audit,
             })
         }
     }

@@ -34,6 +34,8 @@ enum Command {
     Emulator(commands::emulator::EmulatorArgs),
     /// Get an access token from the emulator (or Entra) for a user, through the real flow.
     Token(commands::token::TokenArgs),
+    /// Sign in as a demo user and list the MCP tools the policies let them see.
+    Tools(commands::tools::ToolsArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -65,6 +67,7 @@ pub fn main() -> ExitCode {
             Command::Serve(args) => commands::serve::execute(args).await,
             Command::Emulator(args) => commands::emulator::execute(args).await,
             Command::Token(args) => commands::token::execute(args).await,
+            Command::Tools(args) => commands::tools::execute(args).await,
         }
     });
     ExitCode::from(code)

@@ -8,6 +8,9 @@ pub mod build;
 pub mod cli;
 mod commands;
 pub mod config;
+pub mod mcp_client;
+mod demo_policies;
+pub mod start;
 pub mod sign_in;
 
 pub use toolgate_core as core;

@@ -39,7 +39,7 @@ pub async fn execute(args: DevArgs) -> u8 {
         Ok(loaded) => loaded,
         Err(error) => return super::config_failure(&error),
     };
-    let gateway = match build::gateway(&loaded) {
+    let gateway = match build::gateway_with(&loaded, build::PolicyOrigin::Embedded) {
         Ok(gateway) => gateway,
         Err(error) => return super::config_failure(&error),
     };
@@ -51,12 +51,17 @@ pub async fn execute(args: DevArgs) -> u8 {
     let exe = std::env::current_exe()
         .map(|path| path.display().to_string())
         .unwrap_or_else(|_| "toolgate".into());
-    println!("Try, as each demo user (in another terminal):");
+    let mcp_url = gateway.app.resource_url();
+    println!("  policies       : embedded examples (policy set {})", &gateway.policy.policy_set_hash()[..12]);
+    println!("  audit trail    : {}", gateway.audit.database_url);
+    println!("List the tools each demo user may use (in another terminal):");
     for user in &users {
-        println!(
-            "  curl -s -H \"Authorization: Bearer $({exe} token --authority {authority} --user {user})\" {public_url}/whoami"
-        );
+        println!("  {exe} tools --authority {authority} --url {mcp_url} --user {user}");
     }
+    println!("Or call the API yourself with a real token:");
+    println!(
+        "  curl -s -H \"Authorization: Bearer $({exe} token --authority {authority} --user alice)\" {public_url}/whoami"
+    );
     println!("Without a token you get a 401 with a WWW-Authenticate challenge:");
     println!("  curl -si {public_url}/whoami");
     super::serve::run(gateway).await

@@ -4,6 +4,7 @@ pub mod dev;
 pub mod emulator;
 pub mod serve;
 pub mod token;
+pub mod tools;
 
 use crate::cli::exit;
 use crate::config::ConfigError;

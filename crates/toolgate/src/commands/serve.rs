@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use toolgate_server::{build_app, serve};
 
 use crate::cli::exit;
 use crate::{build, config};
@@ -27,23 +26,16 @@ pub async fn execute(args: ServeArgs) -> u8 {
     run(gateway).await
 }
 
-/// Loads keys, serves until interrupted.
+/// Starts the gateway and serves until interrupted.
 pub(crate) async fn run(gateway: build::Gateway) -> u8 {
-    for validator in &gateway.validators {
-        if let Err(error) = validator.start().await {
-            tracing::warn!(%error, "signing keys not loaded yet; requests fail closed until they are");
-        }
-    }
-    let app = build_app(gateway.provider.clone(), &gateway.app);
-    let server = match serve(app, gateway.bind).await {
-        Ok(server) => server,
+    let running = match crate::start::start(gateway).await {
+        Ok(running) => running,
         Err(error) => {
             eprintln!("toolgate: {error}");
             return exit::FAILURE;
         }
     };
-    tracing::info!(addr = %server.local_addr(), resource = %gateway.app.resource_url(), "toolgate is serving");
     super::until_interrupted().await;
-    server.shutdown().await;
+    running.shutdown().await;
     exit::OK
 }

@@ -1,9 +1,14 @@
 //! The configuration file as users write it. Defaults are the safe choice.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use serde::Deserialize;
+use toolgate_audit::{ArgumentCapture, AuditConfig};
+use toolgate_mcp::DenialStyle;
+use toolgate_policy::ExtraClaim;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -11,6 +16,86 @@ pub struct RawConfig {
     #[serde(default)]
     pub server: ServerConfig,
     pub auth: AuthConfig,
+    #[serde(default)]
+    pub mcp: McpConfig,
+    #[serde(default)]
+    pub policy: PolicySection,
+    /// The audit trail. Default: a SQLite file `toolgate-audit.db` next to the process.
+    #[serde(default)]
+    pub audit: Option<AuditConfig>,
+}
+
+/// `[mcp]`: the MCP endpoint and the gate in front of it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct McpConfig {
+    /// Stateful sessions (`Mcp-Session-Id`) for pre-2026-07-28 clients; `false` = stateless.
+    #[serde(default = "yes")]
+    pub stateful: bool,
+    /// In stateless mode, answer with `application/json` rather than SSE when possible.
+    #[serde(default)]
+    pub json_response: bool,
+    /// Accepted `Host` values (DNS-rebinding protection). Default: loopback names only.
+    #[serde(default = "loopback_hosts")]
+    pub allowed_hosts: Vec<String>,
+    /// Accepted browser origins; empty refuses any request carrying `Origin`.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    /// `as-unknown-tool` (default: a denied tool looks like a missing one) or `explicit`.
+    #[serde(default)]
+    pub denial: DenialStyle,
+    /// What of the arguments the audit trail keeps besides their digest.
+    #[serde(default)]
+    pub capture_arguments: ArgumentCapture,
+}
+
+impl Default for McpConfig {
+    fn default() -> Self {
+        Self {
+            stateful: true,
+            json_response: false,
+            allowed_hosts: loopback_hosts(),
+            allowed_origins: Vec::new(),
+            denial: DenialStyle::default(),
+            capture_arguments: ArgumentCapture::default(),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn loopback_hosts() -> Vec<String> {
+    vec!["localhost".into(), "127.0.0.1".into(), "::1".into()]
+}
+
+/// `[policy]`: Cedar policies.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySection {
+    /// Directory of `*.cedar` files.
+    #[serde(default = "default_policy_dir")]
+    pub dir: PathBuf,
+    /// Log-only: decide and audit, but allow everything.
+    #[serde(default)]
+    pub shadow: bool,
+    /// Token claims exposed to policies as principal attributes.
+    #[serde(default)]
+    pub extra_claims: Vec<ExtraClaim>,
+    /// Tags per tool name (merged with tags tools declare themselves).
+    #[serde(default)]
+    pub tool_tags: HashMap<String, Vec<String>>,
+}
+
+impl Default for PolicySection {
+    fn default() -> Self {
+        Self { dir: default_policy_dir(), shadow: false, extra_claims: Vec::new(), tool_tags: HashMap::new() }
+    }
+}
+
+fn default_policy_dir() -> PathBuf {
+    PathBuf::from("policies")
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -1,0 +1,16 @@
+//! The authorization seam between the MCP/REST layers and the policy engine (Cedar in
+//! `toolgate-policy`). Kept as a trait so the gate does not depend on the engine's internals.
+
+use serde_json::Value;
+
+use crate::decision::Decision;
+use crate::principal::Principal;
+
+/// Decides what a principal may see and call.
+pub trait ToolPolicy: Send + Sync + 'static {
+    /// May `principal` call `tool` with exactly these arguments?
+    fn authorize_call(&self, principal: &Principal, tool: &str, arguments: &Value) -> Decision;
+
+    /// Should `tool` be listed for `principal`: could *some* call of it be permitted?
+    fn authorize_list(&self, principal: &Principal, tool: &str) -> Decision;
+}

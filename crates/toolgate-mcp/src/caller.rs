@@ -1,0 +1,35 @@
+//! Who is calling, read from the HTTP request rmcp hands to handlers.
+//!
+//! rmcp copies the request's `http::request::Parts` into `RequestContext::extensions`; the
+//! authentication middleware put the principal and request id in those parts' extensions.
+
+use std::sync::Arc;
+
+use rmcp::RoleServer;
+use rmcp::service::RequestContext;
+use toolgate_core::Principal;
+use toolgate_server::request_id::RequestId;
+
+/// The caller of one MCP request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub principal: Option<Arc<Principal>>,
+    pub request_id: String,
+    pub session_id: Option<String>,
+}
+
+impl Caller {
+    pub fn of(context: &RequestContext<RoleServer>) -> Self {
+        let parts = context.extensions.get::<http::request::Parts>();
+        let principal = parts.and_then(|p| p.extensions.get::<Arc<Principal>>()).cloned();
+        let request_id = parts
+            .and_then(|p| p.extensions.get::<RequestId>())
+            .map(|id| id.0.clone())
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let session_id = parts
+            .and_then(|p| p.headers.get("mcp-session-id"))
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Self { principal, request_id, session_id }
+    }
+}

@@ -1,0 +1,36 @@
+//! How a refused call is answered.
+
+use rmcp::ErrorData as McpError;
+use rmcp::model::ErrorCode;
+use serde::Deserialize;
+
+/// By default a denied or hidden tool gets exactly the error an unknown tool gets, so callers
+/// cannot probe which tools exist. `Explicit` says "forbidden" instead (friendlier for
+/// debugging, leaks existence).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DenialStyle {
+    #[default]
+    AsUnknownTool,
+    Explicit,
+}
+
+impl DenialStyle {
+    pub fn error(self, tool: &str) -> McpError {
+        match self {
+            // rmcp's ToolRouter answers an unknown tool with exactly this.
+            Self::AsUnknownTool => McpError::invalid_params("tool not found", None),
+            Self::Explicit => McpError::new(
+                ErrorCode::INVALID_REQUEST,
+                format!("calling tool `{tool}` is forbidden by policy"),
+                None,
+            ),
+        }
+    }
+}
+
+/// A request that reached the MCP layer without a principal: the endpoint was mounted without
+/// authentication. Refuse (fail closed).
+pub fn unauthenticated() -> McpError {
+    McpError::new(ErrorCode::INVALID_REQUEST, "unauthenticated", None)
+}

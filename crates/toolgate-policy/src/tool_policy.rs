@@ -1,0 +1,16 @@
+//! The engine as the gate's [`ToolPolicy`].
+
+use serde_json::Value;
+use toolgate_core::{Decision, Principal, ToolPolicy};
+
+use crate::engine::PolicyEngine;
+
+impl ToolPolicy for PolicyEngine {
+    fn authorize_call(&self, principal: &Principal, tool: &str, arguments: &Value) -> Decision {
+        PolicyEngine::authorize_call(self, principal, tool, arguments)
+    }
+
+    fn authorize_list(&self, principal: &Principal, tool: &str) -> Decision {
+        PolicyEngine::authorize_list(self, principal, tool)
+    }
+}

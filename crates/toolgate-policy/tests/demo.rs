@@ -1,0 +1,83 @@
+//! The example policies in policies/ pass their table, and the schema they are checked against.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::*;
+use toolgate_policy::testing::{run_table, run_table_file};
+use toolgate_policy::{ClaimMapping, PolicyConfig, PolicyEngine, PolicyError};
+
+fn demo_engine() -> PolicyEngine {
+    PolicyEngine::load(
+        &PolicyConfig {
+            policy_dir: repo_root().join("policies"),
+            shadow: false,
+            claims: ClaimMapping::default(),
+        },
+        &demo_catalog(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn demo_table_passes() {
+    let report = run_table_file(&demo_engine(), repo_root().join("policies/tests/demo.toml")).unwrap();
+    println!("{report}");
+    assert!(report.passed(), "{report}");
+    assert_eq!(report.cases.len(), 45);
+}
+
+#[test]
+fn demo_visible_tools() {
+    let e = demo_engine();
+    let all = ["list_tasks", "get_task", "create_task", "delete_task", "purge_tasks"];
+    assert_eq!(
+        e.visible_tools(&user("alice", &["Task.Read", "Task.Write"]), &all),
+        &all[..4]
+    );
+    assert_eq!(
+        e.visible_tools(&user("carol", &["MCPServer.Admin", "Task.All"]), &all),
+        &all
+    );
+    assert_eq!(e.visible_tools(&app("nightly", &["Task.Read"]), &all), &all[..2]);
+    assert!(e.visible_tools(&user("dave", &[]), &all).is_empty());
+}
+
+#[test]
+fn demo_schema_is_printed() {
+    println!("{}", demo_engine().schema_text());
+}
+
+#[test]
+fn failing_cases_and_unknown_keys_are_reported() {
+    let e = demo_engine();
+    let report = run_table(
+        &e,
+        r#"
+        [[case]]
+        name = "bob may purge (wrong)"
+        principal = { kind = "user", id = "bob", roles = ["Task.Read"] }
+        action = "call"
+        tool = "purge_tasks"
+        arguments = { older_than_days = 1 }
+        expect = "allow"
+        "#,
+    )
+    .unwrap();
+    assert!(!report.passed());
+    let shown = report.to_string();
+    assert!(shown.contains("FAIL  bob may purge (wrong) (call purge_tasks): expected allow, got deny; determining [dangerous-admin-only]"), "{shown}");
+    assert!(shown.ends_with("0 passed, 1 failed"), "{shown}");
+
+    let bad = run_table(
+        &e,
+        "[[case]]\nname = \"x\"\nprincipal = { kind = \"user\", id = \"a\" }\naction = \"call\"\ntool = \"t\"\nexpect = \"allow\"\nexpcted = 1\n",
+    );
+    assert!(matches!(bad, Err(PolicyError::Table { .. })));
+    let bad = run_table(
+        &e,
+        "[[case]]\nname = \"x\"\nprincipal = { kind = \"user\", id = \"a\", role = [] }\naction = \"call\"\ntool = \"t\"\nexpect = \"allow\"\n",
+    );
+    assert!(matches!(bad, Err(PolicyError::Table { .. })));
+}

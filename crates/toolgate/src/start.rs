@@ -1,0 +1,88 @@
+//! Starting a configured gateway: keys, audit trail, the gated demo tools, the HTTP server.
+
+use std::sync::Arc;
+
+use toolgate_audit::{AuditError, AuditWriter};
+use toolgate_core::{AuditSink, ToolPolicy};
+use toolgate_demo::{TaskStore, TaskTools};
+use toolgate_mcp::{GateOptions, GateShared, McpTransportConfig, SessionBindings, mcp_endpoint};
+use toolgate_policy::PolicyEngine;
+use toolgate_server::{RunningServer, ServeError, auth_gate, build_app_with_mcp, serve_on};
+
+use crate::build::Gateway;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("the audit trail could not start: {0}")]
+    Audit(#[from] AuditError),
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: std::net::SocketAddr, source: std::io::Error },
+}
+
+/// A running gateway. Dropping it stops the server; call [`RunningGateway::shutdown`] to also
+/// flush the audit trail.
+pub struct RunningGateway {
+    pub server: RunningServer,
+    pub audit: AuditWriter,
+    pub policy: Arc<PolicyEngine>,
+    pub sessions: SessionBindings,
+    pub tasks: TaskStore,
+}
+
+impl RunningGateway {
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
+        self.audit.shutdown().await;
+    }
+}
+
+/// Starts `gateway` on its configured address.
+pub async fn start(gateway: Gateway) -> Result<RunningGateway, StartError> {
+    let listener = tokio::net::TcpListener::bind(gateway.bind)
+        .await
+        .map_err(|source| StartError::Bind { addr: gateway.bind, source })?;
+    start_on(gateway, listener).await
+}
+
+/// Starts `gateway` on an already bound listener (tests bind `127.0.0.1:0` first to learn the
+/// port for `public_url`).
+pub async fn start_on(gateway: Gateway, listener: tokio::net::TcpListener) -> Result<RunningGateway, StartError> {
+    for validator in &gateway.validators {
+        if let Err(error) = validator.start().await {
+            tracing::warn!(%error, "signing keys not loaded yet; requests fail closed until they are");
+        }
+    }
+    let audit = AuditWriter::start(gateway.audit.clone()).await?;
+    let sink: Arc<dyn AuditSink> = Arc::new(audit.clone());
+    let policy: Arc<dyn ToolPolicy> = gateway.policy.clone();
+    let shared = Arc::new(GateShared {
+        policy,
+        audit: sink.clone(),
+        options: GateOptions {
+            denial: gateway.mcp.denial,
+            capture: gateway.mcp.capture_arguments.clone(),
+            tool_tags: gateway.tool_tags.clone(),
+        },
+    });
+    let transport = McpTransportConfig {
+        stateful: gateway.mcp.stateful,
+        json_response: gateway.mcp.json_response,
+        allowed_hosts: gateway.mcp.allowed_hosts.clone(),
+        allowed_origins: gateway.mcp.allowed_origins.clone(),
+    };
+    let tasks = TaskStore::seeded();
+    let sessions = SessionBindings::default();
+    let store = tasks.clone();
+    let endpoint = mcp_endpoint(move || TaskTools::new(store.clone()), shared, &transport, sessions.clone());
+    let gate = auth_gate(gateway.provider.clone(), &gateway.app).with_audit(sink);
+    let app = build_app_with_mcp(gate, &gateway.app, endpoint);
+    let server = serve_on(app, listener)?;
+    tracing::info!(addr = %server.local_addr(), resource = %gateway.app.resource_url(), policy_set = %gateway.policy.policy_set_hash(), "toolgate is serving");
+    Ok(RunningGateway { server, audit, policy: gateway.policy, sessions, tasks })
+}
