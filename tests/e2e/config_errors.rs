@@ -29,16 +29,10 @@ async fn a_good_file_builds_a_gateway() {
 
 #[test]
 fn wrong_types_and_unknown_keys_name_key_and_file() {
-    let file = write(&GOOD.replace(
-        "[auth.entra]",
-        "[auth.entra]\nleeway_seconds = \"soon\"\nteant = 1",
-    ));
+    let file = write(&GOOD.replace("[auth.entra]", "[auth.entra]\nleeway_seconds = \"soon\"\nteant = 1"));
     let error = config::load(file.path()).unwrap_err().to_string();
     let path = file.path().display().to_string();
-    assert!(
-        error.contains("auth.entra") && error.contains(&path),
-        "{error}"
-    );
+    assert!(error.contains("auth.entra") && error.contains(&path), "{error}");
 }
 
 #[test]

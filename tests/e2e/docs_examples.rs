@@ -24,9 +24,7 @@ fn toml_blocks(markdown: &str) -> Vec<String> {
 
 #[test]
 fn entra_jwt_page_examples_build_a_gateway() {
-    let page =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/entra-jwt.md"))
-            .unwrap();
+    let page = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/entra-jwt.md")).unwrap();
     let blocks = toml_blocks(&page);
     assert!(
         blocks.len() >= 3,
@@ -41,7 +39,6 @@ fn entra_jwt_page_examples_build_a_gateway() {
 
 #[test]
 fn dev_mode_config_builds_a_gateway() {
-    let text =
-        toolgate::config::dev_config("http://127.0.0.1:8400", "127.0.0.1:8080".parse().unwrap());
+    let text = toolgate::config::dev_config("http://127.0.0.1:8400", "127.0.0.1:8080".parse().unwrap());
     build::gateway(&config::load_str(&text).unwrap()).unwrap();
 }

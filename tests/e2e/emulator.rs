@@ -27,10 +27,7 @@ fn claims(token: &str) -> Map<String, Value> {
 }
 
 fn pkce() -> (String, String) {
-    let verifier = format!(
-        "verifier-{}-0123456789abcdefghijklmnopqrstuvwxyz",
-        std::process::id()
-    );
+    let verifier = format!("verifier-{}-0123456789abcdefghijklmnopqrstuvwxyz", std::process::id());
     let challenge = base64url_encode(digest::digest(&digest::SHA256, verifier.as_bytes()).as_ref());
     (verifier, challenge)
 }
@@ -49,9 +46,7 @@ fn location(resp: &reqwest::Response) -> url::Url {
 }
 
 fn query(url: &url::Url, name: &str) -> Option<String> {
-    url.query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
+    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
 }
 
 /// Silent sign-in (`prompt=none` + `login_hint`) returning the code.
@@ -126,10 +121,7 @@ fn assert_entra_error(body: &Value, error: &str, code: u64) {
     assert_eq!(body["error"], error, "{body}");
     assert_eq!(body["error_codes"], json!([code]), "{body}");
     let description = body["error_description"].as_str().unwrap();
-    assert!(
-        description.starts_with(&format!("AADSTS{code}: ")),
-        "{description}"
-    );
+    assert!(description.starts_with(&format!("AADSTS{code}: ")), "{description}");
     assert!(
         description.contains("\r\nTrace ID: ") && description.contains("\r\nCorrelation ID: "),
         "{description}"
@@ -149,15 +141,12 @@ async fn verifies_with_jwks(emu: &RunningEmulator, token: &str) -> bool {
     let jws = CompactJws::parse(token).unwrap();
     let kid = jws.header_str("kid").unwrap().to_owned();
     let set = jwks(emu, TENANT_ID).await;
-    set.keys
-        .iter()
-        .filter(|k| k.kid.as_deref() == Some(&kid))
-        .any(|k| {
-            RsaPublicKey::from_jwk(k)
-                .unwrap()
-                .verify_rs256(jws.signing_input.as_bytes(), &jws.signature)
-                .is_ok()
-        })
+    set.keys.iter().filter(|k| k.kid.as_deref() == Some(&kid)).any(|k| {
+        RsaPublicKey::from_jwk(k)
+            .unwrap()
+            .verify_rs256(jws.signing_input.as_bytes(), &jws.signature)
+            .is_ok()
+    })
 }
 
 #[tokio::test]
@@ -165,9 +154,7 @@ async fn discovery_documents_match_entra() {
     let emu = start().await;
     let base = emu.base_url();
     let v2: Value = http()
-        .get(format!(
-            "{base}/{TENANT_ID}/v2.0/.well-known/openid-configuration"
-        ))
+        .get(format!("{base}/{TENANT_ID}/v2.0/.well-known/openid-configuration"))
         .send()
         .await
         .unwrap()
@@ -175,28 +162,17 @@ async fn discovery_documents_match_entra() {
         .await
         .unwrap();
     assert_eq!(v2["issuer"], emu.v2_issuer(TENANT_ID));
-    assert_eq!(
-        v2["jwks_uri"],
-        format!("{base}/{TENANT_ID}/discovery/v2.0/keys")
-    );
+    assert_eq!(v2["jwks_uri"], format!("{base}/{TENANT_ID}/discovery/v2.0/keys"));
     assert_eq!(
         v2["authorization_endpoint"],
         format!("{base}/{TENANT_ID}/oauth2/v2.0/authorize")
     );
-    assert_eq!(
-        v2["token_endpoint"],
-        format!("{base}/{TENANT_ID}/oauth2/v2.0/token")
-    );
-    assert_eq!(
-        v2["id_token_signing_alg_values_supported"],
-        json!(["RS256"])
-    );
+    assert_eq!(v2["token_endpoint"], format!("{base}/{TENANT_ID}/oauth2/v2.0/token"));
+    assert_eq!(v2["id_token_signing_alg_values_supported"], json!(["RS256"]));
     assert!(v2.get("code_challenge_methods_supported").is_none());
     // The domain names the same tenant.
     let by_domain: Value = http()
-        .get(format!(
-            "{base}/{TENANT_DOMAIN}/v2.0/.well-known/openid-configuration"
-        ))
+        .get(format!("{base}/{TENANT_DOMAIN}/v2.0/.well-known/openid-configuration"))
         .send()
         .await
         .unwrap()
@@ -205,9 +181,7 @@ async fn discovery_documents_match_entra() {
         .unwrap();
     assert_eq!(by_domain["issuer"], emu.v2_issuer(TENANT_ID));
     let v1: Value = http()
-        .get(format!(
-            "{base}/{TENANT_ID}/.well-known/openid-configuration"
-        ))
+        .get(format!("{base}/{TENANT_ID}/.well-known/openid-configuration"))
         .send()
         .await
         .unwrap()
@@ -218,9 +192,7 @@ async fn discovery_documents_match_entra() {
     assert!(v1["issuer"].as_str().unwrap().ends_with('/'));
     for multi in ["common", "organizations"] {
         let doc: Value = http()
-            .get(format!(
-                "{base}/{multi}/v2.0/.well-known/openid-configuration"
-            ))
+            .get(format!("{base}/{multi}/v2.0/.well-known/openid-configuration"))
             .send()
             .await
             .unwrap()
@@ -228,10 +200,7 @@ async fn discovery_documents_match_entra() {
             .await
             .unwrap();
         assert_eq!(doc["issuer"], format!("{base}/{{tenantid}}/v2.0"));
-        assert_eq!(
-            doc["token_endpoint"],
-            format!("{base}/{multi}/oauth2/v2.0/token")
-        );
+        assert_eq!(doc["token_endpoint"], format!("{base}/{multi}/oauth2/v2.0/token"));
     }
     for path in [
         "/.well-known/oauth-authorization-server",
@@ -242,9 +211,7 @@ async fn discovery_documents_match_entra() {
         assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{path}");
     }
     let unknown = http()
-        .get(format!(
-            "{base}/nosuchtenant/v2.0/.well-known/openid-configuration"
-        ))
+        .get(format!("{base}/nosuchtenant/v2.0/.well-known/openid-configuration"))
         .send()
         .await
         .unwrap();
@@ -263,10 +230,7 @@ async fn jwks_has_entra_shape() {
     assert_eq!(key.kid.as_deref(), Some(emu.active_kid().as_str()));
     assert_eq!(key.x5t, key.kid, "Entra's kid is the x5t");
     assert!(key.n.as_ref().unwrap().len() > 300 && key.e.as_deref() == Some("AQAB"));
-    assert_eq!(
-        key.issuer.as_deref(),
-        Some(emu.v2_issuer(TENANT_ID).as_str())
-    );
+    assert_eq!(key.issuer.as_deref(), Some(emu.v2_issuer(TENANT_ID).as_str()));
     let common = jwks(&emu, "common").await;
     assert_eq!(
         common.keys[0].issuer.as_deref(),
@@ -364,11 +328,7 @@ async fn authorize_rejects_resource_mismatch_and_two_resources() {
             .unwrap(),
     );
     assert_eq!(query(&loc, "error").as_deref(), Some("invalid_target"));
-    assert!(
-        query(&loc, "error_description")
-            .unwrap()
-            .starts_with("AADSTS9010010:")
-    );
+    assert!(query(&loc, "error_description").unwrap().starts_with("AADSTS9010010:"));
     assert_eq!(query(&loc, "state").as_deref(), Some("st"));
     // The matching resource is accepted.
     let mut params = base.to_vec();
@@ -394,11 +354,7 @@ async fn authorize_rejects_resource_mismatch_and_two_resources() {
             .await
             .unwrap(),
     );
-    assert!(
-        query(&loc, "error_description")
-            .unwrap()
-            .starts_with("AADSTS28000:")
-    );
+    assert!(query(&loc, "error_description").unwrap().starts_with("AADSTS28000:"));
     let mut params = base.to_vec();
     let bad = format!("{API_IDENTIFIER_URI}/Nope.Write");
     params.push(("scope", &bad));
@@ -410,11 +366,7 @@ async fn authorize_rejects_resource_mismatch_and_two_resources() {
             .await
             .unwrap(),
     );
-    assert!(
-        query(&loc, "error_description")
-            .unwrap()
-            .starts_with("AADSTS70011:")
-    );
+    assert!(query(&loc, "error_description").unwrap().starts_with("AADSTS70011:"));
 }
 
 #[tokio::test]
@@ -437,10 +389,7 @@ async fn login_page_lists_tenant_users_escapes_and_posts_back_a_code() {
     assert_eq!(resp.status(), StatusCode::OK);
     let page = resp.text().await.unwrap();
     assert!(page.contains("alice@contoso.example") && page.contains("Carol Admin"));
-    assert!(
-        !page.contains("frank"),
-        "fabrikam users are not on contoso's page"
-    );
+    assert!(!page.contains("frank"), "fabrikam users are not on contoso's page");
     assert!(!page.contains("<script>"), "state must be escaped");
     assert!(page.contains("&lt;script&gt;") || page.contains("&quot;&gt;"));
     assert!(page.contains(&format!("action=\"/{TENANT_ID}/oauth2/v2.0/authorize\"")));
@@ -489,11 +438,7 @@ async fn prompt_none_needs_a_known_login_hint() {
             .unwrap(),
     );
     assert_eq!(query(&loc, "error").as_deref(), Some("login_required"));
-    assert!(
-        query(&loc, "error_description")
-            .unwrap()
-            .starts_with("AADSTS50058:")
-    );
+    assert!(query(&loc, "error_description").unwrap().starts_with("AADSTS50058:"));
     assert!(query(&loc, "code").is_none());
 }
 
@@ -509,12 +454,7 @@ async fn auth_code_with_pkce_gives_entra_shaped_tokens() {
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 3600);
     assert!(body["ext_expires_in"].is_number());
-    assert!(
-        body["scope"]
-            .as_str()
-            .unwrap()
-            .contains(API_SCOPE_ACCESS_AS_USER)
-    );
+    assert!(body["scope"].as_str().unwrap().contains(API_SCOPE_ACCESS_AS_USER));
     let at = body["access_token"].as_str().unwrap();
     let jws = CompactJws::parse(at).unwrap();
     assert_eq!(jws.header_str("typ"), Some("JWT"));
@@ -576,15 +516,7 @@ async fn wrong_verifier_is_refused_with_entra_error_shape_and_codes_are_single_u
         ("code_challenge", challenge.as_str()),
         ("code_challenge_method", "S256"),
     ];
-    let code = silent_code(
-        &emu,
-        CLI_CLIENT_ID,
-        redirect,
-        API_SCOPE_ACCESS_AS_USER,
-        "alice",
-        &extra,
-    )
-    .await;
+    let code = silent_code(&emu, CLI_CLIENT_ID, redirect, API_SCOPE_ACCESS_AS_USER, "alice", &extra).await;
     let (status, body) = post_token(
         &emu,
         &[
@@ -592,25 +524,14 @@ async fn wrong_verifier_is_refused_with_entra_error_shape_and_codes_are_single_u
             ("client_id", CLI_CLIENT_ID),
             ("code", &code),
             ("redirect_uri", redirect),
-            (
-                "code_verifier",
-                "not-the-verifier-at-all-0123456789012345678",
-            ),
+            ("code_verifier", "not-the-verifier-at-all-0123456789012345678"),
         ],
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_entra_error(&body, "invalid_grant", 501481);
     // Replay of a redeemed code.
-    let code = silent_code(
-        &emu,
-        CLI_CLIENT_ID,
-        redirect,
-        API_SCOPE_ACCESS_AS_USER,
-        "alice",
-        &extra,
-    )
-    .await;
+    let code = silent_code(&emu, CLI_CLIENT_ID, redirect, API_SCOPE_ACCESS_AS_USER, "alice", &extra).await;
     let form = [
         ("grant_type", "authorization_code"),
         ("client_id", CLI_CLIENT_ID),
@@ -639,15 +560,7 @@ async fn wrong_verifier_is_refused_with_entra_error_shape_and_codes_are_single_u
 async fn confidential_web_client_needs_its_secret() {
     let emu = start().await;
     let redirect = "http://localhost:8080/auth/callback";
-    let code = silent_code(
-        &emu,
-        API_CLIENT_ID,
-        redirect,
-        API_SCOPE_ACCESS_AS_USER,
-        "alice",
-        &[],
-    )
-    .await;
+    let code = silent_code(&emu, API_CLIENT_ID, redirect, API_SCOPE_ACCESS_AS_USER, "alice", &[]).await;
     let (status, body) = post_token(
         &emu,
         &[
@@ -660,15 +573,7 @@ async fn confidential_web_client_needs_its_secret() {
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_entra_error(&body, "invalid_client", 7000218);
-    let code = silent_code(
-        &emu,
-        API_CLIENT_ID,
-        redirect,
-        API_SCOPE_ACCESS_AS_USER,
-        "alice",
-        &[],
-    )
-    .await;
+    let code = silent_code(&emu, API_CLIENT_ID, redirect, API_SCOPE_ACCESS_AS_USER, "alice", &[]).await;
     let resp = http()
         .post(token_url(&emu))
         .basic_auth(API_CLIENT_ID, Some(API_CLIENT_SECRET))
@@ -682,10 +587,7 @@ async fn confidential_web_client_needs_its_secret() {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     let body: Value = resp.json().await.unwrap();
-    assert_eq!(
-        claims(body["access_token"].as_str().unwrap())["azpacr"],
-        "1"
-    );
+    assert_eq!(claims(body["access_token"].as_str().unwrap())["azpacr"], "1");
     // SPA redirects: cross-origin redemption only.
     let (verifier, challenge) = pkce();
     let spa = "http://localhost:8080/docs/oauth-receiver.html";
@@ -693,15 +595,7 @@ async fn confidential_web_client_needs_its_secret() {
         ("code_challenge", challenge.as_str()),
         ("code_challenge_method", "S256"),
     ];
-    let code = silent_code(
-        &emu,
-        API_CLIENT_ID,
-        spa,
-        API_SCOPE_ACCESS_AS_USER,
-        "alice",
-        &extra,
-    )
-    .await;
+    let code = silent_code(&emu, API_CLIENT_ID, spa, API_SCOPE_ACCESS_AS_USER, "alice", &extra).await;
     let form = [
         ("grant_type", "authorization_code"),
         ("client_id", API_CLIENT_ID),
@@ -711,15 +605,7 @@ async fn confidential_web_client_needs_its_secret() {
     ];
     let (_, body) = post_token(&emu, &form).await;
     assert_entra_error(&body, "invalid_request", 9002327);
-    let code = silent_code(
-        &emu,
-        API_CLIENT_ID,
-        spa,
-        API_SCOPE_ACCESS_AS_USER,
-        "alice",
-        &extra,
-    )
-    .await;
+    let code = silent_code(&emu, API_CLIENT_ID, spa, API_SCOPE_ACCESS_AS_USER, "alice", &extra).await;
     let form = [
         ("grant_type", "authorization_code"),
         ("client_id", API_CLIENT_ID),
@@ -743,12 +629,7 @@ async fn refresh_tokens_only_with_offline_access_and_they_rotate() {
     let without = cli_tokens(&emu, "bob", API_SCOPE_ACCESS_AS_USER).await;
     assert!(without.get("refresh_token").is_none());
     assert!(without.get("id_token").is_none());
-    let with = cli_tokens(
-        &emu,
-        "bob",
-        &format!("{API_SCOPE_ACCESS_AS_USER} offline_access"),
-    )
-    .await;
+    let with = cli_tokens(&emu, "bob", &format!("{API_SCOPE_ACCESS_AS_USER} offline_access")).await;
     let rt1 = with["refresh_token"].as_str().unwrap().to_owned();
     let (status, body) = post_token(
         &emu,
@@ -809,9 +690,7 @@ async fn client_credentials_gives_app_only_tokens() {
     assert_eq!(c["aud"], API_CLIENT_ID);
     assert_eq!(c["roles"], json!(["Task.Read"]));
     assert_eq!(c["idtyp"], "app");
-    assert!(
-        c.get("scp").is_none() && c.get("name").is_none() && c.get("preferred_username").is_none()
-    );
+    assert!(c.get("scp").is_none() && c.get("name").is_none() && c.get("preferred_username").is_none());
     assert_eq!(c["oid"], c["sub"]);
     assert_ne!(c["oid"], NIGHTLY_JOB_CLIENT_ID);
     assert_eq!(c["azp"], NIGHTLY_JOB_CLIENT_ID);
@@ -910,8 +789,7 @@ async fn on_behalf_of_exchanges_a_user_token_for_a_downstream_token() {
     // An assertion signed by a key outside the JWKS is refused.
     let mut forged = claims(&incoming);
     forged.insert("exp".into(), json!(unix_now() + 600));
-    let (status, body) =
-        obo(emu.sign_with_unpublished_key(Map::new(), Value::Object(forged.clone()))).await;
+    let (status, body) = obo(emu.sign_with_unpublished_key(Map::new(), Value::Object(forged.clone()))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_entra_error(&body, "invalid_grant", 50013);
     // Expired, and for another audience.
@@ -1026,17 +904,11 @@ async fn rotate_keys_publishes_the_new_active_key() {
             scopes: vec![API_SCOPE_ACCESS_AS_USER.into()],
         })
         .unwrap();
-    assert_eq!(
-        CompactJws::parse(&token).unwrap().header_str("kid"),
-        Some(new.as_str())
-    );
+    assert_eq!(CompactJws::parse(&token).unwrap().header_str("kid"), Some(new.as_str()));
     assert!(verifies_with_jwks(&emu, &token).await);
     // Through the admin route, retiring the old keys.
     let resp: Value = http()
-        .post(format!(
-            "{}/_emulator/rotate-keys?retire_old=true",
-            emu.base_url()
-        ))
+        .post(format!("{}/_emulator/rotate-keys?retire_old=true", emu.base_url()))
         .send()
         .await
         .unwrap()
@@ -1059,27 +931,15 @@ async fn rotate_keys_publishes_the_new_active_key() {
         Some(emu.active_kid().as_str())
     );
     assert!(!verifies_with_jwks(&emu, &forged).await);
-    assert!(
-        verifies_with_jwks(
-            &emu,
-            &emu.sign_with_active_key(Map::new(), json!({"sub": "x"}))
-        )
-        .await
-    );
+    assert!(verifies_with_jwks(&emu, &emu.sign_with_active_key(Map::new(), json!({"sub": "x"}))).await);
 }
 
 #[tokio::test]
 async fn outage_answers_503_and_fetches_are_counted() {
     let emu = start().await;
     let keys = format!("{}/{TENANT_ID}/discovery/v2.0/keys", emu.base_url());
-    let meta = format!(
-        "{}/{TENANT_ID}/v2.0/.well-known/openid-configuration",
-        emu.base_url()
-    );
-    assert_eq!(
-        http().get(&keys).send().await.unwrap().status(),
-        StatusCode::OK
-    );
+    let meta = format!("{}/{TENANT_ID}/v2.0/.well-known/openid-configuration", emu.base_url());
+    assert_eq!(http().get(&keys).send().await.unwrap().status(), StatusCode::OK);
     emu.set_outage(true);
     assert_eq!(
         http().get(&keys).send().await.unwrap().status(),
@@ -1090,10 +950,7 @@ async fn outage_answers_503_and_fetches_are_counted() {
         StatusCode::SERVICE_UNAVAILABLE
     );
     emu.set_outage(false);
-    assert_eq!(
-        http().get(&keys).send().await.unwrap().status(),
-        StatusCode::OK
-    );
+    assert_eq!(http().get(&keys).send().await.unwrap().status(), StatusCode::OK);
     assert_eq!(emu.jwks_fetch_count(), 3);
     assert_eq!(emu.metadata_fetch_count(), 1);
     let users: Value = http()

@@ -16,8 +16,7 @@ pub async fn emulator() -> RunningEmulator {
 
 /// Single-tenant settings for the demo API (v2 tokens) in contoso.
 pub fn api_settings(emulator: &RunningEmulator) -> EntraSettings {
-    EntraSettings::single_tenant(&emulator.base_url(), demo::TENANT_ID, demo::API_CLIENT_ID)
-        .unwrap()
+    EntraSettings::single_tenant(&emulator.base_url(), demo::TENANT_ID, demo::API_CLIENT_ID).unwrap()
 }
 
 /// A validator with its own key cache, so tests can count its fetches.
@@ -38,12 +37,7 @@ pub async fn sign_in(emulator: &RunningEmulator, user: &str, scopes: &[&str]) ->
     sign_in_at(emulator, demo::TENANT_ID, user, scopes).await
 }
 
-pub async fn sign_in_at(
-    emulator: &RunningEmulator,
-    tenant: &str,
-    user: &str,
-    scopes: &[&str],
-) -> String {
+pub async fn sign_in_at(emulator: &RunningEmulator, tenant: &str, user: &str, scopes: &[&str]) -> String {
     SignIn {
         authority: emulator.base_url(),
         tenant: tenant.to_owned(),
@@ -61,11 +55,7 @@ pub async fn sign_in_at(
 /// A client-credentials token for the nightly job (app-only), over HTTP.
 pub async fn app_token(emulator: &RunningEmulator) -> String {
     let response: Value = reqwest::Client::new()
-        .post(format!(
-            "{}/{}/oauth2/v2.0/token",
-            emulator.base_url(),
-            demo::TENANT_ID
-        ))
+        .post(format!("{}/{}/oauth2/v2.0/token", emulator.base_url(), demo::TENANT_ID))
         .form(&[
             ("grant_type", "client_credentials"),
             ("client_id", demo::NIGHTLY_JOB_CLIENT_ID),
@@ -118,11 +108,7 @@ pub fn sign(emulator: &RunningEmulator, claims: Map<String, Value>) -> String {
     emulator.sign_with_active_key(Map::new(), Value::Object(claims))
 }
 
-pub fn sign_with_header(
-    emulator: &RunningEmulator,
-    header: Value,
-    claims: Map<String, Value>,
-) -> String {
+pub fn sign_with_header(emulator: &RunningEmulator, header: Value, claims: Map<String, Value>) -> String {
     let Value::Object(header) = header else {
         panic!("header must be an object")
     };
@@ -132,10 +118,7 @@ pub fn sign_with_header(
 #[track_caller]
 pub fn assert_rejected(result: Result<VerifiedToken, AuthRejection>, reason: RejectReason) {
     match result {
-        Ok(token) => panic!(
-            "expected {reason}, but the token was accepted: {:?}",
-            token.claims
-        ),
+        Ok(token) => panic!("expected {reason}, but the token was accepted: {:?}", token.claims),
         Err(rejection) => assert_eq!(rejection.reason, reason, "detail: {}", rejection.detail),
     }
 }

@@ -28,9 +28,7 @@ async fn many_concurrent_requests_with_an_unknown_kid_cause_one_fetch() {
     }))
     .await;
     for result in results {
-        result
-            .unwrap()
-            .expect("the rotated-in key is found by the one refresh");
+        result.unwrap().expect("the rotated-in key is found by the one refresh");
     }
     assert_eq!(
         emulator.jwks_fetch_count() - fetches_at_start,
@@ -49,10 +47,7 @@ async fn random_kids_cannot_cause_a_fetch_storm() {
     for i in 0..20 {
         let key = toolgate_jose::RsaSigningKey::generate(format!("attacker-{i}")).unwrap();
         let token = encode_compact(serde_json::Map::new(), &claims, &key).unwrap();
-        assert_rejected(
-            validator.validate(&token).await,
-            RejectReason::UnknownSigningKey,
-        );
+        assert_rejected(validator.validate(&token).await, RejectReason::UnknownSigningKey);
     }
     assert_eq!(
         emulator.jwks_fetch_count() - before,
@@ -72,32 +67,15 @@ async fn rollover_right_after_start_is_picked_up() {
     let new_kid = emulator.rotate_keys(true);
     let new = sign_in(&emulator, "bob", &[demo::API_SCOPE_ACCESS_AS_USER]).await;
     assert_eq!(
-        toolgate_jose::CompactJws::parse(&new)
-            .unwrap()
-            .header_str("kid"),
+        toolgate_jose::CompactJws::parse(&new).unwrap().header_str("kid"),
         Some(new_kid.as_str())
     );
     // The first on-demand refresh is not held back by the start-up fetch.
-    let principal = validator
-        .validate(&new)
-        .await
-        .unwrap()
-        .principal("entra-jwt")
-        .unwrap();
+    let principal = validator.validate(&new).await.unwrap().principal("entra-jwt").unwrap();
     assert_eq!(principal.object_id.as_deref(), Some(demo::BOB_OID));
     // The retired key is gone from the JWKS the cache now holds: old tokens stop validating.
-    assert!(
-        validator
-            .key_cache()
-            .snapshot()
-            .keys
-            .get(&new_kid)
-            .is_some()
-    );
-    assert_rejected(
-        validator.validate(&old).await,
-        RejectReason::UnknownSigningKey,
-    );
+    assert!(validator.key_cache().snapshot().keys.get(&new_kid).is_some());
+    assert_rejected(validator.validate(&old).await, RejectReason::UnknownSigningKey);
 }
 
 #[tokio::test]
@@ -109,10 +87,7 @@ async fn an_outage_is_served_from_the_last_known_good_keys() {
 
     emulator.set_outage(true);
     let refresh = validator.key_cache().refresh().await;
-    assert!(
-        refresh.is_err(),
-        "the refresh itself fails during the outage"
-    );
+    assert!(refresh.is_err(), "the refresh itself fails during the outage");
     let health = validator.key_cache().health();
     assert_eq!(health.consecutive_failures, 1);
     assert!(health.last_error.unwrap().contains("503"));
@@ -134,23 +109,14 @@ async fn no_keys_ever_loaded_fails_closed() {
     let validator = validator(api_settings(&emulator));
     assert!(validator.start().await.is_err());
     let token = sign(&emulator, user_claims(&emulator, "alice"));
-    assert_rejected(
-        validator.validate(&token).await,
-        RejectReason::KeysUnavailable,
-    );
+    assert_rejected(validator.validate(&token).await, RejectReason::KeysUnavailable);
 }
 
 #[tokio::test]
 async fn providers_trusting_one_authority_share_one_cache() {
     let emulator = emulator().await;
     let settings = api_settings(&emulator);
-    let a = toolgate_entra::KeyCache::shared(
-        settings.key_source(),
-        settings.unknown_kid_refresh_interval,
-    );
-    let b = toolgate_entra::KeyCache::shared(
-        settings.key_source(),
-        settings.unknown_kid_refresh_interval,
-    );
+    let a = toolgate_entra::KeyCache::shared(settings.key_source(), settings.unknown_kid_refresh_interval);
+    let b = toolgate_entra::KeyCache::shared(settings.key_source(), settings.unknown_kid_refresh_interval);
     assert!(Arc::ptr_eq(&a, &b));
 }

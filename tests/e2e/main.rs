@@ -7,6 +7,8 @@ mod harness;
 mod config_errors;
 mod docs_examples;
 mod emulator;
+mod gateway;
 mod key_cache;
+mod mcp_gate;
 mod validator_rules;
 mod whoami;

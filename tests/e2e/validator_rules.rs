@@ -24,31 +24,21 @@ async fn v2_token_for_this_api_is_accepted_and_one_for_another_api_is_not() {
     assert_eq!(verified.claims["aud"], demo::API_CLIENT_ID);
 
     let other_api = sign_in(&emulator, "alice", &[demo::DOWNSTREAM_SCOPE_DATA_READ]).await;
-    assert_rejected(
-        validator.validate(&other_api).await,
-        RejectReason::WrongAudience,
-    );
+    assert_rejected(validator.validate(&other_api).await, RejectReason::WrongAudience);
 }
 
 #[tokio::test]
 async fn v1_token_audience_is_the_app_id_uri_with_or_without_trailing_slash() {
     let emulator = emulator().await;
-    let mut settings = EntraSettings::single_tenant(
-        &emulator.base_url(),
-        demo::TENANT_ID,
-        demo::API_V1_CLIENT_ID,
-    )
-    .unwrap();
+    let mut settings =
+        EntraSettings::single_tenant(&emulator.base_url(), demo::TENANT_ID, demo::API_V1_CLIENT_ID).unwrap();
     settings.identifier_uris = vec![demo::API_V1_IDENTIFIER_URI.to_owned()];
     let validator = validator(settings);
     let token = sign_in(&emulator, "alice", &[demo::API_V1_SCOPE_ACCESS_AS_USER]).await;
     let verified = validator.validate(&token).await.unwrap();
     assert_eq!(verified.version, TokenVersion::V1);
     assert_eq!(verified.claims["aud"], demo::API_V1_IDENTIFIER_URI);
-    assert_eq!(
-        verified.claims["iss"],
-        Value::from(emulator.v1_issuer(demo::TENANT_ID))
-    );
+    assert_eq!(verified.claims["iss"], Value::from(emulator.v1_issuer(demo::TENANT_ID)));
 
     let mut claims = claims_for(
         &emulator,
@@ -57,14 +47,8 @@ async fn v1_token_audience_is_the_app_id_uri_with_or_without_trailing_slash() {
         Some("alice"),
         demo::API_V1_SCOPE_ACCESS_AS_USER,
     );
-    claims.insert(
-        "aud".into(),
-        format!("{}/", demo::API_V1_IDENTIFIER_URI).into(),
-    );
-    validator
-        .validate(&sign(&emulator, claims.clone()))
-        .await
-        .unwrap();
+    claims.insert("aud".into(), format!("{}/", demo::API_V1_IDENTIFIER_URI).into());
+    validator.validate(&sign(&emulator, claims.clone())).await.unwrap();
     claims.insert("aud".into(), "api://toolgate-v1-other".into());
     assert_rejected(
         validator.validate(&sign(&emulator, claims)).await,
@@ -88,10 +72,7 @@ async fn default_scope_is_never_an_audience() {
 async fn list_audience_is_strict_by_default_and_accepted_when_configured() {
     let emulator = emulator().await;
     let mut claims = user_claims(&emulator, "alice");
-    claims.insert(
-        "aud".into(),
-        json!(["api://somebody-else", demo::API_CLIENT_ID]),
-    );
+    claims.insert("aud".into(), json!(["api://somebody-else", demo::API_CLIENT_ID]));
     let token = sign(&emulator, claims);
     assert_rejected(
         validator(api_settings(&emulator)).validate(&token).await,
@@ -124,10 +105,7 @@ async fn issuer_must_match_the_metadata_issuer_exactly() {
     let emulator = emulator().await;
     let validator = validator(api_settings(&emulator));
     let mut claims = user_claims(&emulator, "alice");
-    claims.insert(
-        "iss".into(),
-        format!("{}/", emulator.v2_issuer(demo::TENANT_ID)).into(),
-    );
+    claims.insert("iss".into(), format!("{}/", emulator.v2_issuer(demo::TENANT_ID)).into());
     assert_rejected(
         validator.validate(&sign(&emulator, claims.clone())).await,
         RejectReason::WrongIssuer,
@@ -151,10 +129,7 @@ async fn single_tenant_refuses_other_tenants() {
         &[demo::API_SCOPE_ACCESS_AS_USER],
     )
     .await;
-    assert_rejected(
-        validator.validate(&frank).await,
-        RejectReason::TenantNotAllowed,
-    );
+    assert_rejected(validator.validate(&frank).await, RejectReason::TenantNotAllowed);
 }
 
 fn multi_tenant(
@@ -185,24 +160,15 @@ async fn multi_tenant_substitutes_tid_into_the_templated_issuer_and_applies_the_
             demo::FABRIKAM_TENANT_ID.into(),
         ])),
     );
-    assert_eq!(
-        both.validate(&frank).await.unwrap().tenant_id,
-        demo::FABRIKAM_TENANT_ID
-    );
-    assert_eq!(
-        both.validate(&alice).await.unwrap().tenant_id,
-        demo::TENANT_ID
-    );
+    assert_eq!(both.validate(&frank).await.unwrap().tenant_id, demo::FABRIKAM_TENANT_ID);
+    assert_eq!(both.validate(&alice).await.unwrap().tenant_id, demo::TENANT_ID);
 
     let contoso_only = multi_tenant(
         &emulator,
         TenantPolicy::AllowList(BTreeSet::from([demo::TENANT_ID.into()])),
     );
     contoso_only.validate(&alice).await.unwrap();
-    assert_rejected(
-        contoso_only.validate(&frank).await,
-        RejectReason::TenantNotAllowed,
-    );
+    assert_rejected(contoso_only.validate(&frank).await, RejectReason::TenantNotAllowed);
 
     // "Any tenant" accepts fabrikam only because it was chosen explicitly.
     multi_tenant(&emulator, TenantPolicy::AnyTenant)
@@ -223,10 +189,7 @@ async fn multi_tenant_refuses_a_tid_that_is_not_the_issuers_tenant() {
         RejectReason::WrongIssuer,
     );
     claims.insert("tid".into(), "contoso.example".into());
-    assert_rejected(
-        any.validate(&sign(&emulator, claims)).await,
-        RejectReason::BadTenantId,
-    );
+    assert_rejected(any.validate(&sign(&emulator, claims)).await, RejectReason::BadTenantId);
 }
 
 #[tokio::test]
@@ -261,50 +224,30 @@ async fn only_rs256_is_accepted() {
     let emulator = emulator().await;
     let validator = validator(api_settings(&emulator));
     let claims = user_claims(&emulator, "alice");
-    validator
-        .validate(&sign(&emulator, claims.clone()))
-        .await
-        .unwrap();
+    validator.validate(&sign(&emulator, claims.clone())).await.unwrap();
     let kid = emulator.active_kid();
-    let none = unsigned(
-        json!({"alg": "none", "typ": "JWT", "kid": kid}),
-        &claims,
-        "",
-    );
-    assert_rejected(
-        validator.validate(&none).await,
-        RejectReason::UnsupportedAlgorithm,
-    );
+    let none = unsigned(json!({"alg": "none", "typ": "JWT", "kid": kid}), &claims, "");
+    assert_rejected(validator.validate(&none).await, RejectReason::UnsupportedAlgorithm);
     // HS256 "signed" with the public modulus: the classic key-confusion attack.
     let hs = unsigned(
         json!({"alg": "HS256", "typ": "JWT", "kid": kid}),
         &claims,
         "c2lnbmF0dXJl",
     );
-    assert_rejected(
-        validator.validate(&hs).await,
-        RejectReason::UnsupportedAlgorithm,
-    );
+    assert_rejected(validator.validate(&hs).await, RejectReason::UnsupportedAlgorithm);
     let ps = unsigned(
         json!({"alg": "PS256", "typ": "JWT", "kid": kid}),
         &claims,
         "c2lnbmF0dXJl",
     );
-    assert_rejected(
-        validator.validate(&ps).await,
-        RejectReason::UnsupportedAlgorithm,
-    );
+    assert_rejected(validator.validate(&ps).await, RejectReason::UnsupportedAlgorithm);
 }
 
 #[tokio::test]
 async fn critical_headers_are_refused() {
     let emulator = emulator().await;
     let validator = validator(api_settings(&emulator));
-    let token = sign_with_header(
-        &emulator,
-        json!({"crit": ["exp"]}),
-        user_claims(&emulator, "alice"),
-    );
+    let token = sign_with_header(&emulator, json!({"crit": ["exp"]}), user_claims(&emulator, "alice"));
     assert_rejected(
         validator.validate(&token).await,
         RejectReason::UnsupportedCriticalHeader,
@@ -316,12 +259,8 @@ async fn wrong_signing_key_and_tampering_are_bad_signatures() {
     let emulator = emulator().await;
     let validator = validator(api_settings(&emulator));
     let claims = user_claims(&emulator, "alice");
-    let forged =
-        emulator.sign_with_unpublished_key(serde_json::Map::new(), Value::Object(claims.clone()));
-    assert_rejected(
-        validator.validate(&forged).await,
-        RejectReason::BadSignature,
-    );
+    let forged = emulator.sign_with_unpublished_key(serde_json::Map::new(), Value::Object(claims.clone()));
+    assert_rejected(validator.validate(&forged).await, RejectReason::BadSignature);
 
     let genuine = sign(&emulator, claims.clone());
     let mut elevated = claims;
@@ -333,10 +272,7 @@ async fn wrong_signing_key_and_tampering_are_bad_signatures() {
         base64url_encode(serde_json::to_vec(&elevated).unwrap()),
         parts[2]
     );
-    assert_rejected(
-        validator.validate(&tampered).await,
-        RejectReason::BadSignature,
-    );
+    assert_rejected(validator.validate(&tampered).await, RejectReason::BadSignature);
 }
 
 #[tokio::test]
@@ -351,20 +287,14 @@ async fn malformed_tokens_and_missing_kid() {
         "eyJhbGciOiJSUzI1NiJ9.e30",
         "\u{0}.\u{0}.\u{0}",
     ] {
-        assert_rejected(
-            validator.validate(garbage).await,
-            RejectReason::MalformedToken,
-        );
+        assert_rejected(validator.validate(garbage).await, RejectReason::MalformedToken);
     }
     let no_kid = unsigned(
         json!({"alg": "RS256", "typ": "JWT"}),
         &user_claims(&emulator, "alice"),
         "c2ln",
     );
-    assert_rejected(
-        validator.validate(&no_kid).await,
-        RejectReason::MissingKeyId,
-    );
+    assert_rejected(validator.validate(&no_kid).await, RejectReason::MissingKeyId);
 }
 
 #[tokio::test]
@@ -378,10 +308,7 @@ async fn a_key_unknown_after_refresh_is_refused() {
         &key,
     )
     .unwrap();
-    assert_rejected(
-        validator.validate(&token).await,
-        RejectReason::UnknownSigningKey,
-    );
+    assert_rejected(validator.validate(&token).await, RejectReason::UnknownSigningKey);
 }
 
 #[tokio::test]
@@ -393,10 +320,7 @@ async fn v1_x5t_must_match_the_key() {
         json!({"x5t": "bm90LXRoaXMta2V5"}),
         user_claims(&emulator, "alice"),
     );
-    assert_rejected(
-        validator.validate(&token).await,
-        RejectReason::UnknownSigningKey,
-    );
+    assert_rejected(validator.validate(&token).await, RejectReason::UnknownSigningKey);
 }
 
 #[tokio::test]
@@ -504,16 +428,10 @@ async fn delegated_tokens_become_user_principals_keyed_by_tid_and_oid() {
         .principal("entra-jwt")
         .unwrap();
     assert_eq!(principal.kind, PrincipalKind::User);
-    assert_eq!(
-        principal.id,
-        format!("user:{}/{}", demo::TENANT_ID, demo::ALICE_OID)
-    );
+    assert_eq!(principal.id, format!("user:{}/{}", demo::TENANT_ID, demo::ALICE_OID));
     assert_eq!(principal.scopes, vec!["access_as_user".to_owned()]);
     assert!(principal.has_role("Task.Write"));
-    assert_eq!(
-        principal.client_app_id.as_deref(),
-        Some(demo::CLI_CLIENT_ID)
-    );
+    assert_eq!(principal.client_app_id.as_deref(), Some(demo::CLI_CLIENT_ID));
     assert!(!principal.guest);
 }
 
@@ -561,10 +479,7 @@ async fn guests_are_flagged() {
     // idp naming another tenant, without acct: still a guest.
     let mut claims = user_claims(&emulator, "alice");
     claims.remove("acct");
-    claims.insert(
-        "idp".into(),
-        emulator.v1_issuer(demo::FABRIKAM_TENANT_ID).into(),
-    );
+    claims.insert("idp".into(), emulator.v1_issuer(demo::FABRIKAM_TENANT_ID).into());
     let verified = validator.validate(&sign(&emulator, claims)).await.unwrap();
     assert!(verified.principal("entra-jwt").unwrap().guest);
 }
@@ -618,9 +533,7 @@ async fn groups_overage_is_explicit_never_an_empty_list() {
         .principal("entra-jwt")
         .unwrap();
     assert!(principal.groups.is_overage(), "{:?}", principal.groups);
-    assert!(
-        matches!(&principal.groups, Groups::Overage { source: Some(url) } if url.contains("getMemberObjects"))
-    );
+    assert!(matches!(&principal.groups, Groups::Overage { source: Some(url) } if url.contains("getMemberObjects")));
 
     let alice = sign_in(&emulator, "alice", &[demo::API_SCOPE_ACCESS_AS_USER]).await;
     let principal = validator

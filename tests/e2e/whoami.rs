@@ -55,16 +55,11 @@ async fn whoami_returns_the_principal_with_a_real_token() {
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.headers().contains_key("x-request-id"));
     let body: Value = response.json().await.unwrap();
-    assert_eq!(
-        body["id"],
-        format!("user:{}/{}", demo::TENANT_ID, demo::ALICE_OID)
-    );
+    assert_eq!(body["id"], format!("user:{}/{}", demo::TENANT_ID, demo::ALICE_OID));
     assert_eq!(body["kind"], "user");
     assert_eq!(body["provider"], "entra-jwt");
     assert!(
-        body["display_name"]
-            .as_str()
-            .is_some_and(|name| name.contains("Alice")),
+        body["display_name"].as_str().is_some_and(|name| name.contains("Alice")),
         "{body}"
     );
 }
@@ -73,24 +68,16 @@ async fn whoami_returns_the_principal_with_a_real_token() {
 async fn without_a_token_the_answer_is_a_401_challenge_naming_the_metadata() {
     let emulator = emulator().await;
     let (server, settings) = gate(&emulator, demo_requirements()).await;
-    let response = reqwest::get(format!("{}/whoami", server.url()))
-        .await
-        .unwrap();
+    let response = reqwest::get(format!("{}/whoami", server.url())).await.unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    let challenge = response.headers()["www-authenticate"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let challenge = response.headers()["www-authenticate"].to_str().unwrap().to_owned();
     assert!(challenge.starts_with("Bearer "), "{challenge}");
     assert!(
         !challenge.contains("error="),
         "no error code without credentials: {challenge}"
     );
     assert!(
-        challenge.contains(&format!(
-            "resource_metadata=\"{}\"",
-            settings.resource_metadata_url()
-        )),
+        challenge.contains(&format!("resource_metadata=\"{}\"", settings.resource_metadata_url())),
         "{challenge}"
     );
     assert!(
@@ -110,19 +97,13 @@ async fn without_a_token_the_answer_is_a_401_challenge_naming_the_metadata() {
         metadata["authorization_servers"][0],
         format!("{}/{}/v2.0", emulator.base_url(), demo::TENANT_ID)
     );
-    assert_eq!(
-        metadata["scopes_supported"][0],
-        demo::API_SCOPE_ACCESS_AS_USER
-    );
-    let root: Value = reqwest::get(format!(
-        "{}/.well-known/oauth-protected-resource",
-        server.url()
-    ))
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    assert_eq!(metadata["scopes_supported"][0], demo::API_SCOPE_ACCESS_AS_USER);
+    let root: Value = reqwest::get(format!("{}/.well-known/oauth-protected-resource", server.url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(root, metadata);
 }
 
@@ -140,10 +121,7 @@ async fn a_bad_token_is_invalid_token_and_the_body_stays_terse() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    let challenge = response.headers()["www-authenticate"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let challenge = response.headers()["www-authenticate"].to_str().unwrap().to_owned();
     assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"], "invalid_token");
@@ -175,14 +153,8 @@ async fn missing_scope_is_403_insufficient_scope() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    let challenge = response.headers()["www-authenticate"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert!(
-        challenge.contains("error=\"insufficient_scope\""),
-        "{challenge}"
-    );
+    let challenge = response.headers()["www-authenticate"].to_str().unwrap().to_owned();
+    assert!(challenge.contains("error=\"insufficient_scope\""), "{challenge}");
     assert!(
         challenge.contains(&format!("scope=\"{}\"", demo::API_SCOPE_ACCESS_AS_USER)),
         "{challenge}"
@@ -210,11 +182,7 @@ async fn guests_and_role_less_apps_are_refused_unless_allowed() {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        response.status(),
-        StatusCode::OK,
-        "the nightly job holds Task.Read"
-    );
+    assert_eq!(response.status(), StatusCode::OK, "the nightly job holds Task.Read");
 
     let (strict, _) = gate(
         &emulator,

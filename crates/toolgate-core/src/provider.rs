@@ -57,12 +57,9 @@ pub fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthRejection> {
             "more than one Authorization header",
         ));
     }
-    let value = value.to_str().map_err(|_| {
-        AuthRejection::new(
-            RejectReason::MalformedRequest,
-            "Authorization header is not ASCII",
-        )
-    })?;
+    let value = value
+        .to_str()
+        .map_err(|_| AuthRejection::new(RejectReason::MalformedRequest, "Authorization header is not ASCII"))?;
     let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(AuthRejection::new(
@@ -95,10 +92,7 @@ mod tests {
 
     #[test]
     fn bearer_token_extraction() {
-        assert_eq!(
-            bearer_token(&headers(&["Bearer abc.def.ghi"])).unwrap(),
-            "abc.def.ghi"
-        );
+        assert_eq!(bearer_token(&headers(&["Bearer abc.def.ghi"])).unwrap(), "abc.def.ghi");
         assert_eq!(bearer_token(&headers(&["bearer abc"])).unwrap(), "abc");
         assert_eq!(
             bearer_token(&headers(&[])).unwrap_err().reason,
@@ -112,9 +106,7 @@ mod tests {
             );
         }
         assert_eq!(
-            bearer_token(&headers(&["Bearer a", "Bearer b"]))
-                .unwrap_err()
-                .reason,
+            bearer_token(&headers(&["Bearer a", "Bearer b"])).unwrap_err().reason,
             RejectReason::MalformedRequest
         );
     }

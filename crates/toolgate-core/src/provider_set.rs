@@ -21,11 +21,7 @@ pub struct ProviderSet {
 impl ProviderSet {
     /// An empty set refuses everything (deny by default).
     pub fn new(providers: Vec<Arc<dyn AuthProvider>>) -> Self {
-        let name = providers
-            .iter()
-            .map(|p| p.name())
-            .collect::<Vec<_>>()
-            .join("+");
+        let name = providers.iter().map(|p| p.name()).collect::<Vec<_>>().join("+");
         Self { name, providers }
     }
 
@@ -54,17 +50,12 @@ impl AuthProvider for ProviderSet {
                 }
             }
         }
-        Err(recognised
-            .or(first)
-            .unwrap_or_else(AuthRejection::missing_token))
+        Err(recognised.or(first).unwrap_or_else(AuthRejection::missing_token))
     }
 
     /// The first provider's resource, with every provider's authorization servers and scopes.
     fn protected_resource_metadata(&self) -> ProtectedResourceMetadata {
-        let mut documents = self
-            .providers
-            .iter()
-            .map(|p| p.protected_resource_metadata());
+        let mut documents = self.providers.iter().map(|p| p.protected_resource_metadata());
         let Some(mut merged) = documents.next() else {
             return ProtectedResourceMetadata {
                 resource: String::new(),

@@ -136,11 +136,7 @@ impl AuthRejection {
         )
     }
 
-    pub fn insufficient(
-        reason: RejectReason,
-        detail: impl Into<String>,
-        required: Vec<String>,
-    ) -> Self {
+    pub fn insufficient(reason: RejectReason, detail: impl Into<String>, required: Vec<String>) -> Self {
         Self {
             reason,
             detail: detail.into(),
@@ -170,9 +166,7 @@ impl AuthRejection {
             | RejectReason::MissingRole
             | RejectReason::GuestNotAllowed
             | RejectReason::AppOnlyNotAllowed => StatusCode::FORBIDDEN,
-            RejectReason::KeysUnavailable | RejectReason::Unavailable => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            RejectReason::KeysUnavailable | RejectReason::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::UNAUTHORIZED,
         }
     }
@@ -183,14 +177,10 @@ impl AuthRejection {
         match self.reason {
             RejectReason::MissingToken => "authentication required",
             RejectReason::MalformedRequest => "malformed Authorization header",
-            RejectReason::MissingScope | RejectReason::MissingRole => {
-                "the token lacks a required scope or role"
-            }
+            RejectReason::MissingScope | RejectReason::MissingRole => "the token lacks a required scope or role",
             RejectReason::GuestNotAllowed => "guest users are not allowed",
             RejectReason::AppOnlyNotAllowed => "application tokens are not allowed",
-            RejectReason::KeysUnavailable | RejectReason::Unavailable => {
-                "authentication is temporarily unavailable"
-            }
+            RejectReason::KeysUnavailable | RejectReason::Unavailable => "authentication is temporarily unavailable",
             _ => "the access token is invalid",
         }
     }
@@ -243,8 +233,7 @@ mod tests {
 
     fn challenge() -> Challenge {
         Challenge {
-            resource_metadata: "https://mcp.example/.well-known/oauth-protected-resource/mcp"
-                .into(),
+            resource_metadata: "https://mcp.example/.well-known/oauth-protected-resource/mcp".into(),
             scope: Some("api://x/access_as_user".into()),
         }
     }
@@ -256,10 +245,7 @@ mod tests {
             header,
             "Bearer scope=\"api://x/access_as_user\", resource_metadata=\"https://mcp.example/.well-known/oauth-protected-resource/mcp\""
         );
-        assert_eq!(
-            AuthRejection::missing_token().status(),
-            StatusCode::UNAUTHORIZED
-        );
+        assert_eq!(AuthRejection::missing_token().status(), StatusCode::UNAUTHORIZED);
     }
 
     #[test]

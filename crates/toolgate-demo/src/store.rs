@@ -31,13 +31,25 @@ impl TaskStore {
     pub fn create(&self, title: String, priority: u8, project: Option<String>) -> Task {
         let mut guard = self.inner.lock();
         guard.0 += 1;
-        let task = Task { id: guard.0, title, priority, project, done: false };
+        let task = Task {
+            id: guard.0,
+            title,
+            priority,
+            project,
+            done: false,
+        };
         guard.1.push(task.clone());
         task
     }
 
     pub fn list(&self, done: Option<bool>) -> Vec<Task> {
-        self.inner.lock().1.iter().filter(|t| done.is_none_or(|d| t.done == d)).cloned().collect()
+        self.inner
+            .lock()
+            .1
+            .iter()
+            .filter(|t| done.is_none_or(|d| t.done == d))
+            .cloned()
+            .collect()
     }
 
     pub fn get(&self, id: u64) -> Option<Task> {

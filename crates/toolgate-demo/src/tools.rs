@@ -41,7 +41,10 @@ pub struct TaskTools {
 
 impl TaskTools {
     pub fn new(store: TaskStore) -> Self {
-        Self { store, tool_router: Self::tool_router() }
+        Self {
+            store,
+            tool_router: Self::tool_router(),
+        }
     }
 }
 
@@ -53,7 +56,12 @@ fn json<T: serde::Serialize>(value: &T) -> String {
 impl TaskTools {
     #[tool(
         description = "List tasks, optionally filtered by status.",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
     async fn list_tasks(&self, Parameters(ListTasks { status }): Parameters<ListTasks>) -> Result<String, McpError> {
         let done = match status.as_deref() {
@@ -67,20 +75,35 @@ impl TaskTools {
 
     #[tool(
         description = "Get one task by id.",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
     async fn get_task(&self, Parameters(TaskId { id }): Parameters<TaskId>) -> Result<String, McpError> {
         let task = u64::try_from(id).ok().and_then(|id| self.store.get(id));
-        task.map(|t| json(&t)).ok_or_else(|| McpError::invalid_params(format!("no task {id}"), None))
+        task.map(|t| json(&t))
+            .ok_or_else(|| McpError::invalid_params(format!("no task {id}"), None))
     }
 
     #[tool(
         description = "Create a task. Priority 1 (low) to 5 (urgent).",
-        annotations(read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
+        annotations(
+            read_only_hint = false,
+            destructive_hint = false,
+            idempotent_hint = false,
+            open_world_hint = false
+        )
     )]
     async fn create_task(
         &self,
-        Parameters(CreateTask { title, priority, project }): Parameters<CreateTask>,
+        Parameters(CreateTask {
+            title,
+            priority,
+            project,
+        }): Parameters<CreateTask>,
     ) -> Result<String, McpError> {
         let priority = priority.unwrap_or(3);
         let priority = u8::try_from(priority)
@@ -92,7 +115,12 @@ impl TaskTools {
 
     #[tool(
         description = "Delete one task by id.",
-        annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false)
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
     async fn delete_task(&self, Parameters(TaskId { id }): Parameters<TaskId>) -> Result<String, McpError> {
         let deleted = u64::try_from(id).is_ok_and(|id| self.store.delete(id));
@@ -101,9 +129,17 @@ impl TaskTools {
 
     #[tool(
         description = "Delete every task older than the given number of days. Administrators only.",
-        annotations(read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false)
+        annotations(
+            read_only_hint = false,
+            destructive_hint = true,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
-    async fn purge_tasks(&self, Parameters(PurgeTasks { older_than_days }): Parameters<PurgeTasks>) -> Result<String, McpError> {
+    async fn purge_tasks(
+        &self,
+        Parameters(PurgeTasks { older_than_days }): Parameters<PurgeTasks>,
+    ) -> Result<String, McpError> {
         if older_than_days < 0 {
             return Err(McpError::invalid_params("older_than_days must be ≥ 0", None));
         }

@@ -222,10 +222,7 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     #[error("{}invalid TOML: {message}", file_prefix(file))]
-    Toml {
-        file: Option<PathBuf>,
-        message: String,
-    },
+    Toml { file: Option<PathBuf>, message: String },
     #[error("{}{key}: {message}", file_prefix(file))]
     Invalid {
         file: Option<PathBuf>,
@@ -235,9 +232,7 @@ pub enum ConfigError {
 }
 
 fn file_prefix(file: &Option<PathBuf>) -> String {
-    file.as_ref()
-        .map(|f| format!("{}: ", f.display()))
-        .unwrap_or_default()
+    file.as_ref().map(|f| format!("{}: ", f.display())).unwrap_or_default()
 }
 
 impl ConfigError {

@@ -1,8 +1,8 @@
 //! The built-in demo directory: fixed GUIDs so docs, tests and the CLI name things, not literals.
 
 use crate::config::{
-    AppConfig, AppRole, AppRoleAssignment, ClientSecret, EmulatorConfig, MemberType, RedirectUris,
-    Settings, TenantConfig, UserConfig,
+    AppConfig, AppRole, AppRoleAssignment, ClientSecret, EmulatorConfig, MemberType, RedirectUris, Settings,
+    TenantConfig, UserConfig,
 };
 
 /// Tenant "contoso", the home tenant of every demo app.
@@ -18,8 +18,7 @@ pub const FABRIKAM_TENANT_DOMAIN: &str = "fabrikam.example";
 pub const API_CLIENT_ID: &str = "a9e2d5f0-3b1c-4d8e-9f7a-6c5b4a3d2e1f";
 pub const API_CLIENT_SECRET: &str = "toolgate-api-demo-secret";
 pub const API_IDENTIFIER_URI: &str = "api://a9e2d5f0-3b1c-4d8e-9f7a-6c5b4a3d2e1f";
-pub const API_SCOPE_ACCESS_AS_USER: &str =
-    "api://a9e2d5f0-3b1c-4d8e-9f7a-6c5b4a3d2e1f/access_as_user";
+pub const API_SCOPE_ACCESS_AS_USER: &str = "api://a9e2d5f0-3b1c-4d8e-9f7a-6c5b4a3d2e1f/access_as_user";
 pub const API_SCOPE_TASKS_READ: &str = "api://a9e2d5f0-3b1c-4d8e-9f7a-6c5b4a3d2e1f/Tasks.Read";
 pub const API_SCOPE_DEFAULT: &str = "api://a9e2d5f0-3b1c-4d8e-9f7a-6c5b4a3d2e1f/.default";
 /// "toolgate-cli": public client used by `toolgate token` (loopback redirect, any port).
@@ -141,11 +140,7 @@ pub fn olivia_groups() -> Vec<String> {
 pub(crate) fn config() -> EmulatorConfig {
     let mut cli = client_app("toolgate-cli", CLI_CLIENT_ID, None);
     cli.redirect_uris.public_client = strings(&[CLI_REDIRECT_URI]);
-    let mut downstream = client_app(
-        "downstream-api",
-        DOWNSTREAM_CLIENT_ID,
-        Some("downstream-demo-secret"),
-    );
+    let mut downstream = client_app("downstream-api", DOWNSTREAM_CLIENT_ID, Some("downstream-demo-secret"));
     downstream.identifier_uris = strings(&[DOWNSTREAM_IDENTIFIER_URI]);
     downstream.scopes = strings(&["Data.Read"]);
     downstream.multi_tenant = false;
@@ -162,33 +157,17 @@ pub(crate) fn config() -> EmulatorConfig {
     erin.guest = true;
     erin.home_tenant = Some(FABRIKAM_TENANT_ID.into());
     erin.upn = Some("erin_fabrikam.example#EXT#@contoso.example".into());
-    let mut olivia = user(
-        TENANT_ID,
-        "olivia",
-        "Olivia Overage",
-        OLIVIA_OID,
-        &["Task.Read"],
-    );
+    let mut olivia = user(TENANT_ID, "olivia", "Olivia Overage", OLIVIA_OID, &["Task.Read"]);
     olivia.groups = olivia_groups();
 
     EmulatorConfig {
         settings: Settings::default(),
         tenants: vec![
             tenant(TENANT_ID, TENANT_NAME, TENANT_DOMAIN),
-            tenant(
-                FABRIKAM_TENANT_ID,
-                FABRIKAM_TENANT_NAME,
-                FABRIKAM_TENANT_DOMAIN,
-            ),
+            tenant(FABRIKAM_TENANT_ID, FABRIKAM_TENANT_NAME, FABRIKAM_TENANT_DOMAIN),
         ],
         apps: vec![
-            api_app(
-                "toolgate-api",
-                API_CLIENT_ID,
-                API_CLIENT_SECRET,
-                API_IDENTIFIER_URI,
-                2,
-            ),
+            api_app("toolgate-api", API_CLIENT_ID, API_CLIENT_SECRET, API_IDENTIFIER_URI, 2),
             cli,
             api_app(
                 "toolgate-api-v1",
@@ -197,11 +176,7 @@ pub(crate) fn config() -> EmulatorConfig {
                 API_V1_IDENTIFIER_URI,
                 1,
             ),
-            client_app(
-                "nightly-job",
-                NIGHTLY_JOB_CLIENT_ID,
-                Some(NIGHTLY_JOB_CLIENT_SECRET),
-            ),
+            client_app("nightly-job", NIGHTLY_JOB_CLIENT_ID, Some(NIGHTLY_JOB_CLIENT_SECRET)),
             downstream,
         ],
         users: vec![
@@ -217,13 +192,7 @@ pub(crate) fn config() -> EmulatorConfig {
             user(TENANT_ID, "dave", "Dave NoRoles", DAVE_OID, &[]),
             erin,
             olivia,
-            user(
-                FABRIKAM_TENANT_ID,
-                "frank",
-                "Frank Fabrikam",
-                FRANK_OID,
-                &["Task.Read"],
-            ),
+            user(FABRIKAM_TENANT_ID, "frank", "Frank Fabrikam", FRANK_OID, &["Task.Read"]),
         ],
     }
 }
@@ -238,14 +207,8 @@ mod tests {
         let config = config();
         config.validate().unwrap();
         assert_eq!(API_IDENTIFIER_URI, format!("api://{API_CLIENT_ID}"));
-        assert_eq!(
-            API_SCOPE_ACCESS_AS_USER,
-            format!("{API_IDENTIFIER_URI}/access_as_user")
-        );
-        assert_eq!(
-            API_SCOPE_TASKS_READ,
-            format!("{API_IDENTIFIER_URI}/Tasks.Read")
-        );
+        assert_eq!(API_SCOPE_ACCESS_AS_USER, format!("{API_IDENTIFIER_URI}/access_as_user"));
+        assert_eq!(API_SCOPE_TASKS_READ, format!("{API_IDENTIFIER_URI}/Tasks.Read"));
         assert_eq!(API_SCOPE_DEFAULT, format!("{API_IDENTIFIER_URI}/.default"));
         assert!(olivia_groups().len() > config.settings.groups_overage_threshold);
     }
@@ -258,10 +221,9 @@ mod tests {
 
     #[test]
     fn config_errors_name_the_key() {
-        let err = EmulatorConfig::from_toml_str(
-            "[[tenants]]\nid = \"not-a-guid\"\nname = \"x\"\ndomain = \"x.example\"\n",
-        )
-        .unwrap_err();
+        let err =
+            EmulatorConfig::from_toml_str("[[tenants]]\nid = \"not-a-guid\"\nname = \"x\"\ndomain = \"x.example\"\n")
+                .unwrap_err();
         assert_eq!(err.key(), Some("tenants[0].id"));
         let err = EmulatorConfig::from_toml_str("bogus = 1\n").unwrap_err();
         assert!(err.to_string().contains("bogus"), "{err}");

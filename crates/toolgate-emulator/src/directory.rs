@@ -17,9 +17,7 @@ impl EmulatorConfig {
     /// A tenant by id, domain or name (case-insensitive).
     pub fn tenant(&self, key: &str) -> Option<&TenantConfig> {
         self.tenants.iter().find(|t| {
-            t.id.eq_ignore_ascii_case(key)
-                || t.domain.eq_ignore_ascii_case(key)
-                || t.name.eq_ignore_ascii_case(key)
+            t.id.eq_ignore_ascii_case(key) || t.domain.eq_ignore_ascii_case(key) || t.name.eq_ignore_ascii_case(key)
         })
     }
 
@@ -33,20 +31,16 @@ impl EmulatorConfig {
 
     /// The app that owns an identifier URI (or whose client id is used as one).
     pub fn app_by_resource(&self, resource: &str) -> Option<&AppConfig> {
-        self.apps.iter().find(|a| {
-            a.client_id.eq_ignore_ascii_case(resource)
-                || a.identifier_uris.iter().any(|u| u == resource)
-        })
+        self.apps
+            .iter()
+            .find(|a| a.client_id.eq_ignore_ascii_case(resource) || a.identifier_uris.iter().any(|u| u == resource))
     }
 
     /// A user by user name or UPN, within one tenant or any (for `common`).
     pub fn user(&self, tenant: Option<&TenantConfig>, hint: &str) -> Option<&UserConfig> {
         self.users.iter().find(|u| {
-            let in_tenant =
-                tenant.is_none_or(|t| self.tenant(&u.tenant).is_some_and(|ut| ut.id == t.id));
-            in_tenant
-                && (u.user_name.eq_ignore_ascii_case(hint)
-                    || self.upn(u).eq_ignore_ascii_case(hint))
+            let in_tenant = tenant.is_none_or(|t| self.tenant(&u.tenant).is_some_and(|ut| ut.id == t.id));
+            in_tenant && (u.user_name.eq_ignore_ascii_case(hint) || self.upn(u).eq_ignore_ascii_case(hint))
         })
     }
 
@@ -59,9 +53,7 @@ impl EmulatorConfig {
     pub fn users_in(&self, tenant: Option<&TenantConfig>) -> Vec<&UserConfig> {
         self.users
             .iter()
-            .filter(|u| {
-                tenant.is_none_or(|t| self.tenant(&u.tenant).is_some_and(|ut| ut.id == t.id))
-            })
+            .filter(|u| tenant.is_none_or(|t| self.tenant(&u.tenant).is_some_and(|ut| ut.id == t.id)))
             .collect()
     }
 
@@ -90,10 +82,7 @@ impl AppConfig {
         let lists = [
             (RedirectPlatform::Web, &self.redirect_uris.web),
             (RedirectPlatform::Spa, &self.redirect_uris.spa),
-            (
-                RedirectPlatform::PublicClient,
-                &self.redirect_uris.public_client,
-            ),
+            (RedirectPlatform::PublicClient, &self.redirect_uris.public_client),
         ];
         lists.into_iter().find_map(|(platform, list)| {
             list.iter()
@@ -111,11 +100,7 @@ fn redirect_matches(registered: &str, requested: &str) -> bool {
         return false;
     };
     let loopback = matches!(reg.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
-    if !loopback
-        || reg.scheme() != "http"
-        || req.scheme() != "http"
-        || reg.host_str() != req.host_str()
-    {
+    if !loopback || reg.scheme() != "http" || req.scheme() != "http" || reg.host_str() != req.host_str() {
         return false;
     }
     // `http://localhost` and `http://localhost/` register the same root path.

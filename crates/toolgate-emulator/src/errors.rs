@@ -71,21 +71,30 @@ impl AadError {
         )
     }
     pub(crate) fn code_redirect_mismatch() -> Self {
-        e(50011, "invalid_grant", 400, "The reply URI specified in the request does not match the reply URI used in the authorization request.".into())
+        e(
+            50011,
+            "invalid_grant",
+            400,
+            "The reply URI specified in the request does not match the reply URI used in the authorization request."
+                .into(),
+        )
     }
     pub(crate) fn unsupported_response_type(value: &str) -> Self {
         e(
             70005,
             "unsupported_response_type",
             400,
-            format!(
-                "response_type '{value}' is not supported; the emulator issues authorization codes only."
-            ),
+            format!("response_type '{value}' is not supported; the emulator issues authorization codes only."),
         )
     }
     /// v2 endpoint with a `resource` parameter that is not the scopes' resource.
     pub(crate) fn resource_mismatch() -> Self {
-        e(9010010, "invalid_target", 400, "The resource parameter provided in the request doesn't match with the requested scopes.".into())
+        e(
+            9010010,
+            "invalid_target",
+            400,
+            "The resource parameter provided in the request doesn't match with the requested scopes.".into(),
+        )
     }
     /// One token request may name scopes of one resource only.
     pub(crate) fn multiple_resources() -> Self {
@@ -128,7 +137,13 @@ impl AadError {
         )
     }
     pub(crate) fn bad_code() -> Self {
-        e(70008, "invalid_grant", 400, "The provided authorization code or refresh token has expired due to inactivity or is otherwise invalid.".into())
+        e(
+            70008,
+            "invalid_grant",
+            400,
+            "The provided authorization code or refresh token has expired due to inactivity or is otherwise invalid."
+                .into(),
+        )
     }
     pub(crate) fn code_redeemed() -> Self {
         e(54005, "invalid_grant", 400, "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.".into())
@@ -142,10 +157,20 @@ impl AadError {
         )
     }
     pub(crate) fn pkce_mismatch() -> Self {
-        e(501481, "invalid_grant", 400, "The Code_Verifier does not match the code_challenge supplied in the authorization request.".into())
+        e(
+            501481,
+            "invalid_grant",
+            400,
+            "The Code_Verifier does not match the code_challenge supplied in the authorization request.".into(),
+        )
     }
     pub(crate) fn pkce_verifier_missing() -> Self {
-        e(501481, "invalid_grant", 400, "The code_verifier is missing, but a code_challenge was supplied in the authorization request.".into())
+        e(
+            501481,
+            "invalid_grant",
+            400,
+            "The code_verifier is missing, but a code_challenge was supplied in the authorization request.".into(),
+        )
     }
     /// SPA codes must be redeemed cross-origin (Origin header present).
     pub(crate) fn spa_needs_origin() -> Self {
@@ -153,10 +178,20 @@ impl AadError {
     }
     /// SPA codes need PKCE.
     pub(crate) fn spa_needs_pkce() -> Self {
-        e(9002325, "invalid_request", 400, "Proof Key for Code Exchange is required for cross-origin authorization code redemption.".into())
+        e(
+            9002325,
+            "invalid_request",
+            400,
+            "Proof Key for Code Exchange is required for cross-origin authorization code redemption.".into(),
+        )
     }
     pub(crate) fn secret_required() -> Self {
-        e(7000218, "invalid_client", 401, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.".into())
+        e(
+            7000218,
+            "invalid_client",
+            401,
+            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.".into(),
+        )
     }
     pub(crate) fn bad_secret(client_id: &str) -> Self {
         e(
@@ -169,7 +204,12 @@ impl AadError {
         )
     }
     pub(crate) fn public_client_with_secret() -> Self {
-        e(700025, "invalid_client", 401, "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.".into())
+        e(
+            700025,
+            "invalid_client",
+            401,
+            "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.".into(),
+        )
     }
     pub(crate) fn bad_refresh_token() -> Self {
         e(
@@ -217,12 +257,7 @@ impl AadError {
         Self::unknown_client(client_id, tenant)
     }
     pub(crate) fn server_error(what: &str) -> Self {
-        e(
-            90000,
-            "server_error",
-            500,
-            format!("The emulator failed: {what}."),
-        )
+        e(90000, "server_error", 500, format!("The emulator failed: {what}."))
     }
 
     /// `AADSTS…: message` as in `error_description`.

@@ -20,8 +20,8 @@ mod tokens;
 mod validate;
 
 pub use config::{
-    AppConfig, AppRole, AppRoleAssignment, ClientSecret, ConfigError, EmulatorConfig, MemberType,
-    RedirectPlatform, RedirectUris, Settings, TenantConfig, UserConfig,
+    AppConfig, AppRole, AppRoleAssignment, ClientSecret, ConfigError, EmulatorConfig, MemberType, RedirectPlatform,
+    RedirectUris, Settings, TenantConfig, UserConfig,
 };
 pub use errors::AadError;
 pub use server::{Emulator, EmulatorError, RunningEmulator, TokenRequestSpec};

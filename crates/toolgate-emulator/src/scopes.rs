@@ -80,10 +80,7 @@ fn split_resource(scope: &str) -> Option<(&str, &str)> {
 }
 
 /// Resolves a space-separated scope parameter.
-pub(crate) fn resolve(
-    config: &EmulatorConfig,
-    scope_param: &str,
-) -> Result<ResolvedScopes, AadError> {
+pub(crate) fn resolve(config: &EmulatorConfig, scope_param: &str) -> Result<ResolvedScopes, AadError> {
     let mut resource: Option<Resource> = None;
     let mut names: Vec<String> = Vec::new();
     let mut out = ResolvedScopes {
@@ -105,9 +102,7 @@ pub(crate) fn resolve(
             "offline_access" => out.offline_access = true,
             _ => {
                 let (this, name) = match split_resource(scope) {
-                    Some((uri, name)) if uri == GRAPH_RESOURCE || uri == GRAPH_APP_ID => {
-                        (Resource::Graph, name)
-                    }
+                    Some((uri, name)) if uri == GRAPH_RESOURCE || uri == GRAPH_APP_ID => (Resource::Graph, name),
                     Some((uri, name)) => {
                         let app = config
                             .app_by_resource(uri)
@@ -132,10 +127,7 @@ pub(crate) fn resolve(
                 };
                 let same = match (&resource, &this) {
                     (None, _) => true,
-                    (
-                        Some(Resource::App { client_id: a, .. }),
-                        Resource::App { client_id: b, .. },
-                    ) => a == b,
+                    (Some(Resource::App { client_id: a, .. }), Resource::App { client_id: b, .. }) => a == b,
                     (Some(a), b) => a == b,
                 };
                 if !same {
@@ -155,10 +147,9 @@ pub(crate) fn resolve(
     }
     out.resource = resource.unwrap_or(Resource::Graph);
     out.scp = match &out.resource {
-        Resource::App { client_id, .. } if out.default => config
-            .app(client_id)
-            .map(|a| a.scopes.clone())
-            .unwrap_or_default(),
+        Resource::App { client_id, .. } if out.default => {
+            config.app(client_id).map(|a| a.scopes.clone()).unwrap_or_default()
+        }
         Resource::App { .. } => names,
         // Entra answers OIDC-only and Graph requests with a Graph token carrying User.Read.
         Resource::Graph => {
@@ -167,11 +158,7 @@ pub(crate) fn resolve(
                 scp.retain(|s| s != "User.Read");
                 scp.insert(0, "User.Read".to_owned());
             }
-            for (on, name) in [
-                (out.openid, "openid"),
-                (out.profile, "profile"),
-                (out.email, "email"),
-            ] {
+            for (on, name) in [(out.openid, "openid"), (out.profile, "profile"), (out.email, "email")] {
                 if on {
                     scp.push(name.to_owned());
                 }
@@ -183,10 +170,7 @@ pub(crate) fn resolve(
 }
 
 /// Only `{resource}/.default`, alone, is allowed for app-only flows (AADSTS1002012).
-pub(crate) fn resolve_app_only(
-    config: &EmulatorConfig,
-    scope_param: &str,
-) -> Result<ResolvedScopes, AadError> {
+pub(crate) fn resolve_app_only(config: &EmulatorConfig, scope_param: &str) -> Result<ResolvedScopes, AadError> {
     let mut parts = scope_param.split_whitespace();
     let (Some(only), None) = (parts.next(), parts.next()) else {
         return if scope_param.trim().is_empty() {

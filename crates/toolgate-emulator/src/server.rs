@@ -44,10 +44,7 @@ pub struct Emulator;
 
 impl Emulator {
     /// Validates the config, generates signing keys, and serves on `bind` (port 0 picks one).
-    pub async fn start(
-        config: EmulatorConfig,
-        bind: SocketAddr,
-    ) -> Result<RunningEmulator, EmulatorError> {
+    pub async fn start(config: EmulatorConfig, bind: SocketAddr) -> Result<RunningEmulator, EmulatorError> {
         config.validate()?;
         let acceptor = TcpListener::bind(bind)
             .into_acceptor()
@@ -98,12 +95,8 @@ impl Emulator {
 /// A wildcard bind address is reachable on loopback; URLs must name a real host.
 fn reachable(addr: SocketAddr) -> SocketAddr {
     match addr.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => {
-            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port())
-        }
-        IpAddr::V6(ip) if ip.is_unspecified() => {
-            SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), addr.port())
-        }
+        IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port()),
+        IpAddr::V6(ip) if ip.is_unspecified() => SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), addr.port()),
         _ => addr,
     }
 }
@@ -224,11 +217,7 @@ impl RunningEmulator {
     }
 
     /// Signs with a key that is not in the JWKS but presents the active `kid`.
-    pub fn sign_with_unpublished_key(
-        &self,
-        header_extra: Map<String, Value>,
-        claims: Value,
-    ) -> String {
+    pub fn sign_with_unpublished_key(&self, header_extra: Map<String, Value>, claims: Value) -> String {
         let signed = self
             .state
             .keys

@@ -11,10 +11,7 @@ use crate::server::TokenRequestSpec;
 use crate::state::{EmulatorState, now};
 use crate::tokens::{Shape, Subject, TokenContext, access_claims};
 
-pub(crate) fn claims_for(
-    state: &EmulatorState,
-    req: &TokenRequestSpec,
-) -> Result<(Value, Shape), AadError> {
+pub(crate) fn claims_for(state: &EmulatorState, req: &TokenRequestSpec) -> Result<(Value, Shape), AadError> {
     let config = &state.config;
     let segment = config
         .segment(&req.tenant)
@@ -36,11 +33,7 @@ pub(crate) fn claims_for(
                 .tenant(&user.tenant)
                 .ok_or_else(|| AadError::unknown_tenant(&user.tenant))?;
             let azpacr = if client.is_confidential() { "1" } else { "0" };
-            (
-                tenant,
-                Subject::User { user, azpacr },
-                scopes::resolve(config, &scope)?,
-            )
+            (tenant, Subject::User { user, azpacr }, scopes::resolve(config, &scope)?)
         }
         None => {
             let tenant = match tenant_filter {
@@ -49,11 +42,7 @@ pub(crate) fn claims_for(
                     .tenant(&client.tenant)
                     .ok_or_else(|| AadError::unknown_tenant(&client.tenant))?,
             };
-            (
-                tenant,
-                Subject::App,
-                scopes::resolve_app_only(config, &scope)?,
-            )
+            (tenant, Subject::App, scopes::resolve_app_only(config, &scope)?)
         }
     };
     if !app_allowed_in(state, client, &tenant.id) {

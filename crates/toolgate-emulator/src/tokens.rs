@@ -20,10 +20,7 @@ pub(crate) struct Shape {
 /// A token's subject: a signed-in user, or the client app itself.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Subject<'a> {
-    User {
-        user: &'a UserConfig,
-        azpacr: &'static str,
-    },
+    User { user: &'a UserConfig, azpacr: &'static str },
     App,
 }
 
@@ -60,10 +57,7 @@ impl<'a> TokenContext<'a> {
     }
 }
 
-fn resource_app<'a>(
-    state: &'a EmulatorState,
-    scopes: &ResolvedScopes,
-) -> Result<Option<&'a AppConfig>, AadError> {
+fn resource_app<'a>(state: &'a EmulatorState, scopes: &ResolvedScopes) -> Result<Option<&'a AppConfig>, AadError> {
     match &scopes.resource {
         Resource::Graph => Ok(None),
         Resource::App { client_id, uri } => state
@@ -190,10 +184,7 @@ fn user_claims(
         c.insert("roles".into(), json!(roles));
     }
     c.insert("scp".into(), json!(ctx.scopes.scp.join(" ")));
-    c.insert(
-        "sub".into(),
-        json!(pairwise_sub(&user.oid, &ctx.client.client_id)),
-    );
+    c.insert("sub".into(), json!(pairwise_sub(&user.oid, &ctx.client.client_id)));
     insert_groups(state, c, user);
     c.insert("acct".into(), json!(u8::from(user.guest)));
 }
@@ -218,10 +209,7 @@ fn app_claims(
         .map(|r| {
             r.app_role_assignments
                 .iter()
-                .filter(|a| {
-                    a.client.eq_ignore_ascii_case(&ctx.client.client_id)
-                        || a.client == ctx.client.name
-                })
+                .filter(|a| a.client.eq_ignore_ascii_case(&ctx.client.client_id) || a.client == ctx.client.name)
                 .flat_map(|a| a.roles.iter().cloned())
                 .collect()
         })
@@ -292,10 +280,7 @@ pub(crate) fn id_token_claims(
     }
     c.insert("oid".into(), json!(user.oid));
     c.insert("rh".into(), json!(format!("1.A{}.", random_token(24))));
-    c.insert(
-        "sub".into(),
-        json!(pairwise_sub(&user.oid, &ctx.client.client_id)),
-    );
+    c.insert("sub".into(), json!(pairwise_sub(&user.oid, &ctx.client.client_id)));
     c.insert("tid".into(), json!(tid));
     c.insert("uti".into(), json!(random_token(16)));
     c.insert("ver".into(), json!("2.0"));
@@ -303,11 +288,7 @@ pub(crate) fn id_token_claims(
 }
 
 /// Signs with the active key, adding `x5t` (v1) or a Graph `nonce` header as Entra does.
-pub(crate) fn sign_token(
-    state: &EmulatorState,
-    claims: &Value,
-    shape: Shape,
-) -> Result<String, AadError> {
+pub(crate) fn sign_token(state: &EmulatorState, claims: &Value, shape: Shape) -> Result<String, AadError> {
     let key = state
         .keys
         .read()

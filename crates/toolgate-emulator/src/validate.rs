@@ -12,10 +12,7 @@ fn require_guid(key: String, value: &str) -> Result<(), ConfigError> {
     if is_guid(value) {
         Ok(())
     } else {
-        Err(ConfigError::invalid(
-            key,
-            format!("\"{value}\" is not a GUID"),
-        ))
+        Err(ConfigError::invalid(key, format!("\"{value}\" is not a GUID")))
     }
 }
 
@@ -23,10 +20,7 @@ fn require_unique(seen: &mut HashSet<String>, key: String, value: &str) -> Resul
     if seen.insert(value.to_ascii_lowercase()) {
         Ok(())
     } else {
-        Err(ConfigError::invalid(
-            key,
-            format!("\"{value}\" is used twice"),
-        ))
+        Err(ConfigError::invalid(key, format!("\"{value}\" is used twice")))
     }
 }
 
@@ -35,16 +29,10 @@ impl EmulatorConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let s = &self.settings;
         if s.token_lifetime_secs == 0 {
-            return Err(ConfigError::invalid(
-                "settings.token_lifetime_secs",
-                "must be positive",
-            ));
+            return Err(ConfigError::invalid("settings.token_lifetime_secs", "must be positive"));
         }
         if s.code_lifetime_secs == 0 {
-            return Err(ConfigError::invalid(
-                "settings.code_lifetime_secs",
-                "must be positive",
-            ));
+            return Err(ConfigError::invalid("settings.code_lifetime_secs", "must be positive"));
         }
         if s.refresh_token_lifetime_secs == 0 {
             return Err(ConfigError::invalid(
@@ -65,10 +53,7 @@ impl EmulatorConfig {
             for (field, value) in [("name", &t.name), ("domain", &t.domain)] {
                 let key = format!("tenants[{i}].{field}");
                 if value.is_empty() || value.contains('/') {
-                    return Err(ConfigError::invalid(
-                        key,
-                        "must be a non-empty path segment",
-                    ));
+                    return Err(ConfigError::invalid(key, "must be a non-empty path segment"));
                 }
                 if matches!(value.as_str(), "common" | "organizations" | "consumers") {
                     return Err(ConfigError::invalid(key, "is reserved by Entra"));
@@ -100,10 +85,7 @@ impl EmulatorConfig {
             for (j, uri) in app.identifier_uris.iter().enumerate() {
                 let key = format!("apps[{i}].identifier_uris[{j}]");
                 if !uri.contains(':') || uri.ends_with('/') {
-                    return Err(ConfigError::invalid(
-                        key,
-                        "must be a URI without a trailing slash",
-                    ));
+                    return Err(ConfigError::invalid(key, "must be a URI without a trailing slash"));
                 }
                 require_unique(&mut uris, key, uri)?;
             }
@@ -130,10 +112,10 @@ impl EmulatorConfig {
                     ));
                 }
                 for (k, role) in assignment.roles.iter().enumerate() {
-                    let defined = app.app_roles.iter().any(|r| {
-                        &r.value == role
-                            && r.allowed_member_types.contains(&MemberType::Application)
-                    });
+                    let defined = app
+                        .app_roles
+                        .iter()
+                        .any(|r| &r.value == role && r.allowed_member_types.contains(&MemberType::Application));
                     if !defined {
                         return Err(ConfigError::invalid(
                             format!("apps[{i}].app_role_assignments[{j}].roles[{k}]"),

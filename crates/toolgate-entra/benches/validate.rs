@@ -19,14 +19,9 @@ fn validation(c: &mut Criterion) {
         .build()
         .unwrap();
     let emulator = runtime
-        .block_on(Emulator::start(
-            EmulatorConfig::demo(),
-            "127.0.0.1:0".parse().unwrap(),
-        ))
+        .block_on(Emulator::start(EmulatorConfig::demo(), "127.0.0.1:0".parse().unwrap()))
         .unwrap();
-    let settings =
-        EntraSettings::single_tenant(&emulator.base_url(), demo::TENANT_ID, demo::API_CLIENT_ID)
-            .unwrap();
+    let settings = EntraSettings::single_tenant(&emulator.base_url(), demo::TENANT_ID, demo::API_CLIENT_ID).unwrap();
     let validator = EntraValidator::new(settings, Arc::new(SystemClock));
     runtime.block_on(validator.start()).unwrap();
     let token = emulator
@@ -59,19 +54,11 @@ fn validation(c: &mut Criterion) {
     });
     let jws = CompactJws::parse(&token).unwrap();
     let snapshot = validator.key_cache().snapshot();
-    let key = snapshot
-        .keys
-        .get(jws.header_str("kid").unwrap())
-        .unwrap()
-        .key
-        .clone();
+    let key = snapshot.keys.get(jws.header_str("kid").unwrap()).unwrap().key.clone();
     group.bench_function("rsa_verify_only", |b| {
         b.iter(|| {
-            key.verify_rs256(
-                jws.signing_input.as_bytes(),
-                std::hint::black_box(&jws.signature),
-            )
-            .unwrap()
+            key.verify_rs256(jws.signing_input.as_bytes(), std::hint::black_box(&jws.signature))
+                .unwrap()
         })
     });
     group.bench_function("parse_only", |b| {

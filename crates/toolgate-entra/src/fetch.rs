@@ -16,10 +16,7 @@ pub enum FetchError {
     #[error("{url} returned more than {MAX_DOCUMENT_BYTES} bytes")]
     TooLarge { url: String },
     #[error("{url} did not return the expected JSON: {source}")]
-    Json {
-        url: String,
-        source: serde_json::Error,
-    },
+    Json { url: String, source: serde_json::Error },
 }
 
 /// One shared client: connection reuse, short timeouts (a slow IdP must not hang requests).
@@ -32,10 +29,7 @@ pub fn http_client() -> reqwest::Client {
         .unwrap_or_else(|_| reqwest::Client::new())
 }
 
-pub async fn get_json<T: DeserializeOwned>(
-    client: &reqwest::Client,
-    url: &str,
-) -> Result<T, FetchError> {
+pub async fn get_json<T: DeserializeOwned>(client: &reqwest::Client, url: &str) -> Result<T, FetchError> {
     let transport = |source| FetchError::Transport {
         url: url.to_owned(),
         source,
@@ -50,9 +44,7 @@ pub async fn get_json<T: DeserializeOwned>(
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(transport)? {
         if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
-            return Err(FetchError::TooLarge {
-                url: url.to_owned(),
-            });
+            return Err(FetchError::TooLarge { url: url.to_owned() });
         }
         body.extend_from_slice(&chunk);
     }

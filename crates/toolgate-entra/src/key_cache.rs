@@ -111,8 +111,7 @@ pub struct KeyCache {
     fetches: AtomicU64,
 }
 
-static REGISTRY: LazyLock<Mutex<HashMap<KeySource, Weak<KeyCache>>>> =
-    LazyLock::new(Default::default);
+static REGISTRY: LazyLock<Mutex<HashMap<KeySource, Weak<KeyCache>>>> = LazyLock::new(Default::default);
 
 impl KeyCache {
     pub fn new(source: KeySource, unknown_kid_interval: Duration) -> Arc<Self> {
@@ -172,10 +171,7 @@ impl KeyCache {
     }
 
     /// Finds the key for `kid`, refreshing once (shared, throttled) if it is unknown.
-    pub async fn key(
-        &self,
-        kid: &str,
-    ) -> Result<(SigningKey, Arc<AuthoritySnapshot>), KeyLookupError> {
+    pub async fn key(&self, kid: &str) -> Result<(SigningKey, Arc<AuthoritySnapshot>), KeyLookupError> {
         let snapshot = self.snapshot();
         if let Some(key) = snapshot.keys.get(kid) {
             return Ok((key.clone(), snapshot));
@@ -221,10 +217,7 @@ impl KeyCache {
                 *current = Arc::new(fresh);
                 drop(current);
                 let mut health = self.health.lock();
-                health.last_success_unix = SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .ok()
-                    .map(|d| d.as_secs());
+                health.last_success_unix = SystemTime::now().duration_since(UNIX_EPOCH).ok().map(|d| d.as_secs());
                 health.last_error = None;
                 health.consecutive_failures = 0;
                 Ok(())
@@ -242,11 +235,7 @@ impl KeyCache {
     async fn load(&self) -> Result<AuthoritySnapshot, KeyRefreshError> {
         let v2: OpenIdConfiguration = get_json(&self.http, &self.source.v2_metadata_url).await?;
         let v1_issuer = match &self.source.v1_metadata_url {
-            Some(url) => Some(
-                get_json::<OpenIdConfiguration>(&self.http, url)
-                    .await?
-                    .issuer,
-            ),
+            Some(url) => Some(get_json::<OpenIdConfiguration>(&self.http, url).await?.issuer),
             None => None,
         };
         let jwks: JwkSet = get_json(&self.http, &v2.jwks_uri).await?;

@@ -41,9 +41,7 @@ pub enum SettingsError {
     NotAUrl { key: &'static str, value: String },
     #[error("`{key}` must not be empty")]
     Empty { key: &'static str },
-    #[error(
-        "`{value}` is a scope (`…/.default`), not an audience; list the API's identifier URI instead"
-    )]
+    #[error("`{value}` is a scope (`…/.default`), not an audience; list the API's identifier URI instead")]
     DefaultScopeAsAudience { value: String },
 }
 
@@ -81,11 +79,7 @@ pub struct EntraSettings {
 
 impl EntraSettings {
     /// Settings for a single-tenant API with Entra's defaults.
-    pub fn single_tenant(
-        authority_host: &str,
-        tenant_id: &str,
-        client_id: &str,
-    ) -> Result<Self, SettingsError> {
+    pub fn single_tenant(authority_host: &str, tenant_id: &str, client_id: &str) -> Result<Self, SettingsError> {
         let settings = Self {
             authority_host: authority_host.trim_end_matches('/').to_owned(),
             tenant_id: tenant_id.to_owned(),
@@ -108,8 +102,7 @@ impl EntraSettings {
 
     /// Checks invariants; every error names the setting.
     pub fn check(&self) -> Result<(), SettingsError> {
-        if !(self.authority_host.starts_with("https://")
-            || self.authority_host.starts_with("http://"))
+        if !(self.authority_host.starts_with("https://") || self.authority_host.starts_with("http://"))
             || url::Url::parse(&self.authority_host).is_err()
         {
             return Err(SettingsError::NotAUrl {
@@ -131,9 +124,7 @@ impl EntraSettings {
         }
         if let TenantPolicy::AllowList(tenants) = &self.tenants {
             if tenants.is_empty() {
-                return Err(SettingsError::Empty {
-                    key: "allowed_tenants",
-                });
+                return Err(SettingsError::Empty { key: "allowed_tenants" });
             }
             if let Some(bad) = tenants.iter().find(|t| !is_guid(t)) {
                 return Err(SettingsError::NotAGuid {
@@ -226,9 +217,7 @@ mod tests {
 
     #[test]
     fn settings_errors_name_the_key() {
-        let err =
-            EntraSettings::single_tenant("https://login.microsoftonline.com", "contoso", CLIENT)
-                .unwrap_err();
+        let err = EntraSettings::single_tenant("https://login.microsoftonline.com", "contoso", CLIENT).unwrap_err();
         assert_eq!(
             err,
             SettingsError::NotAGuid {
@@ -236,8 +225,7 @@ mod tests {
                 value: "contoso".into()
             }
         );
-        let err =
-            EntraSettings::single_tenant("login.microsoftonline.com", TENANT, CLIENT).unwrap_err();
+        let err = EntraSettings::single_tenant("login.microsoftonline.com", TENANT, CLIENT).unwrap_err();
         assert!(matches!(
             err,
             SettingsError::NotAUrl {
@@ -245,12 +233,8 @@ mod tests {
                 ..
             }
         ));
-        let mut settings =
-            EntraSettings::single_tenant("https://login.microsoftonline.com", TENANT, CLIENT)
-                .unwrap();
-        settings
-            .extra_audiences
-            .push(format!("api://{CLIENT}/.default"));
+        let mut settings = EntraSettings::single_tenant("https://login.microsoftonline.com", TENANT, CLIENT).unwrap();
+        settings.extra_audiences.push(format!("api://{CLIENT}/.default"));
         assert!(matches!(
             settings.check(),
             Err(SettingsError::DefaultScopeAsAudience { .. })
@@ -259,14 +243,10 @@ mod tests {
 
     #[test]
     fn key_source_urls_follow_tenancy_and_custom_keys() {
-        let mut settings =
-            EntraSettings::single_tenant("https://login.microsoftonline.com/", TENANT, CLIENT)
-                .unwrap();
+        let mut settings = EntraSettings::single_tenant("https://login.microsoftonline.com/", TENANT, CLIENT).unwrap();
         assert_eq!(
             settings.key_source().v2_metadata_url,
-            format!(
-                "https://login.microsoftonline.com/{TENANT}/v2.0/.well-known/openid-configuration"
-            )
+            format!("https://login.microsoftonline.com/{TENANT}/v2.0/.well-known/openid-configuration")
         );
         settings.tenants = TenantPolicy::AnyTenant;
         settings.custom_signing_keys = true;
@@ -279,15 +259,18 @@ mod tests {
         );
         assert_eq!(
             source.v1_metadata_url.as_deref(),
-            Some(format!("https://login.microsoftonline.com/organizations/.well-known/openid-configuration?appid={CLIENT}").as_str())
+            Some(
+                format!(
+                    "https://login.microsoftonline.com/organizations/.well-known/openid-configuration?appid={CLIENT}"
+                )
+                .as_str()
+            )
         );
     }
 
     #[test]
     fn audiences() {
-        let settings =
-            EntraSettings::single_tenant("https://login.microsoftonline.com", TENANT, CLIENT)
-                .unwrap();
+        let settings = EntraSettings::single_tenant("https://login.microsoftonline.com", TENANT, CLIENT).unwrap();
         assert!(settings.accepts_audience(CLIENT));
         assert!(settings.accepts_audience(&format!("api://{CLIENT}")));
         assert!(settings.accepts_audience(&format!("api://{CLIENT}/")));

@@ -42,8 +42,7 @@ impl CompactJws {
         };
         let header = decode_object(header_b64, "header")?;
         let payload = decode_object(payload_b64, "payload")?;
-        let signature = base64url::decode(signature_b64)
-            .map_err(|_| JwsError::BadBase64 { part: "signature" })?;
+        let signature = base64url::decode(signature_b64).map_err(|_| JwsError::BadBase64 { part: "signature" })?;
         let signing_input_len = header_b64.len() + 1 + payload_b64.len();
         Ok(Self {
             header,
@@ -79,11 +78,7 @@ pub fn encode_compact(
     header.insert("kid".into(), Value::from(key.kid()));
     let header_json = serde_json::to_vec(&header).map_err(|_| JwsError::SigningFailed)?;
     let payload_json = serde_json::to_vec(payload).map_err(|_| JwsError::SigningFailed)?;
-    let signing_input = format!(
-        "{}.{}",
-        base64url::encode(header_json),
-        base64url::encode(payload_json)
-    );
+    let signing_input = format!("{}.{}", base64url::encode(header_json), base64url::encode(payload_json));
     let signature = key
         .sign_rs256(signing_input.as_bytes())
         .map_err(|_| JwsError::SigningFailed)?;
@@ -96,14 +91,8 @@ mod tests {
 
     #[test]
     fn rejects_malformed_compact_forms() {
-        assert_eq!(
-            CompactJws::parse("a.b").unwrap_err(),
-            JwsError::NotThreeParts
-        );
-        assert_eq!(
-            CompactJws::parse("a.b.c.d").unwrap_err(),
-            JwsError::NotThreeParts
-        );
+        assert_eq!(CompactJws::parse("a.b").unwrap_err(), JwsError::NotThreeParts);
+        assert_eq!(CompactJws::parse("a.b.c.d").unwrap_err(), JwsError::NotThreeParts);
         assert_eq!(
             CompactJws::parse("!!.e30.").unwrap_err(),
             JwsError::BadBase64 { part: "header" }
@@ -130,11 +119,7 @@ mod tests {
         );
         let mut tampered = jws.signing_input.clone();
         tampered.push('x');
-        assert!(
-            public
-                .verify_rs256(tampered.as_bytes(), &jws.signature)
-                .is_err()
-        );
+        assert!(public.verify_rs256(tampered.as_bytes(), &jws.signature).is_err());
         let other = RsaSigningKey::generate("k2").unwrap().public_key();
         assert!(
             other

@@ -78,12 +78,7 @@ impl RsaSigningKey {
     pub fn sign_rs256(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
         let mut signature = vec![0; self.key_pair.public_modulus_len()];
         self.key_pair
-            .sign(
-                &signature::RSA_PKCS1_SHA256,
-                &self.rng,
-                message,
-                &mut signature,
-            )
+            .sign(&signature::RSA_PKCS1_SHA256, &self.rng, message, &mut signature)
             .map_err(|_| KeyError::Signing)?;
         Ok(signature)
     }
@@ -113,15 +108,11 @@ impl RsaSigningKey {
             e: public.exponent().big_endian_without_leading_zero(),
         };
         // A key pair we generated always yields a valid public key.
-        RsaPublicKey::from_components(components.n, components.e)
-            .unwrap_or_else(|_| unreachable_public_key())
+        RsaPublicKey::from_components(components.n, components.e).unwrap_or_else(|_| unreachable_public_key())
     }
 }
 
-#[expect(
-    clippy::panic,
-    reason = "a generated key pair always has a valid public half"
-)]
+#[expect(clippy::panic, reason = "a generated key pair always has a valid public half")]
 fn unreachable_public_key() -> RsaPublicKey {
     panic!("generated RSA key pair has an invalid public key")
 }

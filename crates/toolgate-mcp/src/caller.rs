@@ -30,6 +30,10 @@ impl Caller {
             .and_then(|p| p.headers.get("mcp-session-id"))
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        Self { principal, request_id, session_id }
+        Self {
+            principal,
+            request_id,
+            session_id,
+        }
     }
 }

@@ -76,7 +76,10 @@ fn normalize(value: &Value, definitions: &Value, depth: usize) -> Value {
     }
     for key in ["anyOf", "oneOf"] {
         if let Some(Value::Array(options)) = map.get(key) {
-            let non_null: Vec<&Value> = options.iter().filter(|o| o.get("type") != Some(&Value::from("null"))).collect();
+            let non_null: Vec<&Value> = options
+                .iter()
+                .filter(|o| o.get("type") != Some(&Value::from("null")))
+                .collect();
             if non_null.len() == 1 && options.len() == 2 {
                 let mut merged = normalize(non_null[0], definitions, depth + 1);
                 if let (Value::Object(target), Some(description)) = (&mut merged, map.get("description")) {
@@ -97,7 +100,10 @@ fn normalize(value: &Value, definitions: &Value, depth: usize) -> Value {
                 }
             }
             ("properties", Value::Object(properties)) => Value::Object(
-                properties.iter().map(|(name, schema)| (name.clone(), normalize(schema, definitions, depth + 1))).collect(),
+                properties
+                    .iter()
+                    .map(|(name, schema)| (name.clone(), normalize(schema, definitions, depth + 1)))
+                    .collect(),
             ),
             ("items", schema) => normalize(schema, definitions, depth + 1),
             _ => item.clone(),
@@ -131,7 +137,10 @@ mod tests {
         assert_eq!(normalized["properties"]["priority"]["type"], "integer");
         assert_eq!(normalized["properties"]["status"]["type"], "string");
         assert_eq!(normalized["properties"]["status"]["description"], "filter");
-        assert_eq!(normalized["properties"]["tags"]["items"]["enum"], json!(["open", "done"]));
+        assert_eq!(
+            normalized["properties"]["tags"]["items"]["enum"],
+            json!(["open", "done"])
+        );
         assert!(normalized.get("$defs").is_none());
     }
 }

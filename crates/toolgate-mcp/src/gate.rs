@@ -68,10 +68,18 @@ impl<H: ServerHandler> Gate<H> {
         };
         let mut result = self.inner.list_tools(request, context).await?;
         let total = result.tools.len();
-        result.tools.retain(|tool| self.shared.policy.authorize_list(&principal, &tool.name).is_allowed());
+        result
+            .tools
+            .retain(|tool| self.shared.policy.authorize_list(&principal, &tool.name).is_allowed());
         // The list depends on who asked: never let it be shared.
         result.cache_scope = Some(CacheScope::Private);
-        let record = Record { caller: &caller, principal: &principal, method: "tools/list", tool: None, started };
+        let record = Record {
+            caller: &caller,
+            principal: &principal,
+            method: "tools/list",
+            tool: None,
+            started,
+        };
         let reason = format!("listed {} of {total}", result.tools.len());
         self.record(record.event(None, None, "ok", Some(reason))).await?;
         Ok(result)
@@ -90,11 +98,18 @@ impl<H: ServerHandler> Gate<H> {
         let name = request.name.to_string();
         let arguments = Value::Object(request.arguments.clone().unwrap_or_default());
         let decision = self.shared.policy.authorize_call(&principal, &name, &arguments);
-        let record = Record { caller: &caller, principal: &principal, method: "tools/call", tool: Some(&name), started };
+        let record = Record {
+            caller: &caller,
+            principal: &principal,
+            method: "tools/call",
+            tool: Some(&name),
+            started,
+        };
         let captured = Some((&arguments, &self.shared.options.capture));
         if !decision.is_allowed() {
             tracing::info!(tool = %name, policies = ?decision.determining_policies, errors = ?decision.errors, "tool call denied");
-            self.record(record.event(Some(&decision), captured, "denied", Some("policy_deny".into()))).await?;
+            self.record(record.event(Some(&decision), captured, "denied", Some("policy_deny".into())))
+                .await?;
             return Err(self.shared.options.denial.error(&name));
         }
         if decision.is_shadow_deny() {
@@ -107,7 +122,8 @@ impl<H: ServerHandler> Gate<H> {
             Err(error) => ("error", Some(format!("mcp_error_{}", error.code.0))),
         };
         let reason = reason.or_else(|| decision.is_shadow_deny().then(|| "shadow_would_deny".to_owned()));
-        self.record(record.event(Some(&decision), captured, outcome, reason)).await?;
+        self.record(record.event(Some(&decision), captured, outcome, reason))
+            .await?;
         result
     }
 
@@ -126,7 +142,13 @@ impl<H: ServerHandler> Gate<H> {
             return Err(unauthenticated());
         };
         let result = call.await;
-        let record = Record { caller: &caller, principal: &principal, method, tool: Some(item), started };
+        let record = Record {
+            caller: &caller,
+            principal: &principal,
+            method,
+            tool: Some(item),
+            started,
+        };
         let outcome = if result.is_ok() { "ok" } else { "error" };
         self.record(record.event(None, None, outcome, None)).await?;
         result
@@ -159,8 +181,13 @@ impl<H: ServerHandler> ServerHandler for Gate<H> {
         let name = request.name.to_string();
         let inner_context = context.clone();
         async move {
-            self.authenticated_passthrough("prompts/get", &name, context, self.inner.get_prompt(request, inner_context))
-                .await
+            self.authenticated_passthrough(
+                "prompts/get",
+                &name,
+                context,
+                self.inner.get_prompt(request, inner_context),
+            )
+            .await
         }
     }
 
@@ -172,219 +199,214 @@ impl<H: ServerHandler> ServerHandler for Gate<H> {
         let uri = request.uri.to_string();
         let inner_context = context.clone();
         async move {
-            self.authenticated_passthrough("resources/read", &uri, context, self.inner.read_resource(request, inner_context))
-                .await
+            self.authenticated_passthrough(
+                "resources/read",
+                &uri,
+                context,
+                self.inner.read_resource(request, inner_context),
+            )
+            .await
         }
     }
 
     // Everything below is forwarded unchanged.
 
-        fn ping(
-            &self,
-            context: RequestContext<RoleServer>,
-        ) -> impl Future<Output = Result<(), McpError>> + MaybeSendFuture + '_ {
-            self.inner.ping(context)
-        }
-
-        fn initialize(
-            &self,
-            request: InitializeRequestParams,
-            context: RequestContext<RoleServer>,
-        ) -> impl Future<Output = Result<InitializeResult, McpError>> + MaybeSendFuture + '_ {
-            self.inner.initialize(request, context)
-        }
-
-        fn negotiate_initialize(
-            &self,
-            request: &InitializeRequestParams,
-        ) -> Result<InitializeResult, McpError> {
-            self.inner.negotiate_initialize(request)
-        }
-
-        fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
-            self.inner.supported_protocol_versions()
-        }
-
-        fn discover(
-            &self,
-            context: RequestContext<RoleServer>,
-        ) -> impl Future<Output = Result<DiscoverResult, McpError>> + MaybeSendFuture + '_ {
-            self.inner.discover(context)
-        }
-
-        fn complete(
-            &self,
-            request: CompleteRequestParams,
-            context: RequestContext<RoleServer>,
-        ) -> impl Future<Output = Result<CompleteResult, McpError>> + MaybeSendFuture + '_ {
-            self.inner.complete(request, context)
-        }
-
-        fn set_level(
-            &self,
-            request: SetLevelRequestParams,
-            context: RequestContext<RoleServer>,
-        ) -> impl Future<Output = Result<(), McpError>> + MaybeSendFuture + '_ {
-            self.inner.set_level(request, context)
-        }
-
-        fn list_prompts(
-            &self,
-            request: Option<PaginatedRequestParams>,
-            context: RequestContext<RoleServer>,
-        ) -> impl Future<Output = Result<ListPromptsResult, McpError>> + MaybeSendFuture + '_ {
-            self.inner.list_prompts(request, context)
-        }
-
-        fn list_resources(
-            &self,
-            request: Option<PaginatedRequestParams>,
-            context: RequestContext<RoleServer>,
-        ) -> impl Future<Output = Result<ListResourcesResult, McpError>> + MaybeSendFuture + '_ {
-            self.inner.list_resources(request, context)
-        }
-
-        fn list_resource_templates(
-            &self,
-            request: Option<PaginatedRequestParams>,
-            context: RequestContext<RoleServer>,
-        ) -> impl Future<Output = Result<ListResourceTemplatesResult, McpError>> + MaybeSendFuture + '_
-        {
-            self.inner.list_resource_templates(request, context)
-        }
-
-        fn accepted_subscription_filter(
-            &self,
-            requested: &SubscriptionFilter,
-        ) -> Option<SubscriptionFilter> {
-            self.inner.accepted_subscription_filter(requested)
-        }
-
-        fn listen(
-            &self,
-            context: SubscriptionContext,
-        ) -> impl Future<Output = Result<(), McpError>> + MaybeSendFuture + '_ {
-            self.inner.listen(context)
-        }
-
-        fn subscribe(
-            &self,
-            request: SubscribeRequestParams,
-            context: RequestContext<RoleServer>,
-        ) -> impl Future<Output = Result<(), McpError>> + MaybeSendFuture + '_ {
-            self.inner.subscribe(request, context)
-        }
-
-        fn unsubscribe(
-            &self,
-            request: UnsubscribeRequestParams,
-            context: RequestContext<RoleServer>,
-        ) -> impl Future<Output = Result<(), McpError>> + MaybeSendFuture + '_ {
-            self.inner.unsubscribe(request, context)
-        }
-
-        fn get_tool(&self, name: &str) -> Option<Tool> {
-            self.inner.get_tool(name)
-        }
-
-        fn on_custom_request(
-            &self,
-            request: CustomRequest,
-            context: RequestContext<RoleServer>,
-        ) -> impl Future<Output = Result<CustomResult, McpError>> + MaybeSendFuture + '_ {
-            self.inner.on_custom_request(request, context)
-        }
-
-        fn on_cancelled(
-            &self,
-            notification: CancelledNotificationParam,
-            context: NotificationContext<RoleServer>,
-        ) -> impl Future<Output = ()> + MaybeSendFuture + '_ {
-            self.inner.on_cancelled(notification, context)
-        }
-
-        fn on_progress(
-            &self,
-            notification: ProgressNotificationParam,
-            context: NotificationContext<RoleServer>,
-        ) -> impl Future<Output = ()> + MaybeSendFuture + '_ {
-            self.inner.on_progress(notification, context)
-        }
-
-        fn on_initialized(
-            &self,
-            context: NotificationContext<RoleServer>,
-        ) -> impl Future<Output = ()> + MaybeSendFuture + '_ {
-            self.inner.on_initialized(context)
-        }
-
-        fn on_roots_list_changed(
-            &self,
-            context: NotificationContext<RoleServer>,
-        ) -> impl Future<Output = ()> + MaybeSendFuture + '_ {
-            self.inner.on_roots_list_changed(context)
-        }
-
-        fn on_custom_notification(
-            &self,
-            notification: CustomNotification,
-            context: NotificationContext<RoleServer>,
-        ) -> impl Future<Output = ()> + MaybeSendFuture + '_ {
-            self.inner.on_custom_notification(notification, context)
-        }
-
-        fn get_info(&self) -> ServerConfig {
-            self.inner.get_info()
-        }
-
-        fn get_task(
-            &self,
-            request: GetTaskParams,
-            context: RequestContext<RoleServer>,
-        ) -> impl Future<Output = Result<GetTaskResult, McpError>> + MaybeSendFuture + '_ {
-            self.inner.get_task(request, context)
-        }
-
-        fn update_task(
-            &self,
-            request: UpdateTaskParams,
-            context: RequestContext<RoleServer>,
-        ) -> impl Future<Output = Result<(), McpError>> + MaybeSendFuture + '_ {
-            self.inner.update_task(request, context)
-        }
-
-        fn cancel_task(
-            &self,
-            request: CancelTaskParams,
-            context: RequestContext<RoleServer>,
-        ) -> impl Future<Output = Result<(), McpError>> + MaybeSendFuture + '_ {
-            self.inner.cancel_task(request, context)
-        }
-
-        fn list_skills(
-            &self,
-            request: Option<PaginatedRequestParams>,
-            context: RequestContext<RoleServer>,
-        ) -> impl Future<Output = Result<ListSkillsResult, McpError>> + MaybeSendFuture + '_
-        {
-            self.inner.list_skills(request, context)
-        }
-
-        fn get_skill(
-            &self,
-            request: GetSkillRequestParams,
-            context: RequestContext<RoleServer>,
-        ) -> impl Future<Output = Result<GetSkillResult, McpError>> + MaybeSendFuture + '_ {
-            self.inner.get_skill(request, context)
-        }
-
-        fn read_resource_directory(
-            &self,
-            request: ReadResourceDirectoryRequestParams,
-            context: RequestContext<RoleServer>,
-        ) -> impl Future<Output = Result<ReadResourceDirectoryResult, McpError>>
-        + MaybeSendFuture
-        + '_ {
-            self.inner.read_resource_directory(request, context)
-        }
+    fn ping(
+        &self,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<(), McpError>> + MaybeSendFuture + '_ {
+        self.inner.ping(context)
     }
+
+    fn initialize(
+        &self,
+        request: InitializeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<InitializeResult, McpError>> + MaybeSendFuture + '_ {
+        self.inner.initialize(request, context)
+    }
+
+    fn negotiate_initialize(&self, request: &InitializeRequestParams) -> Result<InitializeResult, McpError> {
+        self.inner.negotiate_initialize(request)
+    }
+
+    fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
+        self.inner.supported_protocol_versions()
+    }
+
+    fn discover(
+        &self,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<DiscoverResult, McpError>> + MaybeSendFuture + '_ {
+        self.inner.discover(context)
+    }
+
+    fn complete(
+        &self,
+        request: CompleteRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<CompleteResult, McpError>> + MaybeSendFuture + '_ {
+        self.inner.complete(request, context)
+    }
+
+    fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<(), McpError>> + MaybeSendFuture + '_ {
+        self.inner.set_level(request, context)
+    }
+
+    fn list_prompts(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<ListPromptsResult, McpError>> + MaybeSendFuture + '_ {
+        self.inner.list_prompts(request, context)
+    }
+
+    fn list_resources(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<ListResourcesResult, McpError>> + MaybeSendFuture + '_ {
+        self.inner.list_resources(request, context)
+    }
+
+    fn list_resource_templates(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<ListResourceTemplatesResult, McpError>> + MaybeSendFuture + '_ {
+        self.inner.list_resource_templates(request, context)
+    }
+
+    fn accepted_subscription_filter(&self, requested: &SubscriptionFilter) -> Option<SubscriptionFilter> {
+        self.inner.accepted_subscription_filter(requested)
+    }
+
+    fn listen(
+        &self,
+        context: SubscriptionContext,
+    ) -> impl Future<Output = Result<(), McpError>> + MaybeSendFuture + '_ {
+        self.inner.listen(context)
+    }
+
+    fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<(), McpError>> + MaybeSendFuture + '_ {
+        self.inner.subscribe(request, context)
+    }
+
+    fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<(), McpError>> + MaybeSendFuture + '_ {
+        self.inner.unsubscribe(request, context)
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.inner.get_tool(name)
+    }
+
+    fn on_custom_request(
+        &self,
+        request: CustomRequest,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<CustomResult, McpError>> + MaybeSendFuture + '_ {
+        self.inner.on_custom_request(request, context)
+    }
+
+    fn on_cancelled(
+        &self,
+        notification: CancelledNotificationParam,
+        context: NotificationContext<RoleServer>,
+    ) -> impl Future<Output = ()> + MaybeSendFuture + '_ {
+        self.inner.on_cancelled(notification, context)
+    }
+
+    fn on_progress(
+        &self,
+        notification: ProgressNotificationParam,
+        context: NotificationContext<RoleServer>,
+    ) -> impl Future<Output = ()> + MaybeSendFuture + '_ {
+        self.inner.on_progress(notification, context)
+    }
+
+    fn on_initialized(
+        &self,
+        context: NotificationContext<RoleServer>,
+    ) -> impl Future<Output = ()> + MaybeSendFuture + '_ {
+        self.inner.on_initialized(context)
+    }
+
+    fn on_roots_list_changed(
+        &self,
+        context: NotificationContext<RoleServer>,
+    ) -> impl Future<Output = ()> + MaybeSendFuture + '_ {
+        self.inner.on_roots_list_changed(context)
+    }
+
+    fn on_custom_notification(
+        &self,
+        notification: CustomNotification,
+        context: NotificationContext<RoleServer>,
+    ) -> impl Future<Output = ()> + MaybeSendFuture + '_ {
+        self.inner.on_custom_notification(notification, context)
+    }
+
+    fn get_info(&self) -> ServerConfig {
+        self.inner.get_info()
+    }
+
+    fn get_task(
+        &self,
+        request: GetTaskParams,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<GetTaskResult, McpError>> + MaybeSendFuture + '_ {
+        self.inner.get_task(request, context)
+    }
+
+    fn update_task(
+        &self,
+        request: UpdateTaskParams,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<(), McpError>> + MaybeSendFuture + '_ {
+        self.inner.update_task(request, context)
+    }
+
+    fn cancel_task(
+        &self,
+        request: CancelTaskParams,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<(), McpError>> + MaybeSendFuture + '_ {
+        self.inner.cancel_task(request, context)
+    }
+
+    fn list_skills(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<ListSkillsResult, McpError>> + MaybeSendFuture + '_ {
+        self.inner.list_skills(request, context)
+    }
+
+    fn get_skill(
+        &self,
+        request: GetSkillRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<GetSkillResult, McpError>> + MaybeSendFuture + '_ {
+        self.inner.get_skill(request, context)
+    }
+
+    fn read_resource_directory(
+        &self,
+        request: ReadResourceDirectoryRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<ReadResourceDirectoryResult, McpError>> + MaybeSendFuture + '_ {
+        self.inner.read_resource_directory(request, context)
+    }
+}

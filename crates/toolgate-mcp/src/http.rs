@@ -43,7 +43,12 @@ fn loopback_hosts() -> Vec<String> {
 
 impl Default for McpTransportConfig {
     fn default() -> Self {
-        Self { stateful: true, json_response: false, allowed_hosts: loopback_hosts(), allowed_origins: Vec::new() }
+        Self {
+            stateful: true,
+            json_response: false,
+            allowed_hosts: loopback_hosts(),
+            allowed_origins: Vec::new(),
+        }
     }
 }
 

@@ -55,7 +55,13 @@ impl SessionBindings {
         if map.len() > 10_000 {
             map.retain(|_, b| b.last_seen.elapsed() < IDLE_EXPIRY);
         }
-        map.insert(session_id, Binding { principal_id, last_seen: Instant::now() });
+        map.insert(
+            session_id,
+            Binding {
+                principal_id,
+                last_seen: Instant::now(),
+            },
+        );
     }
 
     fn forget(&self, session_id: &str) {
@@ -80,7 +86,10 @@ impl<E: Endpoint> Middleware<E> for BindSessions {
     type Output = BindSessionsEndpoint<E>;
 
     fn transform(&self, ep: E) -> Self::Output {
-        BindSessionsEndpoint { bindings: self.0.clone(), inner: ep }
+        BindSessionsEndpoint {
+            bindings: self.0.clone(),
+            inner: ep,
+        }
     }
 }
 
@@ -103,7 +112,11 @@ impl<E: Endpoint> Endpoint for BindSessionsEndpoint<E> {
         let Some(principal_id) = req.extensions().get::<Arc<Principal>>().map(|p| p.id.clone()) else {
             return Ok(StatusCode::UNAUTHORIZED.into_response());
         };
-        let presented = req.headers().get(SESSION_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let presented = req
+            .headers()
+            .get(SESSION_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let is_delete = req.method() == poem::http::Method::DELETE;
         if let Some(session_id) = &presented {
             match self.bindings.check(session_id, &principal_id) {
@@ -115,7 +128,10 @@ impl<E: Endpoint> Endpoint for BindSessionsEndpoint<E> {
             }
         }
         let response = self.inner.call(req).await?.into_response();
-        match (presented, response.headers().get(SESSION_HEADER).and_then(|v| v.to_str().ok())) {
+        match (
+            presented,
+            response.headers().get(SESSION_HEADER).and_then(|v| v.to_str().ok()),
+        ) {
             (None, Some(created)) if response.status().is_success() => {
                 self.bindings.bind(created.to_owned(), principal_id);
             }

@@ -7,10 +7,10 @@
 use std::sync::Arc;
 
 use poem::http::{HeaderValue, StatusCode, header};
-use poem::{
-    Endpoint, FromRequest, IntoResponse, Middleware, Request, RequestBody, Response, Result,
+use poem::{Endpoint, FromRequest, IntoResponse, Middleware, Request, RequestBody, Response, Result};
+use toolgate_core::{
+    AuditDecision, AuditEvent, AuditSink, AuthProvider, AuthRejection, Challenge, Principal, RequestHead,
 };
-use toolgate_core::{AuditDecision, AuditEvent, AuditSink, AuthProvider, AuthRejection, Challenge, Principal, RequestHead};
 
 use crate::request_id::RequestId;
 
@@ -24,7 +24,11 @@ pub struct AuthGate {
 
 impl AuthGate {
     pub fn new(provider: Arc<dyn AuthProvider>, challenge: Challenge) -> Self {
-        Self { provider, challenge, audit: None }
+        Self {
+            provider,
+            challenge,
+            audit: None,
+        }
     }
 
     /// Records every authentication failure in the audit trail.
@@ -42,8 +46,16 @@ impl AuthGate {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
                 .unwrap_or(0),
-            request_id: req.extensions().get::<RequestId>().map(|id| id.0.clone()).unwrap_or_default(),
-            session_id: req.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()).map(str::to_owned),
+            request_id: req
+                .extensions()
+                .get::<RequestId>()
+                .map(|id| id.0.clone())
+                .unwrap_or_default(),
+            session_id: req
+                .headers()
+                .get("mcp-session-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
             principal_id: None,
             tenant_id: None,
             client_app_id: None,
@@ -103,9 +115,7 @@ pub fn rejection_response(rejection: &AuthRejection, challenge: &Challenge) -> R
         .header(header::CACHE_CONTROL, "no-store")
         .body(body.to_string());
     if let Ok(value) = HeaderValue::from_str(&rejection.www_authenticate(challenge)) {
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, value);
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
     }
     response
 }

@@ -12,10 +12,7 @@ use tokio::task::JoinHandle;
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
+    Bind { addr: SocketAddr, source: std::io::Error },
 }
 
 /// A server running in the background; stops when dropped or on [`RunningServer::shutdown`].
@@ -82,13 +79,11 @@ where
     E::Endpoint: 'static,
 {
     let unknown = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
-    let bound = listener.local_addr().map_err(|source| ServeError::Bind {
-        addr: unknown,
-        source,
-    })?;
+    let bound = listener
+        .local_addr()
+        .map_err(|source| ServeError::Bind { addr: unknown, source })?;
     let addr = bound;
-    let acceptor =
-        TcpAcceptor::from_tokio(listener).map_err(|source| ServeError::Bind { addr, source })?;
+    let acceptor = TcpAcceptor::from_tokio(listener).map_err(|source| ServeError::Bind { addr, source })?;
     let (stop, stopped) = oneshot::channel::<()>();
     let endpoint = app.into_endpoint();
     let task = tokio::spawn(async move {

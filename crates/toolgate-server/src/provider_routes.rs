@@ -29,15 +29,11 @@ impl Endpoint for ProviderEndpoint {
 
     async fn call(&self, mut req: Request) -> Result<Self::Output> {
         if req.method() != self.route.method {
-            return Ok(Response::builder()
-                .status(StatusCode::METHOD_NOT_ALLOWED)
-                .finish());
+            return Ok(Response::builder().status(StatusCode::METHOD_NOT_ALLOWED).finish());
         }
         let body = req.take_body().into_bytes_limit(MAX_BODY_BYTES).await;
         let Ok(body) = body else {
-            return Ok(Response::builder()
-                .status(StatusCode::PAYLOAD_TOO_LARGE)
-                .finish());
+            return Ok(Response::builder().status(StatusCode::PAYLOAD_TOO_LARGE).finish());
         };
         let mut builder = http::Request::builder()
             .method(req.method().clone())

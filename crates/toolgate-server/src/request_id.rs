@@ -25,11 +25,7 @@ pub struct RequestIdEndpoint<E>(E);
 
 /// Accept a caller's id only if it is short and plain, so logs cannot be forged through it.
 fn sane(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 impl<E: Endpoint> Endpoint for RequestIdEndpoint<E> {

@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use toolgate_core::{AuthProvider, SystemClock};
 use toolgate_entra::providers::{AccessRequirements, EntraJwtConfig, EntraJwtProvider};
-use toolgate_entra::{
-    AcceptedVersions, EntraSettings, EntraValidator, SettingsError, TenantPolicy,
-};
+use toolgate_entra::{AcceptedVersions, EntraSettings, EntraValidator, SettingsError, TenantPolicy};
 use toolgate_server::AppSettings;
 
 use toolgate_audit::AuditConfig;
@@ -47,7 +45,10 @@ pub enum PolicyOrigin {
 
 /// The tool catalog the binary serves: the demo tool set, as policies see it.
 pub fn catalog(tool_tags: &ToolTags) -> Vec<ToolDescriptor> {
-    TaskTools::catalog().iter().map(|tool| descriptor_of(tool, tool_tags)).collect()
+    TaskTools::catalog()
+        .iter()
+        .map(|tool| descriptor_of(tool, tool_tags))
+        .collect()
 }
 
 /// Loads and validates the policies against the catalog; errors carry `file:line:col`.
@@ -57,13 +58,21 @@ pub fn policy_engine(
     catalog: &[ToolDescriptor],
 ) -> Result<PolicyEngine, ConfigError> {
     let section = &config.raw.policy;
-    let claims = ClaimMapping { extra: section.extra_claims.clone() };
+    let claims = ClaimMapping {
+        extra: section.extra_claims.clone(),
+    };
     let result = match origin {
         PolicyOrigin::Directory => PolicyEngine::load(
-            &PolicyConfig { policy_dir: section.dir.clone(), shadow: section.shadow, claims },
+            &PolicyConfig {
+                policy_dir: section.dir.clone(),
+                shadow: section.shadow,
+                claims,
+            },
             catalog,
         ),
-        PolicyOrigin::Embedded => PolicyEngine::from_sources(&demo_policies::sources(), catalog, section.shadow, claims),
+        PolicyOrigin::Embedded => {
+            PolicyEngine::from_sources(&demo_policies::sources(), catalog, section.shadow, claims)
+        }
     };
     result.map_err(|error| config.error("policy.dir", error))
 }
@@ -86,10 +95,7 @@ pub fn gateway_with(config: &LoadedConfig, origin: PolicyOrigin) -> Result<Gatew
     if url::Url::parse(&public_url).is_err() {
         return Err(config.error("server.public_url", "not an absolute URL"));
     }
-    if !raw.server.mcp_path.starts_with('/')
-        || raw.server.mcp_path.len() < 2
-        || raw.server.mcp_path.ends_with('/')
-    {
+    if !raw.server.mcp_path.starts_with('/') || raw.server.mcp_path.len() < 2 || raw.server.mcp_path.ends_with('/') {
         return Err(config.error(
             "server.mcp_path",
             "must start with `/` and not end with `/` (e.g. `/mcp`)",
@@ -101,12 +107,10 @@ pub fn gateway_with(config: &LoadedConfig, origin: PolicyOrigin) -> Result<Gatew
     };
     match raw.auth.provider {
         ProviderKind::EntraJwt => {
-            let entra = raw.auth.entra.as_ref().ok_or_else(|| {
-                config.error(
-                    "auth.entra",
-                    "the entra-jwt provider needs an [auth.entra] section",
-                )
-            })?;
+            let entra =
+                raw.auth.entra.as_ref().ok_or_else(|| {
+                    config.error("auth.entra", "the entra-jwt provider needs an [auth.entra] section")
+                })?;
             let settings = entra_settings(config, entra)?;
             let validator = EntraValidator::new(settings, Arc::new(SystemClock));
             let provider = EntraJwtProvider::new(
@@ -122,9 +126,15 @@ pub fn gateway_with(config: &LoadedConfig, origin: PolicyOrigin) -> Result<Gatew
                     resource_name: Some("toolgate".into()),
                 },
             );
-            let tool_tags: ToolTags = toolgate_demo::tool_tags().into_iter().chain(raw.policy.tool_tags.clone()).collect();
+            let tool_tags: ToolTags = toolgate_demo::tool_tags()
+                .into_iter()
+                .chain(raw.policy.tool_tags.clone())
+                .collect();
             let policy = Arc::new(policy_engine(config, origin, &catalog(&tool_tags))?);
-            let audit = raw.audit.clone().unwrap_or_else(|| AuditConfig::new(DEFAULT_AUDIT_DB, DEFAULT_AUDIT_SPOOL));
+            let audit = raw
+                .audit
+                .clone()
+                .unwrap_or_else(|| AuditConfig::new(DEFAULT_AUDIT_DB, DEFAULT_AUDIT_SPOOL));
             Ok(Gateway {
                 bind,
                 app,
@@ -140,10 +150,7 @@ pub fn gateway_with(config: &LoadedConfig, origin: PolicyOrigin) -> Result<Gatew
 }
 
 /// `[auth.entra]` → validated [`EntraSettings`].
-pub fn entra_settings(
-    config: &LoadedConfig,
-    entra: &EntraConfig,
-) -> Result<EntraSettings, ConfigError> {
+pub fn entra_settings(config: &LoadedConfig, entra: &EntraConfig) -> Result<EntraSettings, ConfigError> {
     let key = |name: &str| format!("auth.entra.{name}");
     let tenants = match entra.tenancy {
         Tenancy::Single => TenantPolicy::Single,
@@ -157,15 +164,9 @@ pub fn entra_settings(
         Tenancy::AnyTenant => TenantPolicy::AnyTenant,
     };
     if entra.tenancy != Tenancy::Multi && !entra.allowed_tenants.is_empty() {
-        return Err(config.error(
-            &key("allowed_tenants"),
-            "only used with tenancy = \"multi\"",
-        ));
+        return Err(config.error(&key("allowed_tenants"), "only used with tenancy = \"multi\""));
     }
-    let mut versions = AcceptedVersions {
-        v1: false,
-        v2: false,
-    };
+    let mut versions = AcceptedVersions { v1: false, v2: false };
     for version in &entra.accepted_versions {
         match version.as_str() {
             "1.0" => versions.v1 = true,
@@ -179,10 +180,7 @@ pub fn entra_settings(
         }
     }
     if !versions.v1 && !versions.v2 {
-        return Err(config.error(
-            &key("accepted_versions"),
-            "must accept at least one token version",
-        ));
+        return Err(config.error(&key("accepted_versions"), "must accept at least one token version"));
     }
     let identifier_uris = if entra.identifier_uris.is_empty() {
         vec![format!("api://{}", entra.client_id)]
@@ -207,9 +205,9 @@ pub fn entra_settings(
     };
     settings.check().map_err(|error| {
         let name = match &error {
-            SettingsError::NotAGuid { key, .. }
-            | SettingsError::NotAUrl { key, .. }
-            | SettingsError::Empty { key } => *key,
+            SettingsError::NotAGuid { key, .. } | SettingsError::NotAUrl { key, .. } | SettingsError::Empty { key } => {
+                *key
+            }
             SettingsError::DefaultScopeAsAudience { .. } => "extra_audiences",
             _ => "",
         };

@@ -43,18 +43,11 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
-            return ExitCode::from(if error.use_stderr() {
-                exit::CONFIG
-            } else {
-                exit::OK
-            });
+            return ExitCode::from(if error.use_stderr() { exit::CONFIG } else { exit::OK });
         }
     };
     init_tracing();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("toolgate: cannot start the async runtime: {error}");

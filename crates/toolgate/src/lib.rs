@@ -8,10 +8,10 @@ pub mod build;
 pub mod cli;
 mod commands;
 pub mod config;
-pub mod mcp_client;
 mod demo_policies;
-pub mod start;
+pub mod mcp_client;
 pub mod sign_in;
+pub mod start;
 
 pub use toolgate_core as core;
 pub use toolgate_emulator as emulator;

@@ -29,7 +29,13 @@ pub struct McpClient {
 
 impl McpClient {
     pub fn new(url: &str, token: &str) -> Self {
-        Self { http: reqwest::Client::new(), url: url.to_owned(), token: token.to_owned(), session: None, next_id: 1 }
+        Self {
+            http: reqwest::Client::new(),
+            url: url.to_owned(),
+            token: token.to_owned(),
+            session: None,
+            next_id: 1,
+        }
     }
 
     /// `initialize` + `notifications/initialized`.
@@ -66,7 +72,10 @@ impl McpClient {
         let response = self.post(&json!({"jsonrpc": "2.0", "method": method})).send().await?;
         let status = response.status();
         if !status.is_success() {
-            return Err(McpClientError::Refused { status, body: response.text().await.unwrap_or_default() });
+            return Err(McpClientError::Refused {
+                status,
+                body: response.text().await.unwrap_or_default(),
+            });
         }
         Ok(())
     }
@@ -75,14 +84,20 @@ impl McpClient {
     pub async fn request(&mut self, method: &str, params: Value) -> Result<Value, McpClientError> {
         let id = self.next_id;
         self.next_id += 1;
-        let response =
-            self.post(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})).send().await?;
+        let response = self
+            .post(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
+            .send()
+            .await?;
         let status = response.status();
         if let Some(session) = response.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()) {
             self.session = Some(session.to_owned());
         }
-        let content_type =
-            response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
         let body = response.text().await?;
         if !status.is_success() {
             return Err(McpClientError::Refused { status, body });
@@ -104,13 +119,17 @@ impl McpClient {
         let tools = response["result"]["tools"]
             .as_array()
             .ok_or_else(|| McpClientError::Protocol(format!("tools/list failed: {response}")))?;
-        let mut names: Vec<String> = tools.iter().filter_map(|t| t["name"].as_str().map(str::to_owned)).collect();
+        let mut names: Vec<String> = tools
+            .iter()
+            .filter_map(|t| t["name"].as_str().map(str::to_owned))
+            .collect();
         names.sort();
         Ok(names)
     }
 
     /// Calls a tool; the JSON-RPC response (`result` or `error`) is returned as is.
     pub async fn call(&mut self, tool: &str, arguments: Value) -> Result<Value, McpClientError> {
-        self.request("tools/call", json!({"name": tool, "arguments": arguments})).await
+        self.request("tools/call", json!({"name": tool, "arguments": arguments}))
+            .await
     }
 }

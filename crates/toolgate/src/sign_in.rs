@@ -103,8 +103,7 @@ impl SignIn {
                     response.status()
                 ))
             })?;
-        let redirect = url::Url::parse(location)
-            .map_err(|e| SignInError::Authorize(format!("bad redirect: {e}")))?;
+        let redirect = url::Url::parse(location).map_err(|e| SignInError::Authorize(format!("bad redirect: {e}")))?;
         let param = |name: &str| {
             redirect
                 .query_pairs()
@@ -118,12 +117,9 @@ impl SignIn {
             )));
         }
         if param("state").as_deref() != Some(state.as_str()) {
-            return Err(SignInError::Authorize(
-                "state mismatch in the redirect".into(),
-            ));
+            return Err(SignInError::Authorize("state mismatch in the redirect".into()));
         }
-        let code = param("code")
-            .ok_or_else(|| SignInError::Authorize("no code in the redirect".into()))?;
+        let code = param("code").ok_or_else(|| SignInError::Authorize("no code in the redirect".into()))?;
 
         let token_url = format!("{authority}/oauth2/v2.0/token");
         let response = http
@@ -150,8 +146,7 @@ impl SignIn {
         if !status.is_success() {
             return Err(SignInError::Token(raw));
         }
-        let parsed: TokenResponse =
-            serde_json::from_str(&raw).map_err(|e| SignInError::Token(e.to_string()))?;
+        let parsed: TokenResponse = serde_json::from_str(&raw).map_err(|e| SignInError::Token(e.to_string()))?;
         Ok(SignedIn {
             access_token: parsed.access_token,
             refresh_token: parsed.refresh_token,

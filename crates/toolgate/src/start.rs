@@ -18,7 +18,10 @@ pub enum StartError {
     #[error(transparent)]
     Serve(#[from] ServeError),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: std::net::SocketAddr, source: std::io::Error },
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 /// A running gateway. Dropping it stops the server; call [`RunningGateway::shutdown`] to also
@@ -46,7 +49,10 @@ impl RunningGateway {
 pub async fn start(gateway: Gateway) -> Result<RunningGateway, StartError> {
     let listener = tokio::net::TcpListener::bind(gateway.bind)
         .await
-        .map_err(|source| StartError::Bind { addr: gateway.bind, source })?;
+        .map_err(|source| StartError::Bind {
+            addr: gateway.bind,
+            source,
+        })?;
     start_on(gateway, listener).await
 }
 
@@ -79,10 +85,21 @@ pub async fn start_on(gateway: Gateway, listener: tokio::net::TcpListener) -> Re
     let tasks = TaskStore::seeded();
     let sessions = SessionBindings::default();
     let store = tasks.clone();
-    let endpoint = mcp_endpoint(move || TaskTools::new(store.clone()), shared, &transport, sessions.clone());
+    let endpoint = mcp_endpoint(
+        move || TaskTools::new(store.clone()),
+        shared,
+        &transport,
+        sessions.clone(),
+    );
     let gate = auth_gate(gateway.provider.clone(), &gateway.app).with_audit(sink);
     let app = build_app_with_mcp(gate, &gateway.app, endpoint);
     let server = serve_on(app, listener)?;
     tracing::info!(addr = %server.local_addr(), resource = %gateway.app.resource_url(), policy_set = %gateway.policy.policy_set_hash(), "toolgate is serving");
-    Ok(RunningGateway { server, audit, policy: gateway.policy, sessions, tasks })
+    Ok(RunningGateway {
+        server,
+        audit,
+        policy: gateway.policy,
+        sessions,
+        tasks,
+    })
 }

@@ -20,10 +20,7 @@ pub(crate) struct RotateParams {
 
 /// `POST /_emulator/rotate-keys[?retire_old=true]` → `{"kid": "<new active kid>"}`.
 #[handler]
-pub(crate) fn rotate_keys(
-    state: Data<&Arc<EmulatorState>>,
-    Query(params): Query<RotateParams>,
-) -> Response {
+pub(crate) fn rotate_keys(state: Data<&Arc<EmulatorState>>, Query(params): Query<RotateParams>) -> Response {
     match state.keys.write().rotate(params.retire_old) {
         Ok(kid) => json_ok(&json!({ "kid": kid })),
         Err(_) => AadError::server_error("key generation failed").to_json_response(),

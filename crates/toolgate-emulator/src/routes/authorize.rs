@@ -242,11 +242,7 @@ pub(crate) fn app_allowed_in(state: &EmulatorState, app: &AppConfig, tenant_id: 
 
 /// v2: `scope` (and an optional `resource` that must match it, AADSTS9010010).
 /// v1: `resource` names the API; the token gets all of its scopes.
-fn requested_scopes(
-    state: &EmulatorState,
-    params: &Params,
-    v1: bool,
-) -> Result<ResolvedScopes, AadError> {
+fn requested_scopes(state: &EmulatorState, params: &Params, v1: bool) -> Result<ResolvedScopes, AadError> {
     let resource = param(params, "resource");
     if v1 {
         let resource = resource.unwrap_or(GRAPH_RESOURCE);

@@ -19,10 +19,7 @@ use crate::state::EmulatorState;
     clippy::result_large_err,
     reason = "the error is the finished response, built once per request"
 )]
-pub(crate) fn outage_or_unknown<'a>(
-    state: &'a EmulatorState,
-    tenant: &str,
-) -> Result<TenantSegment<'a>, Response> {
+pub(crate) fn outage_or_unknown<'a>(state: &'a EmulatorState, tenant: &str) -> Result<TenantSegment<'a>, Response> {
     if state.outage.load(Ordering::SeqCst) {
         return Err(Response::builder()
             .status(StatusCode::SERVICE_UNAVAILABLE)

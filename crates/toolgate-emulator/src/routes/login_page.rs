@@ -18,18 +18,9 @@ pub(crate) fn render(
     let hidden: String = params
         .iter()
         .filter(|(k, _)| k != "username")
-        .map(|(k, v)| {
-            format!(
-                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-                attr(k),
-                attr(v)
-            )
-        })
+        .map(|(k, v)| format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", attr(k), attr(v)))
         .collect();
-    let hint = params
-        .iter()
-        .find(|(k, _)| k == "login_hint")
-        .map(|(_, v)| v.as_str());
+    let hint = params.iter().find(|(k, _)| k == "login_hint").map(|(_, v)| v.as_str());
     let buttons: String = state
         .config
         .users_in(tenant)

@@ -17,14 +17,8 @@ use crate::state::EmulatorState;
 /// All routes, with the state attached.
 pub(crate) fn app(state: Arc<EmulatorState>) -> impl IntoEndpoint {
     Route::new()
-        .at(
-            "/:tenant/v2.0/.well-known/openid-configuration",
-            get(discovery::v2),
-        )
-        .at(
-            "/:tenant/.well-known/openid-configuration",
-            get(discovery::v1),
-        )
+        .at("/:tenant/v2.0/.well-known/openid-configuration", get(discovery::v2))
+        .at("/:tenant/.well-known/openid-configuration", get(discovery::v1))
         .at("/:tenant/discovery/v2.0/keys", get(jwks::v2))
         .at("/:tenant/discovery/keys", get(jwks::v1))
         .at(

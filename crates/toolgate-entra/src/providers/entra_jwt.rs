@@ -2,9 +2,7 @@
 //! validates them and publishes RFC 9728 metadata naming the tenant's Entra v2.0 authority.
 
 use async_trait::async_trait;
-use toolgate_core::{
-    AuthProvider, AuthRejection, Principal, ProtectedResourceMetadata, RequestHead, bearer_token,
-};
+use toolgate_core::{AuthProvider, AuthRejection, Principal, ProtectedResourceMetadata, RequestHead, bearer_token};
 
 use super::requirements::AccessRequirements;
 use crate::validator::EntraValidator;
@@ -58,9 +56,7 @@ impl EntraJwtProvider {
     pub async fn authenticate_token(&self, token: &str) -> Result<Principal, AuthRejection> {
         let verified = self.validator.validate(token).await?;
         let principal = verified.principal(Self::NAME)?;
-        self.config
-            .requirements
-            .check(&principal, &self.scope_prefix)?;
+        self.config.requirements.check(&principal, &self.scope_prefix)?;
         Ok(principal)
     }
 }

@@ -18,11 +18,7 @@ pub(super) fn check(
 ) -> Result<VerifiedToken, AuthRejection> {
     reject_id_token(&claims)?;
     let version = version(&claims, settings)?;
-    let expires_at = check_time(
-        &claims,
-        settings.leeway.as_secs().try_into().unwrap_or(i64::MAX),
-        now,
-    )?;
+    let expires_at = check_time(&claims, settings.leeway.as_secs().try_into().unwrap_or(i64::MAX), now)?;
     check_audience(&claims, settings)?;
     let tenant_id = check_tenant(&claims, settings)?;
     check_issuer(&claims, version, &tenant_id, authority, key)?;
@@ -55,10 +51,7 @@ fn reject_id_token(claims: &Map<String, Value>) -> Result<(), AuthRejection> {
     Ok(())
 }
 
-fn version(
-    claims: &Map<String, Value>,
-    settings: &EntraSettings,
-) -> Result<TokenVersion, AuthRejection> {
+fn version(claims: &Map<String, Value>, settings: &EntraSettings) -> Result<TokenVersion, AuthRejection> {
     let version = match str_claim(claims, "ver") {
         Some("1.0") => TokenVersion::V1,
         Some("2.0") => TokenVersion::V2,
@@ -89,24 +82,16 @@ fn int_claim(claims: &Map<String, Value>, name: &str) -> Result<Option<i64>, Aut
             .as_i64()
             .or_else(|| value.as_f64().map(|f| f as i64))
             .map(Some)
-            .ok_or_else(|| {
-                reject(
-                    RejectReason::MalformedToken,
-                    format!("{name} is not a number"),
-                )
-            }),
+            .ok_or_else(|| reject(RejectReason::MalformedToken, format!("{name} is not a number"))),
     }
 }
 
 /// `exp` is required; `nbf` and `iat` must not be in the future. Leeway absorbs clock skew.
 fn check_time(claims: &Map<String, Value>, leeway: i64, now: i64) -> Result<i64, AuthRejection> {
-    let exp = int_claim(claims, "exp")?
-        .ok_or_else(|| reject(RejectReason::MissingExpiry, "the token has no exp claim"))?;
+    let exp =
+        int_claim(claims, "exp")?.ok_or_else(|| reject(RejectReason::MissingExpiry, "the token has no exp claim"))?;
     if now.saturating_sub(leeway) >= exp {
-        return Err(reject(
-            RejectReason::Expired,
-            format!("expired at {exp}, now {now}"),
-        ));
+        return Err(reject(RejectReason::Expired, format!("expired at {exp}, now {now}")));
     }
     if let Some(nbf) = int_claim(claims, "nbf")?
         && nbf > now.saturating_add(leeway)
@@ -127,10 +112,7 @@ fn check_time(claims: &Map<String, Value>, leeway: i64, now: i64) -> Result<i64,
     Ok(exp)
 }
 
-fn check_audience(
-    claims: &Map<String, Value>,
-    settings: &EntraSettings,
-) -> Result<(), AuthRejection> {
+fn check_audience(claims: &Map<String, Value>, settings: &EntraSettings) -> Result<(), AuthRejection> {
     let single = |aud: &str| -> Result<(), AuthRejection> {
         if aud.trim_end_matches('/').ends_with("/.default") {
             return Err(reject(
@@ -150,17 +132,10 @@ fn check_audience(
     match claims.get("aud") {
         Some(Value::String(aud)) => single(aud),
         Some(Value::Array(list)) if settings.accept_audience_list => {
-            if list
-                .iter()
-                .filter_map(Value::as_str)
-                .any(|aud| single(aud).is_ok())
-            {
+            if list.iter().filter_map(Value::as_str).any(|aud| single(aud).is_ok()) {
                 Ok(())
             } else {
-                Err(reject(
-                    RejectReason::WrongAudience,
-                    "no aud in the list names this API",
-                ))
+                Err(reject(RejectReason::WrongAudience, "no aud in the list names this API"))
             }
         }
         Some(Value::Array(_)) => Err(reject(
@@ -171,10 +146,7 @@ fn check_audience(
     }
 }
 
-fn check_tenant(
-    claims: &Map<String, Value>,
-    settings: &EntraSettings,
-) -> Result<String, AuthRejection> {
+fn check_tenant(claims: &Map<String, Value>, settings: &EntraSettings) -> Result<String, AuthRejection> {
     let tid = str_claim(claims, "tid")
         .filter(|tid| is_guid(tid))
         .ok_or_else(|| reject(RejectReason::BadTenantId, "tid is missing or not a GUID"))?

@@ -21,10 +21,7 @@ pub(super) fn check(jws: &CompactJws) -> Result<&str, AuthRejection> {
         other => {
             return Err(AuthRejection::new(
                 RejectReason::UnsupportedAlgorithm,
-                format!(
-                    "alg {} is not accepted (RS256 only)",
-                    other.unwrap_or("<missing>")
-                ),
+                format!("alg {} is not accepted (RS256 only)", other.unwrap_or("<missing>")),
             ));
         }
     }

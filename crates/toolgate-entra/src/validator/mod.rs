@@ -65,11 +65,7 @@ impl EntraValidator {
     }
 
     /// A validator with its own key cache (tests count its fetches).
-    pub fn with_key_cache(
-        settings: EntraSettings,
-        keys: Arc<KeyCache>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+    pub fn with_key_cache(settings: EntraSettings, keys: Arc<KeyCache>, clock: Arc<dyn Clock>) -> Self {
         Self {
             settings: Arc::new(settings),
             keys,
@@ -93,39 +89,29 @@ impl EntraValidator {
         } else {
             self.keys.refresh().await
         };
-        self.keys
-            .spawn_background_refresh(self.settings.key_refresh_interval);
+        self.keys.spawn_background_refresh(self.settings.key_refresh_interval);
         result
     }
 
     /// Validates a bearer token.
     pub async fn validate(&self, token: &str) -> Result<VerifiedToken, AuthRejection> {
-        let jws = CompactJws::parse(token)
-            .map_err(|e| AuthRejection::new(RejectReason::MalformedToken, e.to_string()))?;
+        let jws =
+            CompactJws::parse(token).map_err(|e| AuthRejection::new(RejectReason::MalformedToken, e.to_string()))?;
         let kid = header::check(&jws)?;
         let (key, snapshot) = self.keys.key(kid).await.map_err(|e| match e {
             KeyLookupError::UnknownKid => AuthRejection::new(
                 RejectReason::UnknownSigningKey,
                 format!("no signing key with kid {kid}"),
             ),
-            KeyLookupError::Unavailable => AuthRejection::new(
-                RejectReason::KeysUnavailable,
-                "signing keys could not be loaded",
-            ),
+            KeyLookupError::Unavailable => {
+                AuthRejection::new(RejectReason::KeysUnavailable, "signing keys could not be loaded")
+            }
         })?;
         header::check_thumbprint(&jws, &key)?;
         key.key
             .verify_rs256(jws.signing_input.as_bytes(), &jws.signature)
-            .map_err(|_| {
-                AuthRejection::new(RejectReason::BadSignature, "signature does not verify")
-            })?;
+            .map_err(|_| AuthRejection::new(RejectReason::BadSignature, "signature does not verify"))?;
         // From here on the claims are authentic; now check they are meant for us, now.
-        claims::check(
-            jws.payload,
-            &self.settings,
-            &snapshot,
-            &key,
-            self.clock.now_unix(),
-        )
+        claims::check(jws.payload, &self.settings, &snapshot, &key, self.clock.now_unix())
     }
 }

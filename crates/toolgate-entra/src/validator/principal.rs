@@ -11,19 +11,12 @@ fn str_claim(claims: &Map<String, Value>, name: &str) -> Option<String> {
 
 fn string_list(claims: &Map<String, Value>, name: &str) -> Vec<String> {
     match claims.get(name) {
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect(),
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
         _ => Vec::new(),
     }
 }
 
-pub(super) fn from_verified(
-    token: &VerifiedToken,
-    provider: &str,
-) -> Result<Principal, AuthRejection> {
+pub(super) fn from_verified(token: &VerifiedToken, provider: &str) -> Result<Principal, AuthRejection> {
     let claims = &token.claims;
     let tid = &token.tenant_id;
     let client_app_id = match token.version {
@@ -31,29 +24,20 @@ pub(super) fn from_verified(
         TokenVersion::V1 => str_claim(claims, "appid").or_else(|| str_claim(claims, "azp")),
     };
     let scopes: Vec<String> = str_claim(claims, "scp")
-        .map(|scp| {
-            scp.split(' ')
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
+        .map(|scp| scp.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect())
         .unwrap_or_default();
     // App-only tokens have no `scp`; `idtyp = app` marks them reliably when present.
-    let app_only =
-        str_claim(claims, "idtyp").as_deref() == Some("app") || !claims.contains_key("scp");
+    let app_only = str_claim(claims, "idtyp").as_deref() == Some("app") || !claims.contains_key("scp");
     let object_id = str_claim(claims, "oid");
     let (kind, id) = if app_only {
-        let app = client_app_id.clone().ok_or_else(|| {
-            AuthRejection::new(
-                RejectReason::MissingClaim,
-                "app-only token without azp/appid",
-            )
-        })?;
+        let app = client_app_id
+            .clone()
+            .ok_or_else(|| AuthRejection::new(RejectReason::MissingClaim, "app-only token without azp/appid"))?;
         (PrincipalKind::App, format!("app:{tid}/{app}"))
     } else {
-        let oid = object_id.clone().ok_or_else(|| {
-            AuthRejection::new(RejectReason::MissingClaim, "user token without oid")
-        })?;
+        let oid = object_id
+            .clone()
+            .ok_or_else(|| AuthRejection::new(RejectReason::MissingClaim, "user token without oid"))?;
         (PrincipalKind::User, format!("user:{tid}/{oid}"))
     };
     Ok(Principal {
@@ -93,9 +77,7 @@ fn groups(claims: &Map<String, Value>) -> Groups {
         });
     match overage_source {
         Some(source) => Groups::Overage { source },
-        None if claims.get("hasgroups").and_then(Value::as_bool) == Some(true) => {
-            Groups::Overage { source: None }
-        }
+        None if claims.get("hasgroups").and_then(Value::as_bool) == Some(true) => Groups::Overage { source: None },
         None => Groups::Listed {
             ids: string_list(claims, "groups"),
         },

@@ -52,7 +52,10 @@ pub async fn execute(args: DevArgs) -> u8 {
         .map(|path| path.display().to_string())
         .unwrap_or_else(|_| "toolgate".into());
     let mcp_url = gateway.app.resource_url();
-    println!("  policies       : embedded examples (policy set {})", &gateway.policy.policy_set_hash()[..12]);
+    println!(
+        "  policies       : embedded examples (policy set {})",
+        &gateway.policy.policy_set_hash()[..12]
+    );
     println!("  audit trail    : {}", gateway.audit.database_url);
     println!("List the tools each demo user may use (in another terminal):");
     for user in &users {

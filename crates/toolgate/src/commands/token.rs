@@ -17,11 +17,7 @@ pub struct TokenArgs {
     #[arg(long = "scope")]
     pub scopes: Vec<String>,
     /// Authority host (the emulator's base URL).
-    #[arg(
-        long,
-        env = "TOOLGATE_AUTHORITY",
-        default_value = "http://127.0.0.1:8400"
-    )]
+    #[arg(long, env = "TOOLGATE_AUTHORITY", default_value = "http://127.0.0.1:8400")]
     pub authority: String,
     /// Tenant id or domain.
     #[arg(long, default_value = demo::TENANT_ID)]

@@ -43,7 +43,15 @@ pub async fn execute(args: ToolsArgs) -> u8 {
     };
     match listed {
         Ok(tools) => {
-            println!("{} may use: {}", args.user, if tools.is_empty() { "(no tools)".into() } else { tools.join(", ") });
+            println!(
+                "{} may use: {}",
+                args.user,
+                if tools.is_empty() {
+                    "(no tools)".into()
+                } else {
+                    tools.join(", ")
+                }
+            );
             exit::OK
         }
         Err(error) => {

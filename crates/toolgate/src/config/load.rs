@@ -85,10 +85,7 @@ pub fn load(path: &Path) -> Result<LoadedConfig, ConfigError> {
             path.display()
         )));
     }
-    extract(
-        Figment::new().merge(Toml::file_exact(path)),
-        Some(path.to_path_buf()),
-    )
+    extract(Figment::new().merge(Toml::file_exact(path)), Some(path.to_path_buf()))
 }
 
 /// Loads configuration from TOML text (embedded defaults, tests), with the same environment.
@@ -129,10 +126,6 @@ fn describe(error: &figment::Error, path: Option<&Path>) -> String {
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "the configuration".into()),
     };
-    let key = if key.is_empty() {
-        "<root>".to_owned()
-    } else {
-        key
-    };
+    let key = if key.is_empty() { "<root>".to_owned() } else { key };
     format!("`{key}` in {source}: {}", error.kind)
 }

@@ -90,7 +90,12 @@ pub struct PolicySection {
 
 impl Default for PolicySection {
     fn default() -> Self {
-        Self { dir: default_policy_dir(), shadow: false, extra_claims: Vec::new(), tool_tags: HashMap::new() }
+        Self {
+            dir: default_policy_dir(),
+            shadow: false,
+            extra_claims: Vec::new(),
+            tool_tags: HashMap::new(),
+        }
     }
 }
 

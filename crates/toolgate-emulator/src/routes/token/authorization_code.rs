@@ -20,11 +20,7 @@ pub(crate) fn grant(req: &TokenRequest<'_>) -> Result<Value, AadError> {
         if record.redeemed {
             return Err(AadError::code_redeemed());
         }
-        if !record
-            .grant
-            .client_id
-            .eq_ignore_ascii_case(&req.client.app.client_id)
-        {
+        if !record.grant.client_id.eq_ignore_ascii_case(&req.client.app.client_id) {
             return Err(AadError::grant_client_mismatch());
         }
         // Any redemption attempt by the right client burns the code, so a wrong PKCE verifier
@@ -32,8 +28,7 @@ pub(crate) fn grant(req: &TokenRequest<'_>) -> Result<Value, AadError> {
         record.redeemed = true;
         record.clone()
     };
-    let redirect_uri = param(req.params, "redirect_uri")
-        .ok_or_else(|| AadError::missing_parameter("redirect_uri"))?;
+    let redirect_uri = param(req.params, "redirect_uri").ok_or_else(|| AadError::missing_parameter("redirect_uri"))?;
     if redirect_uri != record.redirect_uri {
         return Err(AadError::code_redirect_mismatch());
     }
@@ -50,20 +45,14 @@ pub(crate) fn grant(req: &TokenRequest<'_>) -> Result<Value, AadError> {
         RedirectPlatform::Web | RedirectPlatform::PublicClient => {}
     }
     if let Some((challenge, method)) = &record.code_challenge {
-        let verifier =
-            param(req.params, "code_verifier").ok_or_else(AadError::pkce_verifier_missing)?;
+        let verifier = param(req.params, "code_verifier").ok_or_else(AadError::pkce_verifier_missing)?;
         let computed = if method == "S256" {
-            toolgate_jose::base64url_encode(
-                digest::digest(&digest::SHA256, verifier.as_bytes()).as_ref(),
-            )
+            toolgate_jose::base64url_encode(digest::digest(&digest::SHA256, verifier.as_bytes()).as_ref())
         } else {
             verifier.to_owned()
         };
-        let equal = aws_lc_rs::constant_time::verify_slices_are_equal(
-            computed.as_bytes(),
-            challenge.as_bytes(),
-        )
-        .is_ok();
+        let equal =
+            aws_lc_rs::constant_time::verify_slices_are_equal(computed.as_bytes(), challenge.as_bytes()).is_ok();
         if !equal {
             return Err(AadError::pkce_mismatch());
         }

@@ -80,13 +80,7 @@ fn respond(result: Result<Value, AadError>) -> Response {
     }
 }
 
-fn token(
-    state: &EmulatorState,
-    tenant: &str,
-    mut params: Params,
-    req: &Request,
-    v1: bool,
-) -> Result<Value, AadError> {
+fn token(state: &EmulatorState, tenant: &str, mut params: Params, req: &Request, v1: bool) -> Result<Value, AadError> {
     let segment = state
         .config
         .segment(tenant)
@@ -180,10 +174,10 @@ fn authenticate<'a>(
     if !app.is_confidential() {
         return Err(AadError::public_client_with_secret());
     }
-    let matches = app.client_secrets.iter().any(|s| {
-        aws_lc_rs::constant_time::verify_slices_are_equal(s.expose().as_bytes(), secret.as_bytes())
-            .is_ok()
-    });
+    let matches = app
+        .client_secrets
+        .iter()
+        .any(|s| aws_lc_rs::constant_time::verify_slices_are_equal(s.expose().as_bytes(), secret.as_bytes()).is_ok());
     if matches {
         Ok(Client {
             app,
@@ -196,11 +190,7 @@ fn authenticate<'a>(
 
 /// The success body for a delegated grant: access token, ID token with `openid`, and a refresh
 /// token only with `offline_access` (Entra's rule).
-pub(crate) fn issue_delegated(
-    state: &EmulatorState,
-    grant: Grant,
-    nonce: Option<&str>,
-) -> Result<Value, AadError> {
+pub(crate) fn issue_delegated(state: &EmulatorState, grant: Grant, nonce: Option<&str>) -> Result<Value, AadError> {
     let issued_at = now();
     let ctx = TokenContext::from_grant(state, &grant)?;
     let (claims, shape) = access_claims(state, &ctx, issued_at)?;
@@ -219,15 +209,11 @@ pub(crate) fn issue_delegated(
             v1: false,
             graph: false,
         };
-        body.insert(
-            "id_token".into(),
-            json!(sign_token(state, &id_claims, shape)?),
-        );
+        body.insert("id_token".into(), json!(sign_token(state, &id_claims, shape)?));
     }
     if grant.scopes.offline_access {
         let refresh_token = format!("1.A{}", random_token(96));
-        let rt_lifetime =
-            i64::try_from(state.config.settings.refresh_token_lifetime_secs).unwrap_or(86_400);
+        let rt_lifetime = i64::try_from(state.config.settings.refresh_token_lifetime_secs).unwrap_or(86_400);
         let mut store = state.refresh_tokens.lock();
         store.retain(|_, g| g.expires_at > issued_at);
         store.insert(

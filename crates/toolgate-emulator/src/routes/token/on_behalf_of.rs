@@ -16,12 +16,9 @@ pub(crate) fn grant(req: &TokenRequest<'_>) -> Result<Value, AadError> {
         return Err(AadError::invalid_parameter("requested_token_use"));
     }
     req.client.require_secret()?;
-    let assertion =
-        param(req.params, "assertion").ok_or_else(|| AadError::missing_parameter("assertion"))?;
+    let assertion = param(req.params, "assertion").ok_or_else(|| AadError::missing_parameter("assertion"))?;
     let jws = CompactJws::parse(assertion).map_err(|_| AadError::bad_assertion("malformed JWT"))?;
-    let kid = jws
-        .header_str("kid")
-        .ok_or_else(|| AadError::bad_assertion("no kid"))?;
+    let kid = jws.header_str("kid").ok_or_else(|| AadError::bad_assertion("no kid"))?;
     let key = req
         .state
         .keys
@@ -41,8 +38,7 @@ pub(crate) fn grant(req: &TokenRequest<'_>) -> Result<Value, AadError> {
         return Err(AadError::bad_assertion("expired"));
     }
     let app = req.client.app;
-    let aud_ok = claim("aud")
-        .is_some_and(|aud| aud == app.client_id || app.identifier_uris.iter().any(|u| u == aud));
+    let aud_ok = claim("aud").is_some_and(|aud| aud == app.client_id || app.identifier_uris.iter().any(|u| u == aud));
     if !aud_ok {
         return Err(AadError::bad_assertion(
             "the assertion audience is not the client presenting it",

@@ -11,8 +11,7 @@ use crate::scopes;
 use crate::state::now;
 
 pub(crate) fn grant(req: &TokenRequest<'_>) -> Result<Value, AadError> {
-    let token = param(req.params, "refresh_token")
-        .ok_or_else(|| AadError::missing_parameter("refresh_token"))?;
+    let token = param(req.params, "refresh_token").ok_or_else(|| AadError::missing_parameter("refresh_token"))?;
     let stored = req
         .state
         .refresh_tokens
@@ -23,11 +22,7 @@ pub(crate) fn grant(req: &TokenRequest<'_>) -> Result<Value, AadError> {
     if stored.expires_at <= now() {
         return Err(AadError::refresh_token_expired());
     }
-    if !stored
-        .grant
-        .client_id
-        .eq_ignore_ascii_case(&req.client.app.client_id)
-    {
+    if !stored.grant.client_id.eq_ignore_ascii_case(&req.client.app.client_id) {
         return Err(AadError::grant_client_mismatch());
     }
     match stored.grant.platform {

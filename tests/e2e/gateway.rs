@@ -1,0 +1,81 @@
+//! A whole toolgate (Entra provider + Cedar + audit + gated demo tools) against the emulator.
+
+use toolgate::build::{self, PolicyOrigin};
+use toolgate::config;
+use toolgate::start::{RunningGateway, start_on};
+use toolgate_audit::{AuditFilter, AuditStore};
+use toolgate_core::AuditEvent;
+use toolgate_emulator::{RunningEmulator, demo};
+
+pub struct Stack {
+    pub emulator: RunningEmulator,
+    pub gateway: RunningGateway,
+    pub mcp_url: String,
+    pub audit_url: String,
+    _dir: tempfile::TempDir,
+}
+
+/// Extra TOML appended to the gateway's configuration (e.g. `[mcp]` or `[policy]` tweaks).
+pub async fn stack(extra_toml: &str) -> Stack {
+    let emulator = crate::harness::emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let audit_url = format!("sqlite://{}?mode=rwc", dir.path().join("audit.db").display());
+    let policies = concat!(env!("CARGO_MANIFEST_DIR"), "/../policies");
+    let toml = format!(
+        r#"
+[server]
+bind = "{addr}"
+
+[auth]
+provider = "entra-jwt"
+
+[auth.entra]
+authority_host = "{authority}"
+tenant_id = "{tenant}"
+client_id = "{client}"
+app_roles = ["Task.Read", "Task.Write", "Task.All", "MCPServer.Admin"]
+
+[audit]
+database_url = "{audit_url}"
+spool_path = "{spool}"
+flush_interval = "20ms"
+
+{extra_toml}
+"#,
+        authority = emulator.base_url(),
+        tenant = demo::TENANT_ID,
+        client = demo::API_CLIENT_ID,
+        spool = dir.path().join("audit.spool").display(),
+    );
+    let toml = if toml.contains("[policy]") {
+        toml
+    } else {
+        format!("{toml}\n[policy]\ndir = \"{policies}\"\n")
+    };
+    let loaded = config::load_str(&toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));
+    let gateway = build::gateway_with(&loaded, PolicyOrigin::Directory).unwrap_or_else(|e| panic!("{e}"));
+    let mcp_url = gateway.app.resource_url();
+    let gateway = start_on(gateway, listener).await.unwrap();
+    Stack {
+        emulator,
+        gateway,
+        mcp_url,
+        audit_url,
+        _dir: dir,
+    }
+}
+
+impl Stack {
+    pub async fn token(&self, user: &str) -> String {
+        crate::harness::sign_in(&self.emulator, user, &[demo::API_SCOPE_ACCESS_AS_USER]).await
+    }
+
+    /// Every audit row so far (after flushing the writer).
+    pub async fn audit_rows(&self) -> Vec<AuditEvent> {
+        self.gateway.audit.flush().await;
+        let store = AuditStore::connect(&self.audit_url).await.unwrap();
+        store.query(&AuditFilter::default()).await.unwrap()
+    }
+}
