@@ -6,11 +6,16 @@ use toolgate::{build, config};
 
 fn write(contents: &str) -> tempfile::NamedTempFile {
     let mut file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
-    file.write_all(contents.as_bytes()).unwrap();
+    let policies = concat!(env!("CARGO_MANIFEST_DIR"), "/../policies");
+    file.write_all(contents.replace("POLICIES", policies).as_bytes())
+        .unwrap();
     file
 }
 
 const GOOD: &str = r#"
+[policy]
+dir = "POLICIES"
+
 [auth]
 provider = "entra-jwt"
 [auth.entra]
@@ -69,6 +74,36 @@ fn semantic_errors_name_key_and_file() {
         .unwrap()
         .to_string();
     assert!(error.contains("auth.entra.allowed_tenants"), "{error}");
+}
+
+#[test]
+fn relative_policy_dirs_are_relative_to_the_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("rules")).unwrap();
+    std::fs::write(
+        dir.path().join("rules/deny.cedar"),
+        "@id(\"nothing\") forbid (principal, action, resource);",
+    )
+    .unwrap();
+    let path = dir.path().join("toolgate.toml");
+    std::fs::write(&path, GOOD.replace("POLICIES", "rules")).unwrap();
+    let gateway = build::gateway(&config::load(&path).unwrap()).unwrap();
+    assert_eq!(gateway.policy.policy_ids(), ["nothing".to_owned()]);
+}
+
+#[test]
+fn an_invalid_policy_is_a_config_error_with_its_location() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("rules")).unwrap();
+    std::fs::write(
+        dir.path().join("rules/typo.cedar"),
+        "permit (principal, action, resource)\nwhen { principal.nosuchattr };",
+    )
+    .unwrap();
+    let path = dir.path().join("toolgate.toml");
+    std::fs::write(&path, GOOD.replace("POLICIES", "rules")).unwrap();
+    let error = build::gateway(&config::load(&path).unwrap()).err().unwrap().to_string();
+    assert!(error.contains("typo.cedar:2:"), "{error}");
 }
 
 #[test]

@@ -33,12 +33,12 @@ fn entra_jwt_page_examples_build_a_gateway() {
     );
     for block in blocks {
         let loaded = config::load_str(&block).unwrap_or_else(|e| panic!("{e}\n{block}"));
-        build::gateway(&loaded).unwrap_or_else(|e| panic!("{e}\n{block}"));
+        build::gateway_with(&loaded, build::PolicyOrigin::Embedded).unwrap_or_else(|e| panic!("{e}\n{block}"));
     }
 }
 
 #[test]
 fn dev_mode_config_builds_a_gateway() {
     let text = toolgate::config::dev_config("http://127.0.0.1:8400", "127.0.0.1:8080".parse().unwrap());
-    build::gateway(&config::load_str(&text).unwrap()).unwrap();
+    build::gateway_with(&config::load_str(&text).unwrap(), build::PolicyOrigin::Embedded).unwrap();
 }

@@ -64,7 +64,7 @@ pub fn policy_engine(
     let result = match origin {
         PolicyOrigin::Directory => PolicyEngine::load(
             &PolicyConfig {
-                policy_dir: section.dir.clone(),
+                policy_dir: config.resolve(&section.dir),
                 shadow: section.shadow,
                 claims,
             },

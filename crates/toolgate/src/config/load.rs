@@ -12,10 +12,20 @@ use super::raw::RawConfig;
 #[derive(Debug)]
 pub struct LoadedConfig {
     pub raw: RawConfig,
+    /// The directory of the configuration file: relative paths in it are relative to it.
+    pub base_dir: Option<PathBuf>,
     figment: Figment,
 }
 
 impl LoadedConfig {
+    /// `path` as written in the file: relative to the file's directory.
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        match &self.base_dir {
+            Some(base) if path.is_relative() => base.join(path),
+            _ => path.to_path_buf(),
+        }
+    }
+
     /// Where a key's value came from (`toolgate.toml`, `AZURE_TENANT_ID` …), for error messages.
     pub fn origin(&self, key: &str) -> String {
         match self.figment.find_metadata(key) {
@@ -98,7 +108,11 @@ fn extract(base: Figment, path: Option<PathBuf>) -> Result<LoadedConfig, ConfigE
         .merge(azure_env())
         .merge(Env::prefixed("TOOLGATE_").split("__").ignore(&["config"]));
     match figment.extract::<RawConfig>() {
-        Ok(raw) => Ok(LoadedConfig { raw, figment }),
+        Ok(raw) => Ok(LoadedConfig {
+            raw,
+            base_dir: path.and_then(|p| p.parent().map(Path::to_path_buf)),
+            figment,
+        }),
         Err(errors) => Err(ConfigError {
             problems: errors
                 .into_iter()
