@@ -5,6 +5,7 @@
 mod harness;
 
 mod config_errors;
+mod demo_catalog;
 mod docs_examples;
 mod emulator;
 mod gateway;

@@ -36,6 +36,10 @@ enum Command {
     Token(commands::token::TokenArgs),
     /// Sign in as a demo user and list the MCP tools the policies let them see.
     Tools(commands::tools::ToolsArgs),
+    /// Policy authoring: print the generated schema, validate, run test tables.
+    Policy(commands::policy::PolicyArgs),
+    /// Apply the audit database migrations.
+    Migrate(commands::migrate::MigrateArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -61,6 +65,8 @@ pub fn main() -> ExitCode {
             Command::Emulator(args) => commands::emulator::execute(args).await,
             Command::Token(args) => commands::token::execute(args).await,
             Command::Tools(args) => commands::tools::execute(args).await,
+            Command::Policy(args) => commands::policy::execute(args).await,
+            Command::Migrate(args) => commands::migrate::execute(args).await,
         }
     });
     ExitCode::from(code)

@@ -2,6 +2,8 @@
 
 pub mod dev;
 pub mod emulator;
+pub mod migrate;
+pub mod policy;
 pub mod serve;
 pub mod token;
 pub mod tools;

@@ -104,9 +104,12 @@ pub fn load_str(toml: &str) -> Result<LoadedConfig, ConfigError> {
 }
 
 fn extract(base: Figment, path: Option<PathBuf>) -> Result<LoadedConfig, ConfigError> {
-    let figment = base
-        .merge(azure_env())
-        .merge(Env::prefixed("TOOLGATE_").split("__").ignore(&["config"]));
+    let figment =
+        base.merge(azure_env()).merge(
+            Env::prefixed("TOOLGATE_")
+                .split("__")
+                .ignore(&["config", "log", "authority"]),
+        );
     match figment.extract::<RawConfig>() {
         Ok(raw) => Ok(LoadedConfig {
             raw,
