@@ -11,5 +11,6 @@ mod emulator;
 mod gateway;
 mod key_cache;
 mod mcp_gate;
+mod token_cache;
 mod validator_rules;
 mod whoami;

@@ -1,5 +1,7 @@
 //! The authentication seam: every provider turns a request into a [`Principal`] or a refusal.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use http::{HeaderMap, Method, Uri, header};
 
@@ -27,7 +29,8 @@ pub trait AuthProvider: Send + Sync + 'static {
     fn name(&self) -> &str;
 
     /// Authenticates a request. Must fail closed and never panic on any input.
-    async fn authenticate(&self, request: RequestHead<'_>) -> Result<Principal, AuthRejection>;
+    /// The principal is shared (`Arc`): providers may cache it until the token expires.
+    async fn authenticate(&self, request: RequestHead<'_>) -> Result<Arc<Principal>, AuthRejection>;
 
     /// The RFC 9728 document describing the resource this provider protects.
     fn protected_resource_metadata(&self) -> ProtectedResourceMetadata;

@@ -36,7 +36,7 @@ impl AuthProvider for ProviderSet {
         &self.name
     }
 
-    async fn authenticate(&self, request: RequestHead<'_>) -> Result<Principal, AuthRejection> {
+    async fn authenticate(&self, request: RequestHead<'_>) -> Result<Arc<Principal>, AuthRejection> {
         let mut first: Option<AuthRejection> = None;
         let mut recognised: Option<AuthRejection> = None;
         for provider in &self.providers {

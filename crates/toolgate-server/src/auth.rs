@@ -85,7 +85,7 @@ impl AuthGate {
     }
 
     /// Authenticates a request head.
-    pub async fn authenticate(&self, req: &Request) -> Result<Principal, AuthRejection> {
+    pub async fn authenticate(&self, req: &Request) -> Result<Arc<Principal>, AuthRejection> {
         let head = RequestHead {
             method: req.method(),
             uri: req.uri(),
@@ -147,7 +147,7 @@ impl<E: Endpoint> Endpoint for RequireAuthEndpoint<E> {
         match self.gate.authenticate(&req).await {
             Ok(principal) => {
                 tracing::Span::current().record("principal", principal.id.as_str());
-                req.extensions_mut().insert(Arc::new(principal));
+                req.extensions_mut().insert(principal);
                 Ok(self.inner.call(req).await?.into_response())
             }
             Err(rejection) => {

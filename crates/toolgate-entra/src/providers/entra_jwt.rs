@@ -1,10 +1,13 @@
 //! `entra-jwt`: a pure resource server. Clients get Entra tokens from Entra directly; toolgate
 //! validates them and publishes RFC 9728 metadata naming the tenant's Entra v2.0 authority.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use toolgate_core::{AuthProvider, AuthRejection, Principal, ProtectedResourceMetadata, RequestHead, bearer_token};
 
 use super::requirements::AccessRequirements;
+use super::token_cache::TokenCache;
 use crate::validator::EntraValidator;
 
 /// Configuration of the `entra-jwt` provider.
@@ -25,6 +28,8 @@ pub struct EntraJwtProvider {
     validator: EntraValidator,
     config: EntraJwtConfig,
     scope_prefix: String,
+    /// Tokens that passed validation *and* the requirements, until they expire.
+    accepted: Arc<TokenCache>,
 }
 
 impl EntraJwtProvider {
@@ -41,23 +46,31 @@ impl EntraJwtProvider {
                 .unwrap_or_else(|| format!("api://{}", validator.settings().client_id))
                 .trim_end_matches('/')
         );
-        Self {
-            validator,
-            config,
-            scope_prefix,
-        }
+        Self { validator, config, scope_prefix, accepted: Arc::default() }
     }
 
     pub fn validator(&self) -> &EntraValidator {
         &self.validator
     }
 
-    /// Validates a raw token (no HTTP request around it).
-    pub async fn authenticate_token(&self, token: &str) -> Result<Principal, AuthRejection> {
+    /// Validates a raw token (no HTTP request around it). A token accepted before is served
+    /// from the cache until it expires.
+    pub async fn authenticate_token(&self, token: &str) -> Result<Arc<Principal>, AuthRejection> {
+        let clock = self.validator.clock().as_ref();
+        if let Some(principal) = self.accepted.get(token, clock) {
+            return Ok(principal);
+        }
         let verified = self.validator.validate(token).await?;
         let principal = verified.principal(Self::NAME)?;
         self.config.requirements.check(&principal, &self.scope_prefix)?;
+        let principal = Arc::new(principal);
+        self.accepted.insert(token, principal.clone(), clock);
         Ok(principal)
+    }
+
+    /// How many accepted tokens are cached (tests, metrics).
+    pub fn cached_tokens(&self) -> usize {
+        self.accepted.len()
     }
 }
 
@@ -67,7 +80,7 @@ impl AuthProvider for EntraJwtProvider {
         Self::NAME
     }
 
-    async fn authenticate(&self, request: RequestHead<'_>) -> Result<Principal, AuthRejection> {
+    async fn authenticate(&self, request: RequestHead<'_>) -> Result<Arc<Principal>, AuthRejection> {
         let token = bearer_token(request.headers)?;
         self.authenticate_token(token).await
     }

@@ -77,6 +77,10 @@ impl EntraValidator {
         &self.settings
     }
 
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
     pub fn key_cache(&self) -> &Arc<KeyCache> {
         &self.keys
     }
