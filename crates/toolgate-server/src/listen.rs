@@ -4,7 +4,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use poem::listener::TcpAcceptor;
+use poem::http::uri::Scheme;
+use poem::listener::{Acceptor, TcpAcceptor};
+use poem::web::{LocalAddr, RemoteAddr};
 use poem::{IntoEndpoint, Server};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -83,7 +85,7 @@ where
         .local_addr()
         .map_err(|source| ServeError::Bind { addr: unknown, source })?;
     let addr = bound;
-    let acceptor = TcpAcceptor::from_tokio(listener).map_err(|source| ServeError::Bind { addr, source })?;
+    let acceptor = TcpAcceptor::from_tokio(listener).map(NoDelay).map_err(|source| ServeError::Bind { addr, source })?;
     let (stop, stopped) = oneshot::channel::<()>();
     let endpoint = app.into_endpoint();
     let task = tokio::spawn(async move {
@@ -102,4 +104,24 @@ where
         stop: Some(stop),
         task: Some(task),
     })
+}
+
+/// Accepts with `TCP_NODELAY`: MCP answers are small writes (headers, then SSE events), and with
+/// Nagle's algorithm against the client's delayed ACK each request-response waits ~40 ms.
+struct NoDelay(TcpAcceptor);
+
+impl Acceptor for NoDelay {
+    type Io = tokio::net::TcpStream;
+
+    fn local_addr(&self) -> Vec<LocalAddr> {
+        self.0.local_addr()
+    }
+
+    async fn accept(&mut self) -> std::io::Result<(Self::Io, LocalAddr, RemoteAddr, Scheme)> {
+        let (stream, local, remote, scheme) = self.0.accept().await?;
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY");
+        }
+        Ok((stream, local, remote, scheme))
+    }
 }
