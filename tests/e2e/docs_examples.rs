@@ -38,6 +38,26 @@ fn entra_jwt_page_examples_build_a_gateway() {
 }
 
 #[test]
+fn configuration_and_gate_page_examples_load() {
+    for page in ["configuration.md", "mcp-gate.md"] {
+        let text = std::fs::read_to_string(format!("{}/../docs/{page}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        for block in toml_blocks(&text) {
+            // The gate page shows sections only; complete them with an [auth] section.
+            let block = if block.contains("[auth]") {
+                block
+            } else {
+                format!(
+                    "{block}\n[auth]\nprovider = \"entra-jwt\"\n[auth.entra]\ntenant_id = \"72f988bf-86f1-41af-91ab-2d7cd011db47\"\nclient_id = \"11111111-2222-3333-4444-555555555555\"\n"
+                )
+            };
+            let loaded = config::load_str(&block).unwrap_or_else(|e| panic!("{page}: {e}\n{block}"));
+            build::gateway_with(&loaded, build::PolicyOrigin::Embedded)
+                .unwrap_or_else(|e| panic!("{page}: {e}\n{block}"));
+        }
+    }
+}
+
+#[test]
 fn dev_mode_config_builds_a_gateway() {
     let text = toolgate::config::dev_config("http://127.0.0.1:8400", "127.0.0.1:8080".parse().unwrap());
     build::gateway_with(&config::load_str(&text).unwrap(), build::PolicyOrigin::Embedded).unwrap();

@@ -21,7 +21,10 @@ async fn a_cached_token_is_served_until_it_expires_and_then_refused() {
         EntraJwtConfig {
             resource: "http://127.0.0.1/mcp".into(),
             scopes: vec!["access_as_user".into()],
-            requirements: AccessRequirements { required_scopes: vec!["access_as_user".into()], ..Default::default() },
+            requirements: AccessRequirements {
+                required_scopes: vec!["access_as_user".into()],
+                ..Default::default()
+            },
             resource_name: None,
         },
     );
@@ -33,10 +36,16 @@ async fn a_cached_token_is_served_until_it_expires_and_then_refused() {
 
     // A refused token is never cached.
     let other = sign_in(&emulator, "alice", &[demo::API_SCOPE_TASKS_READ]).await;
-    assert_eq!(provider.authenticate_token(&other).await.unwrap_err().reason, RejectReason::MissingScope);
+    assert_eq!(
+        provider.authenticate_token(&other).await.unwrap_err().reason,
+        RejectReason::MissingScope
+    );
     assert_eq!(provider.cached_tokens(), 1);
 
     // Past expiry (and the leeway) the cache no longer answers and validation refuses.
     clock.set(first.expires_at + 3600);
-    assert_eq!(provider.authenticate_token(&token).await.unwrap_err().reason, RejectReason::Expired);
+    assert_eq!(
+        provider.authenticate_token(&token).await.unwrap_err().reason,
+        RejectReason::Expired
+    );
 }

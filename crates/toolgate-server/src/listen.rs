@@ -85,7 +85,9 @@ where
         .local_addr()
         .map_err(|source| ServeError::Bind { addr: unknown, source })?;
     let addr = bound;
-    let acceptor = TcpAcceptor::from_tokio(listener).map(NoDelay).map_err(|source| ServeError::Bind { addr, source })?;
+    let acceptor = TcpAcceptor::from_tokio(listener)
+        .map(NoDelay)
+        .map_err(|source| ServeError::Bind { addr, source })?;
     let (stop, stopped) = oneshot::channel::<()>();
     let endpoint = app.into_endpoint();
     let task = tokio::spawn(async move {

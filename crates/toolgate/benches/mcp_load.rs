@@ -9,8 +9,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use poem::endpoint::TowerCompatExt as _;
 use poem::Route;
+use poem::endpoint::TowerCompatExt as _;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::json;
@@ -22,6 +22,10 @@ use toolgate_demo::{TaskStore, TaskTools};
 use toolgate_emulator::{Emulator, EmulatorConfig, demo};
 use toolgate_mcp::{GateOptions, GateShared, McpTransportConfig, SessionBindings, mcp_endpoint};
 use toolgate_server::{auth_gate, build_app_with_mcp, serve_on};
+
+/// The same allocator as the `toolgate` binary.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -85,7 +89,13 @@ async fn load(name: &'static str, url: String, token: String, workers: usize, du
     }
     let seconds = started.elapsed().as_secs_f64();
     latencies_us.sort_unstable();
-    Outcome { name, requests: latencies_us.len(), errors, seconds, latencies_us }
+    Outcome {
+        name,
+        requests: latencies_us.len(),
+        errors,
+        seconds,
+        latencies_us,
+    }
 }
 
 fn transport() -> McpTransportConfig {
@@ -93,11 +103,16 @@ fn transport() -> McpTransportConfig {
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
         let workers = env_or("LOAD_WORKERS", 8) as usize;
         let duration = Duration::from_secs(env_or("LOAD_SECONDS", 5));
-        let emulator = Emulator::start(EmulatorConfig::demo(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let emulator = Emulator::start(EmulatorConfig::demo(), "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
         let token = SignIn {
             authority: emulator.base_url(),
             tenant: demo::TENANT_ID.into(),
@@ -147,10 +162,23 @@ fn main() {
         }
         let no_audit: Arc<dyn AuditSink> = Arc::new(NoAudit);
         let policy: Arc<dyn ToolPolicy> = gateway.policy.clone();
-        let shared = Arc::new(GateShared { policy, audit: no_audit, options: GateOptions::default() });
+        let shared = Arc::new(GateShared {
+            policy,
+            audit: no_audit,
+            options: GateOptions::default(),
+        });
         let gated_store = store.clone();
-        let endpoint = mcp_endpoint(move || TaskTools::new(gated_store.clone()), shared, &transport(), SessionBindings::default());
-        let app = build_app_with_mcp(auth_gate(gateway.provider.clone(), &gateway.app), &gateway.app, endpoint);
+        let endpoint = mcp_endpoint(
+            move || TaskTools::new(gated_store.clone()),
+            shared,
+            &transport(),
+            SessionBindings::default(),
+        );
+        let app = build_app_with_mcp(
+            auth_gate(gateway.provider.clone(), &gateway.app),
+            &gateway.app,
+            endpoint,
+        );
         let no_audit_url = gateway.app.resource_url();
         let _no_audit = serve_on(app, listener).unwrap();
 
@@ -161,15 +189,25 @@ fn main() {
         let full_url = gateway.app.resource_url();
         let full = toolgate::start::start_on(gateway, listener).await.unwrap();
 
-        let outcomes = vec![
-            load("bare rmcp server", bare_url, token.clone(), workers, duration).await,
-            load("gate without audit", no_audit_url, token.clone(), workers, duration).await,
-            load("full gate (SQLite audit)", full_url, token.clone(), workers, duration).await,
-        ];
+        // `LOAD_ONLY=gate` (or `bare`, `full`) runs one variant, for profiling.
+        let only = std::env::var("LOAD_ONLY").unwrap_or_default();
+        let mut outcomes = Vec::new();
+        for (key, name, url) in [
+            ("bare", "bare rmcp server", bare_url),
+            ("gate", "gate without audit", no_audit_url),
+            ("full", "full gate (SQLite audit)", full_url),
+        ] {
+            if only.is_empty() || only == key {
+                outcomes.push(load(name, url, token.clone(), workers, duration).await);
+            }
+        }
         full.audit.flush().await;
         let audited = full.audit.health().committed_events;
 
-        println!("\ntools/call get_task, {workers} concurrent sessions, {}s per variant, loopback\n", duration.as_secs());
+        println!(
+            "\ntools/call get_task, {workers} concurrent sessions, {}s per variant, loopback\n",
+            duration.as_secs()
+        );
         println!("| Variant | Requests | Errors | Throughput (req/s) | p50 (ms) | p99 (ms) | vs bare |");
         println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
         let bare_rps = outcomes[0].rps();

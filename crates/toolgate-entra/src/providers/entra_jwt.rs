@@ -46,7 +46,12 @@ impl EntraJwtProvider {
                 .unwrap_or_else(|| format!("api://{}", validator.settings().client_id))
                 .trim_end_matches('/')
         );
-        Self { validator, config, scope_prefix, accepted: Arc::default() }
+        Self {
+            validator,
+            config,
+            scope_prefix,
+            accepted: Arc::default(),
+        }
     }
 
     pub fn validator(&self) -> &EntraValidator {

@@ -19,7 +19,9 @@ pub struct TokenCache {
 
 impl std::fmt::Debug for TokenCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenCache").field("entries", &self.entries.read().len()).finish()
+        f.debug_struct("TokenCache")
+            .field("entries", &self.entries.read().len())
+            .finish()
     }
 }
 
