@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
 use poem::http::StatusCode;
 use poem::{Endpoint, Request, Response, Result};
 use toolgate_core::{ProviderRoute, RouteHandler};
@@ -41,7 +40,7 @@ impl Endpoint for ProviderEndpoint {
         for (name, value) in req.headers() {
             builder = builder.header(name, value);
         }
-        let Ok(request) = builder.body(Bytes::from(body)) else {
+        let Ok(request) = builder.body(body) else {
             return Ok(Response::builder().status(StatusCode::BAD_REQUEST).finish());
         };
         let response = self.handler().handle(request).await;
