@@ -25,6 +25,9 @@ start_services() {
 start_services
 
 export RUST_BACKTRACE=1
+# Doc tests first (nextest does not run them), so the last lines are the main suite's summary.
+log "doc tests"
+cargo test --workspace --doc --quiet
 if cargo nextest --version >/dev/null 2>&1; then
   log "cargo nextest run --workspace"
   cargo nextest run --workspace --no-fail-fast "$@"
@@ -32,5 +35,3 @@ else
   log "cargo test --workspace"
   cargo test --workspace --no-fail-fast "$@"
 fi
-log "doc tests"
-cargo test --workspace --doc
