@@ -11,6 +11,7 @@ mod emulator;
 mod gateway;
 mod key_cache;
 mod mcp_gate;
+mod rest_api;
 mod token_cache;
 mod validator_rules;
 mod whoami;

@@ -73,8 +73,21 @@ pub fn build_app_with_mcp<E>(gate: AuthGate, settings: &AppSettings, mcp: E) -> 
 where
     E: Endpoint + 'static,
 {
+    build_app_with(gate, settings, mcp, |route| route)
+}
+
+/// The same, with more routes added by `extend` (the REST API, Swagger UI).
+pub fn build_app_with<E>(
+    gate: AuthGate,
+    settings: &AppSettings,
+    mcp: E,
+    extend: impl FnOnce(Route) -> Route,
+) -> impl Endpoint + 'static
+where
+    E: Endpoint + 'static,
+{
     let route = routes(&gate, settings).at(settings.mcp_path.clone(), mcp.with(RequireAuth(gate.clone())));
-    finish(route, gate)
+    finish(extend(route), gate)
 }
 
 fn finish(route: Route, gate: AuthGate) -> impl Endpoint + 'static {

@@ -128,15 +128,25 @@ impl<E: Endpoint> Middleware<E> for RequireAuth {
     type Output = RequireAuthEndpoint<E>;
 
     fn transform(&self, ep: E) -> Self::Output {
-        RequireAuthEndpoint {
-            gate: self.0.clone(),
-            inner: ep,
-        }
+        RequireAuthEndpoint { gate: Some(self.0.clone()), inner: ep }
+    }
+}
+
+/// The same, taking the [`AuthGate`] from request data (`.data(gate)` on the app): for
+/// per-operation transforms that cannot capture state, like poem-openapi's.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RequireAuthFromData;
+
+impl<E: Endpoint> Middleware<E> for RequireAuthFromData {
+    type Output = RequireAuthEndpoint<E>;
+
+    fn transform(&self, ep: E) -> Self::Output {
+        RequireAuthEndpoint { gate: None, inner: ep }
     }
 }
 
 pub struct RequireAuthEndpoint<E> {
-    gate: AuthGate,
+    gate: Option<AuthGate>,
     inner: E,
 }
 
@@ -144,7 +154,11 @@ impl<E: Endpoint> Endpoint for RequireAuthEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, mut req: Request) -> Result<Self::Output> {
-        match self.gate.authenticate(&req).await {
+        let Some(gate) = self.gate.clone().or_else(|| req.data::<AuthGate>().cloned()) else {
+            tracing::error!("no AuthGate for a protected route: refusing (fail closed)");
+            return Ok(StatusCode::UNAUTHORIZED.into_response());
+        };
+        match gate.authenticate(&req).await {
             Ok(principal) => {
                 tracing::Span::current().record("principal", principal.id.as_str());
                 req.extensions_mut().insert(principal);
@@ -154,11 +168,11 @@ impl<E: Endpoint> Endpoint for RequireAuthEndpoint<E> {
                 tracing::info!(
                     reason = rejection.reason.as_str(),
                     detail = %rejection.detail,
-                    provider = self.gate.provider().name(),
+                    provider = gate.provider().name(),
                     "authentication refused"
                 );
-                self.gate.audit_failure(&req, &rejection).await;
-                Ok(self.gate.rejection_response(&rejection))
+                gate.audit_failure(&req, &rejection).await;
+                Ok(gate.rejection_response(&rejection))
             }
         }
     }

@@ -13,5 +13,5 @@ mod provider_routes;
 pub mod request_id;
 pub mod routes;
 
-pub use app::{AppSettings, auth_gate, build_app, build_app_with_mcp};
+pub use app::{AppSettings, auth_gate, build_app, build_app_with, build_app_with_mcp};
 pub use listen::{RunningServer, ServeError, serve, serve_on};

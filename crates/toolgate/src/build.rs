@@ -16,7 +16,9 @@ use toolgate_demo::TaskTools;
 use toolgate_mcp::{ToolTags, descriptor_of};
 use toolgate_policy::{ClaimMapping, PolicyConfig, PolicyEngine};
 
-use crate::config::raw::{EntraConfig, McpConfig, ProviderKind, Tenancy};
+use toolgate_api::OAuthSettings;
+
+use crate::config::raw::{ApiSection, EntraConfig, McpConfig, ProviderKind, Tenancy};
 use crate::demo_policies;
 
 /// The default audit trail: a SQLite file in the working directory, with its spool beside it.
@@ -35,6 +37,9 @@ pub struct Gateway {
     pub policy: Arc<PolicyEngine>,
     pub tool_tags: ToolTags,
     pub audit: AuditConfig,
+    pub api: ApiSection,
+    /// Where Swagger UI signs people in.
+    pub oauth: OAuthSettings,
 }
 
 /// Where policies come from: the configured directory, or (dev mode) the embedded examples.
@@ -112,6 +117,14 @@ pub fn gateway_with(config: &LoadedConfig, origin: PolicyOrigin) -> Result<Gatew
                     config.error("auth.entra", "the entra-jwt provider needs an [auth.entra] section")
                 })?;
             let settings = entra_settings(config, entra)?;
+            let authority = format!("{}/{}/oauth2/v2.0", settings.authority_host, settings.metadata_tenant());
+            let scope_prefix = settings.identifier_uris.first().cloned().unwrap_or_default();
+            let oauth = OAuthSettings {
+                authorization_url: format!("{authority}/authorize"),
+                token_url: format!("{authority}/token"),
+                client_id: raw.api.swagger_client_id.clone().unwrap_or_else(|| settings.client_id.clone()),
+                scopes: entra.scopes.iter().map(|s| format!("{}/{s}", scope_prefix.trim_end_matches('/'))).collect(),
+            };
             let validator = EntraValidator::new(settings, Arc::new(SystemClock));
             let provider = EntraJwtProvider::new(
                 validator.clone(),
@@ -144,6 +157,8 @@ pub fn gateway_with(config: &LoadedConfig, origin: PolicyOrigin) -> Result<Gatew
                 policy,
                 tool_tags,
                 audit,
+                api: raw.api.clone(),
+                oauth,
             })
         }
     }

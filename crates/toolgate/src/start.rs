@@ -7,9 +7,11 @@ use toolgate_core::{AuditSink, ToolPolicy};
 use toolgate_demo::{TaskStore, TaskTools};
 use toolgate_mcp::{GateOptions, GateShared, McpTransportConfig, SessionBindings, mcp_endpoint};
 use toolgate_policy::PolicyEngine;
-use toolgate_server::{RunningServer, ServeError, auth_gate, build_app_with_mcp, serve_on};
+use toolgate_api::{ApiContext, ApiRoutes, PlaceholderMissing};
+use toolgate_audit::AuditStore;
+use toolgate_server::{RunningServer, ServeError, auth_gate, build_app_with, serve_on};
 
-use crate::build::Gateway;
+use crate::build::{self, Gateway};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -17,6 +19,8 @@ pub enum StartError {
     Audit(#[from] AuditError),
     #[error(transparent)]
     Serve(#[from] ServeError),
+    #[error("the OpenAPI document could not be prepared: {0}")]
+    OpenApi(#[from] PlaceholderMissing),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: std::net::SocketAddr,
@@ -92,7 +96,22 @@ pub async fn start_on(gateway: Gateway, listener: tokio::net::TcpListener) -> Re
         sessions.clone(),
     );
     let gate = auth_gate(gateway.provider.clone(), &gateway.app).with_audit(sink);
-    let app = build_app_with_mcp(gate, &gateway.app, endpoint);
+    let api = if gateway.api.enabled {
+        let routes = ApiRoutes::prepare(&gateway.app.public_url, &gateway.oauth)?;
+        let context = ApiContext {
+            policy: gateway.policy.clone(),
+            catalog: Arc::new(build::catalog(&gateway.tool_tags)),
+            audit: Some(AuditStore::connect(&gateway.audit.database_url).await?),
+            admin_role: gateway.api.admin_role.clone(),
+        };
+        Some((routes, context))
+    } else {
+        None
+    };
+    let app = build_app_with(gate, &gateway.app, endpoint, move |route| match api {
+        Some((routes, context)) => routes.mount(route, context),
+        None => route,
+    });
     let server = serve_on(app, listener)?;
     tracing::info!(addr = %server.local_addr(), resource = %gateway.app.resource_url(), policy_set = %gateway.policy.policy_set_hash(), "toolgate is serving");
     Ok(RunningGateway {

@@ -23,6 +23,33 @@ pub struct RawConfig {
     /// The audit trail. Default: a SQLite file `toolgate-audit.db` next to the process.
     #[serde(default)]
     pub audit: Option<AuditConfig>,
+    #[serde(default)]
+    pub api: ApiSection,
+}
+
+/// `[api]`: the REST API under `/api/v1` and Swagger UI at `/docs`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiSection {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// The public (SPA) client Swagger UI signs in with. Default: the API's own client id (register
+    /// `{public_url}/docs/oauth-receiver.html` as an SPA redirect URI on it).
+    #[serde(default)]
+    pub swagger_client_id: Option<String>,
+    /// The app role allowed to explain decisions and read the audit trail.
+    #[serde(default = "default_admin_role")]
+    pub admin_role: String,
+}
+
+impl Default for ApiSection {
+    fn default() -> Self {
+        Self { enabled: true, swagger_client_id: None, admin_role: default_admin_role() }
+    }
+}
+
+fn default_admin_role() -> String {
+    "MCPServer.Admin".into()
 }
 
 /// `[mcp]`: the MCP endpoint and the gate in front of it.

@@ -1,0 +1,123 @@
+//! The OpenAPI document and Swagger UI, with configuration filled in at start-up.
+
+use poem::endpoint::make_sync;
+use poem::web::Html;
+use poem::{Endpoint, EndpointExt, IntoResponse, Route};
+use poem_openapi::OpenApiService;
+use toolgate_server::auth::RequireAuthFromData;
+
+use crate::context::{ApiContext, OAuthSettings};
+use crate::endpoints::{AuditApi, ExplainApi, HealthApi, ToolsApi, WhoamiApi};
+use crate::security::placeholders;
+
+/// Where the API lives.
+pub const API_PREFIX: &str = "/api/v1";
+pub const DOCS_PATH: &str = "/docs";
+
+/// Per-operation authentication (poem-openapi `transform`).
+pub fn authenticated(ep: impl Endpoint) -> impl Endpoint {
+    ep.with(RequireAuthFromData)
+}
+
+type Apis = (WhoamiApi, ToolsApi, ExplainApi, AuditApi, HealthApi);
+
+fn service(public_url: &str) -> OpenApiService<Apis, ()> {
+    OpenApiService::new((WhoamiApi, ToolsApi, ExplainApi, AuditApi, HealthApi), "toolgate", env!("CARGO_PKG_VERSION"))
+        .description("Entra ID sign-in and Cedar policies in front of MCP tools: the REST side.")
+        .server(format!("{}{API_PREFIX}", public_url.trim_end_matches('/')))
+}
+
+/// The OpenAPI document with the OAuth2 URLs and scopes of this deployment.
+#[derive(Debug, Clone)]
+pub struct OpenApiDocument {
+    pub json: String,
+}
+
+/// The generated spec contained every placeholder; a poem-openapi upgrade that changes how it
+/// renders them must fail loudly rather than ship a spec pointing nowhere.
+#[derive(Debug, thiserror::Error)]
+#[error("the generated OpenAPI document no longer contains the placeholder {0}")]
+pub struct PlaceholderMissing(&'static str);
+
+impl OpenApiDocument {
+    pub fn build(public_url: &str, oauth: &OAuthSettings) -> Result<Self, PlaceholderMissing> {
+        let mut json = service(public_url).spec();
+        for (placeholder, value) in [
+            (placeholders::AUTHORIZATION_URL, oauth.authorization_url.clone()),
+            (placeholders::TOKEN_URL, oauth.token_url.clone()),
+            (placeholders::SCOPE, oauth.scopes.first().cloned().unwrap_or_default()),
+        ] {
+            if !json.contains(placeholder) {
+                return Err(PlaceholderMissing(placeholder));
+            }
+            json = json.replace(placeholder, &value);
+        }
+        Ok(Self { json })
+    }
+}
+
+/// Swagger UI pointing at our document, with `initOAuth` for authorization code + PKCE and the
+/// client id and scopes prefilled. poem-openapi's page never calls `initOAuth`, so it is
+/// injected after the `SwaggerUIBundle({…})` call, whose text is checked to still be there.
+fn swagger_page(service: &OpenApiService<Apis, ()>, document: &OpenApiDocument, oauth: &OAuthSettings) -> Result<String, PlaceholderMissing> {
+    const ANCHOR: &str = "deepLinking: true,\n    })";
+    let html = service.swagger_ui_html();
+    let Some((spec_start, _)) = html.split_once("let spec = ") else {
+        return Err(PlaceholderMissing("let spec = "));
+    };
+    if !html.contains(ANCHOR) {
+        return Err(PlaceholderMissing("SwaggerUIBundle({… deepLinking: true })"));
+    }
+    let rest = &html[spec_start.len() + "let spec = ".len()..];
+    let Some((_, after_spec)) = rest.split_once(";\n") else {
+        return Err(PlaceholderMissing("let spec = …;"));
+    };
+    let init_oauth = format!(
+        "{ANCHOR}.initOAuth({{clientId: {}, usePkceWithAuthorizationCodeGrant: true, scopes: {}}});",
+        serde_json::Value::from(oauth.client_id.clone()),
+        serde_json::Value::from(oauth.scopes.join(" ")),
+    );
+    let page = format!("{spec_start}let spec = {};\n{}", document.json, after_spec.replacen(ANCHOR, &init_oauth, 1));
+    Ok(page)
+}
+
+/// The API's routes with their documents prepared (placeholders replaced, Swagger page built).
+pub struct ApiRoutes {
+    service: OpenApiService<Apis, ()>,
+    document: OpenApiDocument,
+    page: String,
+}
+
+impl ApiRoutes {
+    /// Prepares the spec and Swagger page for this deployment; fails if poem-openapi's output no
+    /// longer has the text we patch.
+    pub fn prepare(public_url: &str, oauth: &OAuthSettings) -> Result<Self, PlaceholderMissing> {
+        let service = service(public_url);
+        let document = OpenApiDocument::build(public_url, oauth)?;
+        let page = swagger_page(&service, &document, oauth)?;
+        Ok(Self { service, document, page })
+    }
+
+    pub fn document(&self) -> &OpenApiDocument {
+        &self.document
+    }
+
+    /// Adds to `route`: `/api/v1/…` operations, `/api/v1/openapi.json`, `/docs` (Swagger UI) and
+    /// its OAuth redirect page `/docs/oauth-receiver.html`. The app must carry the `AuthGate` as
+    /// data.
+    pub fn mount(self, route: Route, context: ApiContext) -> Route {
+        let Self { service, document, page } = self;
+        let spec = document.json;
+        // poem-openapi's UI route serves its stock page at `/` (without initOAuth) and the OAuth
+        // redirect page; only the latter is used, our page takes `/`.
+        let stock = service.swagger_ui();
+        let docs = Route::new().at("/", make_sync(move |_| Html(page.clone()))).at("/oauth-receiver.html", stock);
+        route
+            .at(
+                format!("{API_PREFIX}/openapi.json"),
+                make_sync(move |_| spec.clone().with_content_type("application/json").into_response()),
+            )
+            .nest(API_PREFIX, service.data(context))
+            .nest(DOCS_PATH, docs)
+    }
+}

@@ -1,0 +1,42 @@
+//! The OAuth2 security scheme as OpenAPI declares it, and how an operation gets its caller.
+
+use std::sync::Arc;
+
+use poem::Request;
+use poem_openapi::auth::Bearer;
+use poem_openapi::{OAuthScopes, SecurityScheme};
+use toolgate_core::Principal;
+
+/// Placeholders in the generated spec, replaced from configuration at start-up.
+pub mod placeholders {
+    pub const AUTHORIZATION_URL: &str = "https://toolgate.invalid/placeholder/authorize";
+    pub const TOKEN_URL: &str = "https://toolgate.invalid/placeholder/token";
+    pub const SCOPE: &str = "toolgate-placeholder-scope";
+}
+
+/// The scope Swagger UI requests (its real name is set at start-up).
+#[derive(Debug, OAuthScopes)]
+pub enum ApiScopes {
+    /// Access the toolgate API as the signed-in user.
+    #[oai(rename = "toolgate-placeholder-scope")]
+    AccessAsUser,
+}
+
+/// Entra ID (authorization code + PKCE). The request was already authenticated by the
+/// provider (the operation's `RequireAuth` transform); this only hands the principal over and
+/// refuses (fail closed) if that did not happen.
+#[derive(SecurityScheme)]
+#[oai(
+    ty = "oauth2",
+    flows(authorization_code(
+        authorization_url = "https://toolgate.invalid/placeholder/authorize",
+        token_url = "https://toolgate.invalid/placeholder/token",
+        scopes = "ApiScopes"
+    )),
+    checker = "principal_of"
+)]
+pub struct EntraAuth(pub Arc<Principal>);
+
+async fn principal_of(req: &Request, _bearer: Bearer) -> Option<Arc<Principal>> {
+    req.extensions().get::<Arc<Principal>>().cloned()
+}
