@@ -115,3 +115,45 @@ async fn swagger_ui_runs_pkce_with_the_client_prefilled_and_no_secret() {
     let receiver = reqwest::get(format!("{}/docs/oauth-receiver.html", base(&stack))).await.unwrap();
     assert_eq!(receiver.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn tools_are_called_over_rest_through_the_same_gate_and_audit() {
+    let stack = stack("").await;
+    let http = reqwest::Client::new();
+    let alice = stack.token("alice").await;
+    let created = http
+        .post(format!("{}/api/v1/tools/create_task", base(&stack)))
+        .bearer_auth(&alice)
+        .json(&json!({"title": "From REST", "priority": 2}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::OK);
+    let result: Value = created.json().await.unwrap();
+    assert!(result["content"][0]["text"].as_str().unwrap().contains("From REST"), "{result}");
+    assert_eq!(stack.gateway.tasks.list(None).len(), 3);
+
+    // Refused by policy: answered exactly like a tool that does not exist.
+    let urgent = http
+        .post(format!("{}/api/v1/tools/create_task", base(&stack)))
+        .bearer_auth(&alice)
+        .json(&json!({"title": "Urgent", "priority": 5}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(urgent.status(), StatusCode::NOT_FOUND);
+    let missing = http.post(format!("{}/api/v1/tools/nope", base(&stack))).bearer_auth(&alice).json(&json!({})).send().await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    let urgent_body: Value = urgent.json().await.unwrap();
+    let missing_body: Value = missing.json().await.unwrap();
+    assert_eq!(urgent_body, missing_body);
+
+    let rows = stack.audit_rows().await;
+    let calls: Vec<_> = rows.iter().filter(|r| r.tool.as_deref() == Some("create_task")).collect();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[0].decision, toolgate_core::AuditDecision::Allow);
+    assert_eq!(calls[1].decision, toolgate_core::AuditDecision::Deny);
+    assert_eq!(calls[1].policy_ids, vec!["urgent-needs-task-all".to_owned()]);
+    assert_eq!(calls[1].principal_id.as_deref(), Some(format!("user:{}/{}", demo::TENANT_ID, demo::ALICE_OID).as_str()));
+    assert!(!calls[0].request_id.is_empty());
+}

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use toolgate_audit::AuditStore;
-use toolgate_core::ToolDescriptor;
+use toolgate_core::{ToolDescriptor, ToolInvoker};
 use toolgate_policy::PolicyEngine;
 
 /// Where Swagger UI's "Authorize" sends people, and what it asks for.
@@ -27,4 +27,6 @@ pub struct ApiContext {
     pub audit: Option<AuditStore>,
     /// The app role that may use the admin operations (explain, audit).
     pub admin_role: String,
+    /// Runs tools through the same gate as MCP (policy and audit).
+    pub tools: Arc<dyn ToolInvoker>,
 }

@@ -22,9 +22,13 @@ pub fn authenticated(ep: impl Endpoint) -> impl Endpoint {
 type Apis = (WhoamiApi, ToolsApi, ExplainApi, AuditApi, HealthApi);
 
 fn service(public_url: &str) -> OpenApiService<Apis, ()> {
-    OpenApiService::new((WhoamiApi, ToolsApi, ExplainApi, AuditApi, HealthApi), "toolgate", env!("CARGO_PKG_VERSION"))
-        .description("Entra ID sign-in and Cedar policies in front of MCP tools: the REST side.")
-        .server(format!("{}{API_PREFIX}", public_url.trim_end_matches('/')))
+    OpenApiService::new(
+        (WhoamiApi, ToolsApi, ExplainApi, AuditApi, HealthApi),
+        "toolgate",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description("Entra ID sign-in and Cedar policies in front of MCP tools: the REST side.")
+    .server(format!("{}{API_PREFIX}", public_url.trim_end_matches('/')))
 }
 
 /// The OpenAPI document with the OAuth2 URLs and scopes of this deployment.
@@ -59,7 +63,11 @@ impl OpenApiDocument {
 /// Swagger UI pointing at our document, with `initOAuth` for authorization code + PKCE and the
 /// client id and scopes prefilled. poem-openapi's page never calls `initOAuth`, so it is
 /// injected after the `SwaggerUIBundle({…})` call, whose text is checked to still be there.
-fn swagger_page(service: &OpenApiService<Apis, ()>, document: &OpenApiDocument, oauth: &OAuthSettings) -> Result<String, PlaceholderMissing> {
+fn swagger_page(
+    service: &OpenApiService<Apis, ()>,
+    document: &OpenApiDocument,
+    oauth: &OAuthSettings,
+) -> Result<String, PlaceholderMissing> {
     const ANCHOR: &str = "deepLinking: true,\n    })";
     let html = service.swagger_ui_html();
     let Some((spec_start, _)) = html.split_once("let spec = ") else {
@@ -77,7 +85,11 @@ fn swagger_page(service: &OpenApiService<Apis, ()>, document: &OpenApiDocument, 
         serde_json::Value::from(oauth.client_id.clone()),
         serde_json::Value::from(oauth.scopes.join(" ")),
     );
-    let page = format!("{spec_start}let spec = {};\n{}", document.json, after_spec.replacen(ANCHOR, &init_oauth, 1));
+    let page = format!(
+        "{spec_start}let spec = {};\n{}",
+        document.json,
+        after_spec.replacen(ANCHOR, &init_oauth, 1)
+    );
     Ok(page)
 }
 
@@ -95,7 +107,11 @@ impl ApiRoutes {
         let service = service(public_url);
         let document = OpenApiDocument::build(public_url, oauth)?;
         let page = swagger_page(&service, &document, oauth)?;
-        Ok(Self { service, document, page })
+        Ok(Self {
+            service,
+            document,
+            page,
+        })
     }
 
     pub fn document(&self) -> &OpenApiDocument {
@@ -106,12 +122,18 @@ impl ApiRoutes {
     /// its OAuth redirect page `/docs/oauth-receiver.html`. The app must carry the `AuthGate` as
     /// data.
     pub fn mount(self, route: Route, context: ApiContext) -> Route {
-        let Self { service, document, page } = self;
+        let Self {
+            service,
+            document,
+            page,
+        } = self;
         let spec = document.json;
         // poem-openapi's UI route serves its stock page at `/` (without initOAuth) and the OAuth
         // redirect page; only the latter is used, our page takes `/`.
         let stock = service.swagger_ui();
-        let docs = Route::new().at("/", make_sync(move |_| Html(page.clone()))).at("/oauth-receiver.html", stock);
+        let docs = Route::new()
+            .at("/", make_sync(move |_| Html(page.clone())))
+            .at("/oauth-receiver.html", stock);
         route
             .at(
                 format!("{API_PREFIX}/openapi.json"),

@@ -26,4 +26,4 @@ pub use provider_set::ProviderSet;
 pub use rejection::{AuthRejection, Challenge, RejectReason};
 pub use resource_metadata::ProtectedResourceMetadata;
 pub use route::{HttpRequest, HttpResponse, ProviderRoute, RouteHandler};
-pub use tool::{ToolAnnotations, ToolDescriptor};
+pub use tool::{ToolAnnotations, ToolCallError, ToolDescriptor, ToolInvoker};

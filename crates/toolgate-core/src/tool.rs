@@ -28,3 +28,25 @@ pub struct ToolDescriptor {
     #[serde(default)]
     pub tags: Vec<String>,
 }
+
+/// A tool call refused or failed before producing a result (JSON-RPC error code + message).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message} (code {code})")]
+pub struct ToolCallError {
+    pub code: i64,
+    pub message: String,
+}
+
+/// Calls tools on behalf of a principal through the same gate MCP uses (policy, audit): the
+/// REST API's way to run a tool.
+#[async_trait::async_trait]
+pub trait ToolInvoker: Send + Sync + 'static {
+    /// Returns the MCP `CallToolResult` as JSON (`content`, `isError`, …).
+    async fn invoke(
+        &self,
+        principal: std::sync::Arc<crate::Principal>,
+        request_id: String,
+        tool: &str,
+        arguments: serde_json::Map<String, Value>,
+    ) -> Result<Value, ToolCallError>;
+}

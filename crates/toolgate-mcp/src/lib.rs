@@ -16,6 +16,7 @@ mod catalog;
 mod denial;
 mod gate;
 pub mod http;
+mod in_process;
 mod record;
 mod session_binding;
 
@@ -23,4 +24,5 @@ pub use catalog::{ToolTags, descriptor_of, normalize_schema};
 pub use denial::DenialStyle;
 pub use gate::{Gate, GateOptions, GateShared};
 pub use http::{McpTransportConfig, mcp_endpoint};
+pub use in_process::InProcessTools;
 pub use session_binding::{BindSessions, SessionBindings};

@@ -122,8 +122,16 @@ pub fn gateway_with(config: &LoadedConfig, origin: PolicyOrigin) -> Result<Gatew
             let oauth = OAuthSettings {
                 authorization_url: format!("{authority}/authorize"),
                 token_url: format!("{authority}/token"),
-                client_id: raw.api.swagger_client_id.clone().unwrap_or_else(|| settings.client_id.clone()),
-                scopes: entra.scopes.iter().map(|s| format!("{}/{s}", scope_prefix.trim_end_matches('/'))).collect(),
+                client_id: raw
+                    .api
+                    .swagger_client_id
+                    .clone()
+                    .unwrap_or_else(|| settings.client_id.clone()),
+                scopes: entra
+                    .scopes
+                    .iter()
+                    .map(|s| format!("{}/{s}", scope_prefix.trim_end_matches('/')))
+                    .collect(),
             };
             let validator = EntraValidator::new(settings, Arc::new(SystemClock));
             let provider = EntraJwtProvider::new(

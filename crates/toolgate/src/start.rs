@@ -2,13 +2,13 @@
 
 use std::sync::Arc;
 
+use toolgate_api::{ApiContext, ApiRoutes, PlaceholderMissing};
+use toolgate_audit::AuditStore;
 use toolgate_audit::{AuditError, AuditWriter};
 use toolgate_core::{AuditSink, ToolPolicy};
 use toolgate_demo::{TaskStore, TaskTools};
-use toolgate_mcp::{GateOptions, GateShared, McpTransportConfig, SessionBindings, mcp_endpoint};
+use toolgate_mcp::{GateOptions, GateShared, InProcessTools, McpTransportConfig, SessionBindings, mcp_endpoint};
 use toolgate_policy::PolicyEngine;
-use toolgate_api::{ApiContext, ApiRoutes, PlaceholderMissing};
-use toolgate_audit::AuditStore;
 use toolgate_server::{RunningServer, ServeError, auth_gate, build_app_with, serve_on};
 
 use crate::build::{self, Gateway};
@@ -89,6 +89,11 @@ pub async fn start_on(gateway: Gateway, listener: tokio::net::TcpListener) -> Re
     let tasks = TaskStore::seeded();
     let sessions = SessionBindings::default();
     let store = tasks.clone();
+    let rest_store = tasks.clone();
+    let invoker = Arc::new(InProcessTools::new(
+        move || TaskTools::new(rest_store.clone()),
+        shared.clone(),
+    ));
     let endpoint = mcp_endpoint(
         move || TaskTools::new(store.clone()),
         shared,
@@ -103,6 +108,7 @@ pub async fn start_on(gateway: Gateway, listener: tokio::net::TcpListener) -> Re
             catalog: Arc::new(build::catalog(&gateway.tool_tags)),
             audit: Some(AuditStore::connect(&gateway.audit.database_url).await?),
             admin_role: gateway.api.admin_role.clone(),
+            tools: invoker,
         };
         Some((routes, context))
     } else {

@@ -13,7 +13,10 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(error: &str, message: impl Into<String>) -> Json<Self> {
-        Json(Self { error: error.into(), message: message.into() })
+        Json(Self {
+            error: error.into(),
+            message: message.into(),
+        })
     }
 }
 

@@ -97,7 +97,10 @@ pub struct AuditApi;
 #[OpenApi]
 impl AuditApi {
     /// Query the audit trail, newest last. Admin only.
-    #[allow(clippy::too_many_arguments, reason = "one parameter per filter, as OpenAPI shows them")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one parameter per filter, as OpenAPI shows them"
+    )]
     #[oai(path = "/audit", method = "get", tag = "ApiTags::Admin", transform = "authenticated")]
     async fn audit(
         &self,
@@ -141,7 +144,11 @@ impl AuditApi {
                 return AuditResult::Unavailable(ApiError::new("unavailable", "the audit trail cannot be read now"));
             }
         };
-        AuditResult::Ok(Json(AuditPage { total, offset: offset.0, rows: rows.into_iter().map(AuditRow::from).collect() }))
+        AuditResult::Ok(Json(AuditPage {
+            total,
+            offset: offset.0,
+            rows: rows.into_iter().map(AuditRow::from).collect(),
+        }))
     }
 }
 

@@ -98,7 +98,11 @@ impl From<ExplainPrincipal> for Principal {
             username: None,
             roles: p.roles,
             scopes: p.scopes,
-            groups: if p.groups_overage { Groups::Overage { source: None } } else { Groups::Listed { ids: p.groups } },
+            groups: if p.groups_overage {
+                Groups::Overage { source: None }
+            } else {
+                Groups::Listed { ids: p.groups }
+            },
             client_app_id: p.client_app,
             guest: p.guest,
             provider: "explain".into(),
@@ -113,7 +117,12 @@ pub struct ExplainApi;
 #[OpenApi]
 impl ExplainApi {
     /// Explain a decision: effect, determining policies and evaluation errors. Admin only.
-    #[oai(path = "/policy/explain", method = "post", tag = "ApiTags::Admin", transform = "authenticated")]
+    #[oai(
+        path = "/policy/explain",
+        method = "post",
+        tag = "ApiTags::Admin",
+        transform = "authenticated"
+    )]
     async fn explain(&self, auth: EntraAuth, context: Data<&ApiContext>, body: Json<ExplainRequest>) -> ExplainResult {
         if !is_admin(&auth.0, &context.admin_role) {
             return ExplainResult::Forbidden(ApiError::new("forbidden", "the admin role is required"));
@@ -121,7 +130,9 @@ impl ExplainApi {
         let Json(request) = body;
         let principal = Principal::from(request.principal);
         let decision = match request.question {
-            Question::Call => context.policy.authorize_call(&principal, &request.tool, &request.arguments),
+            Question::Call => context
+                .policy
+                .authorize_call(&principal, &request.tool, &request.arguments),
             Question::List => context.policy.authorize_list(&principal, &request.tool),
         };
         ExplainResult::Ok(Json(ExplainResponse {

@@ -36,9 +36,17 @@ impl HealthApi {
     #[oai(path = "/ready", method = "get", tag = "ApiTags::Health")]
     async fn ready(&self, context: Data<&ApiContext>) -> Readiness {
         if let Some(store) = &context.audit
-            && store.count(&AuditFilter { limit: Some(1), ..AuditFilter::default() }).await.is_err()
+            && store
+                .count(&AuditFilter {
+                    limit: Some(1),
+                    ..AuditFilter::default()
+                })
+                .await
+                .is_err()
         {
-            return Readiness::NotReady(Json(Status { status: "audit trail unreachable".into() }));
+            return Readiness::NotReady(Json(Status {
+                status: "audit trail unreachable".into(),
+            }));
         }
         Readiness::Ready(Json(Status { status: "ready".into() }))
     }

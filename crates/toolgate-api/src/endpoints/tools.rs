@@ -1,8 +1,12 @@
 //! `GET /tools`: the tools this caller may see (the same list `tools/list` gives over MCP).
 
 use poem::web::Data;
+use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi};
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use toolgate_server::request_id::RequestId;
+
+use super::admin::ApiError;
 
 use super::ApiTags;
 use crate::context::ApiContext;
@@ -25,7 +29,12 @@ pub struct ToolsApi;
 #[OpenApi]
 impl ToolsApi {
     /// Tools the caller may use: listed when some call of the tool could be permitted.
-    #[oai(path = "/tools", method = "get", tag = "ApiTags::Caller", transform = "authenticated")]
+    #[oai(
+        path = "/tools",
+        method = "get",
+        tag = "ApiTags::Caller",
+        transform = "authenticated"
+    )]
     async fn tools(&self, auth: EntraAuth, context: Data<&ApiContext>) -> Json<Vec<ToolView>> {
         let visible = context
             .catalog
@@ -42,4 +51,64 @@ impl ToolsApi {
             .collect();
         Json(visible)
     }
+
+    /// Call a tool with JSON arguments, governed by the same policies and audit as `tools/call`.
+    /// A tool the caller may not call answers exactly like a tool that does not exist.
+    #[oai(
+        path = "/tools/:name",
+        method = "post",
+        tag = "ApiTags::Caller",
+        transform = "authenticated"
+    )]
+    async fn call(
+        &self,
+        auth: EntraAuth,
+        context: Data<&ApiContext>,
+        request: &poem::Request,
+        name: Path<String>,
+        arguments: Json<std::collections::BTreeMap<String, serde_json::Value>>,
+    ) -> CallResult {
+        let request_id = request
+            .extensions()
+            .get::<RequestId>()
+            .map(|id| id.0.clone())
+            .unwrap_or_default();
+        match context
+            .tools
+            .invoke(auth.0.clone(), request_id, &name.0, arguments.0.into_iter().collect())
+            .await
+        {
+            Ok(result) => CallResult::Ok(Json(result)),
+            // rmcp's answer to an unknown tool, which denied tools share by default.
+            Err(error) if error.code == -32602 && error.message == "tool not found" => {
+                CallResult::NotFound(ApiError::new("not_found", "tool not found"))
+            }
+            Err(error) if error.code == -32600 => CallResult::Forbidden(ApiError::new("forbidden", error.message)),
+            Err(error) if error.code == -32602 => {
+                CallResult::BadRequest(ApiError::new("invalid_request", error.message))
+            }
+            Err(error) => {
+                tracing::warn!(tool = %name.0, %error, "REST tool call failed");
+                CallResult::Failed(ApiError::new("tool_failed", "the tool call failed"))
+            }
+        }
+    }
+}
+
+#[derive(ApiResponse)]
+pub enum CallResult {
+    /// The MCP `CallToolResult` (`content`, `isError`, …).
+    #[oai(status = 200)]
+    Ok(Json<serde_json::Value>),
+    /// Arguments the tool refused.
+    #[oai(status = 400)]
+    BadRequest(Json<ApiError>),
+    /// Refused by policy (only with `[mcp] denial = "explicit"`).
+    #[oai(status = 403)]
+    Forbidden(Json<ApiError>),
+    /// No such tool, or (by default) one the caller may not call.
+    #[oai(status = 404)]
+    NotFound(Json<ApiError>),
+    #[oai(status = 502)]
+    Failed(Json<ApiError>),
 }

@@ -58,7 +58,12 @@ pub struct WhoamiApi;
 #[OpenApi]
 impl WhoamiApi {
     /// The signed-in caller.
-    #[oai(path = "/whoami", method = "get", tag = "ApiTags::Caller", transform = "authenticated")]
+    #[oai(
+        path = "/whoami",
+        method = "get",
+        tag = "ApiTags::Caller",
+        transform = "authenticated"
+    )]
     async fn whoami(&self, auth: EntraAuth) -> Json<PrincipalView> {
         Json(PrincipalView::from(auth.0.as_ref()))
     }

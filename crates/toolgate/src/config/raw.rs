@@ -44,7 +44,11 @@ pub struct ApiSection {
 
 impl Default for ApiSection {
     fn default() -> Self {
-        Self { enabled: true, swagger_client_id: None, admin_role: default_admin_role() }
+        Self {
+            enabled: true,
+            swagger_client_id: None,
+            admin_role: default_admin_role(),
+        }
     }
 }
 
