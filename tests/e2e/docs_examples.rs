@@ -58,6 +58,24 @@ fn configuration_and_gate_page_examples_load() {
 }
 
 #[test]
+fn azure_bearer_page_examples_load() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/azure-bearer.md"))
+        .unwrap()
+        .replace("127.0.0.1:PORT", "127.0.0.1:8400");
+    let blocks = toml_blocks(&text);
+    assert!(blocks.len() >= 3, "{}", blocks.len());
+    for block in blocks {
+        let block = if block.contains("[auth]") {
+            block
+        } else {
+            format!("[auth]\nprovider = \"azure-bearer\"\n{block}")
+        };
+        let loaded = config::load_str(&block).unwrap_or_else(|e| panic!("{e}\n{block}"));
+        build::gateway_with(&loaded, build::PolicyOrigin::Embedded).unwrap_or_else(|e| panic!("{e}\n{block}"));
+    }
+}
+
+#[test]
 fn dev_mode_config_builds_a_gateway() {
     let text = toolgate::config::dev_config("http://127.0.0.1:8400", "127.0.0.1:8080".parse().unwrap());
     build::gateway_with(&config::load_str(&text).unwrap(), build::PolicyOrigin::Embedded).unwrap();

@@ -17,6 +17,11 @@ pub struct Stack {
 
 /// Extra TOML appended to the gateway's configuration (e.g. `[mcp]` or `[policy]` tweaks).
 pub async fn stack(extra_toml: &str) -> Stack {
+    stack_with_auth(None, extra_toml).await
+}
+
+/// The same with another `[auth]` section; `{authority}` in it is replaced by the emulator's URL.
+pub async fn stack_with_auth(auth_toml: Option<&str>, extra_toml: &str) -> Stack {
     let emulator = crate::harness::emulator().await;
     let dir = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -28,14 +33,7 @@ pub async fn stack(extra_toml: &str) -> Stack {
 [server]
 bind = "{addr}"
 
-[auth]
-provider = "entra-jwt"
-
-[auth.entra]
-authority_host = "{authority}"
-tenant_id = "{tenant}"
-client_id = "{client}"
-app_roles = ["Task.Read", "Task.Write", "Task.All", "MCPServer.Admin"]
+{auth}
 
 [audit]
 database_url = "{audit_url}"
@@ -44,9 +42,12 @@ flush_interval = "20ms"
 
 {extra_toml}
 "#,
-        authority = emulator.base_url(),
-        tenant = demo::TENANT_ID,
-        client = demo::API_CLIENT_ID,
+        auth = auth_toml.map(|a| a.replace("{authority}", &emulator.base_url())).unwrap_or_else(|| format!(
+            "[auth]\nprovider = \"entra-jwt\"\n\n[auth.entra]\nauthority_host = \"{}\"\ntenant_id = \"{}\"\nclient_id = \"{}\"\napp_roles = [\"Task.Read\", \"Task.Write\", \"Task.All\", \"MCPServer.Admin\"]\n",
+            emulator.base_url(),
+            demo::TENANT_ID,
+            demo::API_CLIENT_ID
+        )),
         spool = dir.path().join("audit.spool").display(),
     );
     let toml = if toml.contains("[policy]") {

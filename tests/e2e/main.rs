@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod azure_bearer;
 mod config_errors;
 mod demo_catalog;
 mod docs_examples;

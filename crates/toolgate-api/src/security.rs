@@ -40,3 +40,33 @@ pub struct EntraAuth(pub Arc<Principal>);
 async fn principal_of(req: &Request, _bearer: Bearer) -> Option<Arc<Principal>> {
     req.extensions().get::<Arc<Principal>>().cloned()
 }
+
+/// An API key (`X-API-Key`), for deployments that configure keys next to Entra sign-in
+/// (`azure-bearer` with `api_keys`). Authenticated by the provider like a bearer token.
+#[derive(SecurityScheme)]
+#[oai(
+    ty = "api_key",
+    key_name = "X-API-Key",
+    key_in = "header",
+    checker = "principal_of_key"
+)]
+pub struct ApiKeyAuth(pub Arc<Principal>);
+
+async fn principal_of_key(req: &Request, _key: poem_openapi::auth::ApiKey) -> Option<Arc<Principal>> {
+    req.extensions().get::<Arc<Principal>>().cloned()
+}
+
+/// Either scheme; the first that the provider accepted.
+#[derive(SecurityScheme)]
+pub enum Caller {
+    Entra(EntraAuth),
+    ApiKey(ApiKeyAuth),
+}
+
+impl Caller {
+    pub fn principal(&self) -> &Arc<Principal> {
+        match self {
+            Self::Entra(EntraAuth(principal)) | Self::ApiKey(ApiKeyAuth(principal)) => principal,
+        }
+    }
+}

@@ -56,6 +56,13 @@ pub struct TenantConfig {
     pub name: String,
     /// Verified domain, e.g. `contoso.example`; accepted in URL paths like Entra.
     pub domain: String,
+    /// An Azure AD B2C directory: its user flows are served under `/{tenant}/{policy}/…` and
+    /// issue B2C-shaped tokens (see [`crate::demo::B2C_TENANT_ID`] and `docs/emulator.md`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub b2c: bool,
+    /// B2C user-flow policies (e.g. `B2C_1_signupsignin`), matched case-insensitively like B2C.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<String>,
 }
 
 /// An app registration (client, API, or both).

@@ -14,6 +14,25 @@ pub const FABRIKAM_TENANT_ID: &str = "f4b1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d";
 pub const FABRIKAM_TENANT_NAME: &str = "fabrikam";
 pub const FABRIKAM_TENANT_DOMAIN: &str = "fabrikam.example";
 
+/// Tenant "toolgateb2c", an Azure AD B2C directory with two user flows.
+pub const B2C_TENANT_ID: &str = "b2cb2c00-7e1a-4c2b-9d3e-4f5a6b7c8d9e";
+pub const B2C_TENANT_NAME: &str = "toolgateb2c";
+/// Its initial domain, the tenant segment of B2C URLs (`{name}.onmicrosoft.com`).
+pub const B2C_TENANT_DOMAIN: &str = "toolgateb2c.onmicrosoft.com";
+/// The sign-up/sign-in user flow.
+pub const B2C_POLICY_SIGNUP_SIGNIN: &str = "B2C_1_signupsignin";
+/// A second user flow (profile editing), to test that tokens of another flow are refused.
+pub const B2C_POLICY_PROFILE_EDIT: &str = "B2C_1_profileedit";
+/// "toolgate-b2c-api": the API registered in the B2C tenant (v2 tokens; B2C's scope URIs).
+pub const B2C_API_CLIENT_ID: &str = "b2ca9100-1d2e-4f3a-8b4c-5d6e7f8a9b0c";
+pub const B2C_API_IDENTIFIER_URI: &str = "https://toolgateb2c.onmicrosoft.com/toolgate-api";
+pub const B2C_API_SCOPE_TASKS_READ: &str = "https://toolgateb2c.onmicrosoft.com/toolgate-api/tasks.read";
+/// "toolgate-b2c-spa": a public client in the B2C tenant (loopback redirect, like the CLI).
+pub const B2C_CLIENT_ID: &str = "b2cc1100-2e3f-4a4b-9c5d-6e7f8a9b0c1d";
+pub const B2C_REDIRECT_URI: &str = "http://localhost";
+/// A local-account consumer in the B2C tenant.
+pub const BEA_OID: &str = "bea00000-0000-4000-8000-000000000008";
+
 /// "toolgate-api": the protected MCP/REST API (v2 tokens, multi-tenant, confidential).
 pub const API_CLIENT_ID: &str = "a9e2d5f0-3b1c-4d8e-9f7a-6c5b4a3d2e1f";
 pub const API_CLIENT_SECRET: &str = "toolgate-api-demo-secret";
@@ -55,6 +74,8 @@ fn tenant(id: &str, name: &str, domain: &str) -> TenantConfig {
         id: id.into(),
         name: name.into(),
         domain: domain.into(),
+        b2c: false,
+        policies: Vec::new(),
     }
 }
 
@@ -160,11 +181,27 @@ pub(crate) fn config() -> EmulatorConfig {
     let mut olivia = user(TENANT_ID, "olivia", "Olivia Overage", OLIVIA_OID, &["Task.Read"]);
     olivia.groups = olivia_groups();
 
+    let mut b2c_tenant = tenant(B2C_TENANT_ID, B2C_TENANT_NAME, B2C_TENANT_DOMAIN);
+    b2c_tenant.b2c = true;
+    b2c_tenant.policies = strings(&[B2C_POLICY_SIGNUP_SIGNIN, B2C_POLICY_PROFILE_EDIT]);
+    let mut b2c_api = client_app("toolgate-b2c-api", B2C_API_CLIENT_ID, None);
+    b2c_api.tenant = B2C_TENANT_ID.into();
+    b2c_api.identifier_uris = strings(&[B2C_API_IDENTIFIER_URI]);
+    b2c_api.scopes = strings(&["tasks.read"]);
+    b2c_api.multi_tenant = false;
+    let mut b2c_client = client_app("toolgate-b2c-spa", B2C_CLIENT_ID, None);
+    b2c_client.tenant = B2C_TENANT_ID.into();
+    b2c_client.redirect_uris.public_client = strings(&[B2C_REDIRECT_URI]);
+    b2c_client.multi_tenant = false;
+    let mut bea = user(B2C_TENANT_ID, "bea", "Bea Consumer", BEA_OID, &[]);
+    bea.upn = Some("bea@example.org".into());
+
     EmulatorConfig {
         settings: Settings::default(),
         tenants: vec![
             tenant(TENANT_ID, TENANT_NAME, TENANT_DOMAIN),
             tenant(FABRIKAM_TENANT_ID, FABRIKAM_TENANT_NAME, FABRIKAM_TENANT_DOMAIN),
+            b2c_tenant,
         ],
         apps: vec![
             api_app("toolgate-api", API_CLIENT_ID, API_CLIENT_SECRET, API_IDENTIFIER_URI, 2),
@@ -178,6 +215,8 @@ pub(crate) fn config() -> EmulatorConfig {
             ),
             client_app("nightly-job", NIGHTLY_JOB_CLIENT_ID, Some(NIGHTLY_JOB_CLIENT_SECRET)),
             downstream,
+            b2c_api,
+            b2c_client,
         ],
         users: vec![
             alice,
@@ -193,6 +232,7 @@ pub(crate) fn config() -> EmulatorConfig {
             erin,
             olivia,
             user(FABRIKAM_TENANT_ID, "frank", "Frank Fabrikam", FRANK_OID, &["Task.Read"]),
+            bea,
         ],
     }
 }
@@ -211,6 +251,23 @@ mod tests {
         assert_eq!(API_SCOPE_TASKS_READ, format!("{API_IDENTIFIER_URI}/Tasks.Read"));
         assert_eq!(API_SCOPE_DEFAULT, format!("{API_IDENTIFIER_URI}/.default"));
         assert!(olivia_groups().len() > config.settings.groups_overage_threshold);
+        assert_eq!(B2C_API_SCOPE_TASKS_READ, format!("{B2C_API_IDENTIFIER_URI}/tasks.read"));
+        let b2c = config.tenant(B2C_TENANT_DOMAIN).unwrap();
+        assert!(b2c.b2c && b2c.policies.iter().any(|p| p == B2C_POLICY_SIGNUP_SIGNIN));
+    }
+
+    #[test]
+    fn b2c_policies_are_validated() {
+        let err = EmulatorConfig::from_toml_str(
+            "[[tenants]]\nid = \"b2cb2c00-7e1a-4c2b-9d3e-4f5a6b7c8d9e\"\nname = \"x\"\ndomain = \"x.example\"\nb2c = true\n",
+        )
+        .unwrap_err();
+        assert_eq!(err.key(), Some("tenants[0].policies"));
+        let err = EmulatorConfig::from_toml_str(
+            "[[tenants]]\nid = \"b2cb2c00-7e1a-4c2b-9d3e-4f5a6b7c8d9e\"\nname = \"x\"\ndomain = \"x.example\"\npolicies = [\"B2C_1_a\"]\n",
+        )
+        .unwrap_err();
+        assert_eq!(err.key(), Some("tenants[0].policies"));
     }
 
     #[test]

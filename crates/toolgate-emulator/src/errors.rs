@@ -50,6 +50,15 @@ impl AadError {
             ),
         )
     }
+    /// A B2C user flow the tenant does not have (B2C answers such metadata requests with 404).
+    pub(crate) fn unknown_policy(policy: &str, tenant: &str) -> Self {
+        e(
+            90008,
+            "invalid_request",
+            404,
+            format!("The policy '{policy}' does not exist in tenant '{tenant}'."),
+        )
+    }
     pub(crate) fn unknown_client(client_id: &str, tenant: &str) -> Self {
         e(
             700016,

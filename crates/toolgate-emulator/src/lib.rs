@@ -6,6 +6,7 @@
 //! tokens nobody else can validate), on `127.0.0.1:0`, with hooks for key rotation and outages.
 //! See `docs/emulator.md`.
 
+mod b2c;
 mod config;
 pub mod demo;
 mod directory;

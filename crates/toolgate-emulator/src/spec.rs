@@ -53,6 +53,7 @@ pub(crate) fn claims_for(state: &EmulatorState, req: &TokenRequestSpec) -> Resul
         client,
         subject,
         scopes: &resolved,
+        policy: None,
     };
     access_claims(state, &ctx, now())
 }

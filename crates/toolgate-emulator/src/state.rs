@@ -19,6 +19,8 @@ pub(crate) struct Grant {
     pub platform: RedirectPlatform,
     /// `azpacr`/`appidacr`: "1" when the client authenticated with a secret, else "0".
     pub azpacr: &'static str,
+    /// The B2C user flow signed in through (`tfp`), `None` for Entra sign-ins.
+    pub policy: Option<String>,
 }
 
 /// An issued authorization code.
@@ -54,6 +56,12 @@ pub(crate) struct EmulatorState {
 impl EmulatorState {
     pub(crate) fn v2_issuer(&self, tenant_id: &str) -> String {
         format!("{}/{tenant_id}/v2.0", self.base_url)
+    }
+
+    /// Stands for B2C's default issuer `https://{name}.b2clogin.com/{tid}/v2.0/` (trailing slash
+    /// included, as B2C writes it).
+    pub(crate) fn b2c_issuer(&self, tenant_id: &str) -> String {
+        format!("{}/{tenant_id}/v2.0/", self.base_url)
     }
 
     /// Stands for `https://sts.windows.net/{tid}/`.

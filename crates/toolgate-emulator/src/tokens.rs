@@ -30,6 +30,8 @@ pub(crate) struct TokenContext<'a> {
     pub client: &'a AppConfig,
     pub subject: Subject<'a>,
     pub scopes: &'a ResolvedScopes,
+    /// The B2C user flow: tokens then take B2C's shape (see [`crate::b2c`]).
+    pub policy: Option<&'a str>,
 }
 
 impl<'a> TokenContext<'a> {
@@ -53,6 +55,7 @@ impl<'a> TokenContext<'a> {
                 azpacr: grant.azpacr,
             },
             scopes: &grant.scopes,
+            policy: grant.policy.as_deref(),
         })
     }
 }
@@ -68,7 +71,7 @@ fn resource_app<'a>(state: &'a EmulatorState, scopes: &ResolvedScopes) -> Result
     }
 }
 
-fn base_times(state: &EmulatorState, now: i64) -> (i64, i64, i64) {
+pub(crate) fn base_times(state: &EmulatorState, now: i64) -> (i64, i64, i64) {
     let lifetime = i64::try_from(state.config.settings.token_lifetime_secs).unwrap_or(3600);
     (now, now, now + lifetime)
 }
@@ -80,6 +83,9 @@ pub(crate) fn access_claims(
     now: i64,
 ) -> Result<(Value, Shape), AadError> {
     let resource = resource_app(state, ctx.scopes)?;
+    if let Some(policy) = ctx.policy {
+        return crate::b2c::access_claims(state, ctx, policy, resource, now);
+    }
     let shape = Shape {
         v1: resource.is_none_or(|r| r.access_token_version == 1),
         graph: resource.is_none(),
@@ -260,10 +266,17 @@ pub(crate) fn id_token_claims(
     let tid = &ctx.tenant.id;
     let mut c = Map::new();
     c.insert("aud".into(), json!(ctx.client.client_id));
-    c.insert("iss".into(), json!(state.v2_issuer(tid)));
+    let iss = match ctx.policy {
+        Some(_) => state.b2c_issuer(tid),
+        None => state.v2_issuer(tid),
+    };
+    c.insert("iss".into(), json!(iss));
     c.insert("iat".into(), json!(iat));
     c.insert("nbf".into(), json!(nbf));
     c.insert("exp".into(), json!(exp));
+    if let Some(policy) = ctx.policy {
+        c.insert("tfp".into(), json!(policy));
+    }
     c.insert("aio".into(), json!(random_token(48)));
     if let Some(idp) = guest_idp(state, user) {
         c.insert("idp".into(), json!(idp));

@@ -60,6 +60,30 @@ impl EmulatorConfig {
                 }
                 require_unique(&mut seen, key, value)?;
             }
+            if t.b2c && t.policies.is_empty() {
+                return Err(ConfigError::invalid(
+                    format!("tenants[{i}].policies"),
+                    "a B2C tenant needs at least one user-flow policy (e.g. B2C_1_signupsignin)",
+                ));
+            }
+            if !t.b2c && !t.policies.is_empty() {
+                return Err(ConfigError::invalid(
+                    format!("tenants[{i}].policies"),
+                    "user-flow policies exist only in B2C tenants (set b2c = true)",
+                ));
+            }
+            for (j, policy) in t.policies.iter().enumerate() {
+                let valid = !policy.is_empty()
+                    && policy
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
+                if !valid || policy.eq_ignore_ascii_case("v2.0") {
+                    return Err(ConfigError::invalid(
+                        format!("tenants[{i}].policies[{j}]"),
+                        format!("\"{policy}\" is not a valid policy name"),
+                    ));
+                }
+            }
         }
         Ok(())
     }

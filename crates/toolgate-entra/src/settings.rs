@@ -16,6 +16,11 @@ pub enum TenantPolicy {
     /// Any Entra tenant. Never a fallback: it must be chosen explicitly in configuration,
     /// because a reference library silently accepted every tenant when its check was off.
     AnyTenant,
+    /// An Azure AD B2C directory (`tenant_id`), keys and issuer from one user flow's metadata
+    /// (set `EntraSettings::key_source`). B2C quirks handled by the validator: its single issuer
+    /// (`https://{name}.b2clogin.com/{tid}/v2.0/`) applies whatever the token's `ver` (B2C access
+    /// tokens say `1.0`), and user flows emit no `tid` (the directory is implied by the issuer).
+    B2c,
 }
 
 /// Token versions accepted (`ver` claim). Both by default: API apps get v1 tokens unless their
@@ -147,7 +152,7 @@ impl EntraSettings {
     /// multi-tenant apps (whose documents carry the templated issuer).
     pub fn metadata_tenant(&self) -> &str {
         match self.tenants {
-            TenantPolicy::Single => &self.tenant_id,
+            TenantPolicy::Single | TenantPolicy::B2c => &self.tenant_id,
             TenantPolicy::AllowList(_) | TenantPolicy::AnyTenant => "organizations",
         }
     }

@@ -128,7 +128,10 @@ impl<E: Endpoint> Middleware<E> for RequireAuth {
     type Output = RequireAuthEndpoint<E>;
 
     fn transform(&self, ep: E) -> Self::Output {
-        RequireAuthEndpoint { gate: Some(self.0.clone()), inner: ep }
+        RequireAuthEndpoint {
+            gate: Some(self.0.clone()),
+            inner: ep,
+        }
     }
 }
 

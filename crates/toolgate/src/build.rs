@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use toolgate_core::{AuthProvider, SystemClock};
-use toolgate_entra::providers::{AccessRequirements, EntraJwtConfig, EntraJwtProvider};
+use toolgate_core::{AuthProvider, ProviderSet, SystemClock};
+use toolgate_entra::providers::{AccessRequirements, AzureBearerConfigError, EntraJwtConfig, EntraJwtProvider};
 use toolgate_entra::{AcceptedVersions, EntraSettings, EntraValidator, SettingsError, TenantPolicy};
 use toolgate_server::AppSettings;
 
@@ -110,66 +110,119 @@ pub fn gateway_with(config: &LoadedConfig, origin: PolicyOrigin) -> Result<Gatew
         public_url,
         mcp_path: raw.server.mcp_path.clone(),
     };
-    match raw.auth.provider {
-        ProviderKind::EntraJwt => {
-            let entra =
-                raw.auth.entra.as_ref().ok_or_else(|| {
-                    config.error("auth.entra", "the entra-jwt provider needs an [auth.entra] section")
-                })?;
-            let settings = entra_settings(config, entra)?;
-            let authority = format!("{}/{}/oauth2/v2.0", settings.authority_host, settings.metadata_tenant());
-            let scope_prefix = settings.identifier_uris.first().cloned().unwrap_or_default();
-            let oauth = OAuthSettings {
-                authorization_url: format!("{authority}/authorize"),
-                token_url: format!("{authority}/token"),
-                client_id: raw
-                    .api
-                    .swagger_client_id
-                    .clone()
-                    .unwrap_or_else(|| settings.client_id.clone()),
-                scopes: entra
-                    .scopes
-                    .iter()
-                    .map(|s| format!("{}/{s}", scope_prefix.trim_end_matches('/')))
-                    .collect(),
-            };
-            let validator = EntraValidator::new(settings, Arc::new(SystemClock));
-            let provider = EntraJwtProvider::new(
-                validator.clone(),
-                EntraJwtConfig {
-                    resource: app.resource_url(),
-                    scopes: entra.scopes.clone(),
-                    requirements: AccessRequirements {
-                        required_scopes: entra.required_scopes.clone(),
-                        app_roles: entra.app_roles.clone(),
-                        allow_guests: entra.allow_guests,
-                    },
-                    resource_name: Some("toolgate".into()),
-                },
-            );
-            let tool_tags: ToolTags = toolgate_demo::tool_tags()
-                .into_iter()
-                .chain(raw.policy.tool_tags.clone())
-                .collect();
-            let policy = Arc::new(policy_engine(config, origin, &catalog(&tool_tags))?);
-            let audit = raw
-                .audit
-                .clone()
-                .unwrap_or_else(|| AuditConfig::new(DEFAULT_AUDIT_DB, DEFAULT_AUDIT_SPOOL));
-            Ok(Gateway {
-                bind,
-                app,
-                provider: Arc::new(provider),
-                validators: vec![validator],
-                mcp: raw.mcp.clone(),
-                policy,
-                tool_tags,
-                audit,
-                api: raw.api.clone(),
-                oauth,
-            })
-        }
+    let (provider, validators, oauth) = match raw.auth.provider {
+        ProviderKind::EntraJwt => entra_jwt(config, &app)?,
+        ProviderKind::AzureBearer => azure_bearer(config, &app)?,
+    };
+    let tool_tags: ToolTags = toolgate_demo::tool_tags()
+        .into_iter()
+        .chain(raw.policy.tool_tags.clone())
+        .collect();
+    let policy = Arc::new(policy_engine(config, origin, &catalog(&tool_tags))?);
+    let audit = raw
+        .audit
+        .clone()
+        .unwrap_or_else(|| AuditConfig::new(DEFAULT_AUDIT_DB, DEFAULT_AUDIT_SPOOL));
+    Ok(Gateway {
+        bind,
+        app,
+        provider,
+        validators,
+        mcp: raw.mcp.clone(),
+        policy,
+        tool_tags,
+        audit,
+        api: raw.api.clone(),
+        oauth,
+    })
+}
+
+type ProviderParts = (Arc<dyn AuthProvider>, Vec<EntraValidator>, OAuthSettings);
+
+/// Swagger UI's sign-in settings for an Entra (or B2C) v2.0 authority `…/v2.0`.
+fn oauth_settings(config: &LoadedConfig, v2_authority: &str, client_id: &str, scopes: Vec<String>) -> OAuthSettings {
+    let base = v2_authority.trim_end_matches("/v2.0");
+    OAuthSettings {
+        authorization_url: format!("{base}/oauth2/v2.0/authorize"),
+        token_url: format!("{base}/oauth2/v2.0/token"),
+        client_id: config
+            .raw
+            .api
+            .swagger_client_id
+            .clone()
+            .unwrap_or_else(|| client_id.to_owned()),
+        scopes,
     }
+}
+
+fn entra_jwt(config: &LoadedConfig, app: &AppSettings) -> Result<ProviderParts, ConfigError> {
+    let entra = config
+        .raw
+        .auth
+        .entra
+        .as_ref()
+        .ok_or_else(|| config.error("auth.entra", "the entra-jwt provider needs an [auth.entra] section"))?;
+    let settings = entra_settings(config, entra)?;
+    let scope_prefix = settings.identifier_uris.first().cloned().unwrap_or_default();
+    let scopes = entra
+        .scopes
+        .iter()
+        .map(|s| format!("{}/{s}", scope_prefix.trim_end_matches('/')))
+        .collect();
+    let oauth = oauth_settings(config, &settings.v2_authority(), &settings.client_id, scopes);
+    let validator = EntraValidator::new(settings, Arc::new(SystemClock));
+    let provider = EntraJwtProvider::new(
+        validator.clone(),
+        EntraJwtConfig {
+            resource: app.resource_url(),
+            scopes: entra.scopes.clone(),
+            requirements: AccessRequirements {
+                required_scopes: entra.required_scopes.clone(),
+                app_roles: entra.app_roles.clone(),
+                allow_guests: entra.allow_guests,
+            },
+            resource_name: Some("toolgate".into()),
+        },
+    );
+    Ok((Arc::new(provider), vec![validator], oauth))
+}
+
+/// `azure-bearer`: fastapi-azure-auth-style bearer (single, multi-tenant, B2C), optionally with
+/// API keys tried after it.
+fn azure_bearer(config: &LoadedConfig, app: &AppSettings) -> Result<ProviderParts, ConfigError> {
+    let section = config.raw.auth.azure_bearer.as_ref().ok_or_else(|| {
+        config.error(
+            "auth.azure_bearer",
+            "the azure-bearer provider needs an [auth.azure_bearer] section",
+        )
+    })?;
+    let mut section = section.clone();
+    section.resource.get_or_insert_with(|| app.resource_url());
+    let named = |error: AzureBearerConfigError| {
+        let key = error
+            .key()
+            .map(|k| format!("auth.azure_bearer.{k}"))
+            .unwrap_or_else(|| "auth.azure_bearer".into());
+        config.error(&key, error)
+    };
+    let bearer = section.build().map_err(named)?;
+    let validator = bearer.validator().clone();
+    let scopes = section
+        .scopes
+        .iter()
+        .map(|s| format!("{}{s}", bearer.scope_prefix()))
+        .collect();
+    let oauth = oauth_settings(
+        config,
+        &bearer.authorization_server(),
+        &validator.settings().client_id,
+        scopes,
+    );
+    let provider: Arc<dyn AuthProvider> = match section.build_api_keys().map_err(named)? {
+        Some(keys) => Arc::new(ProviderSet::new(vec![Arc::new(bearer), Arc::new(keys)])),
+        None => Arc::new(bearer),
+    };
+    Ok((provider, vec![validator], oauth))
 }
 
 /// `[auth.entra]` → validated [`EntraSettings`].

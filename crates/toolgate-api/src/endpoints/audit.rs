@@ -11,7 +11,7 @@ use super::ApiTags;
 use super::admin::{ApiError, is_admin};
 use crate::context::ApiContext;
 use crate::docs::authenticated;
-use crate::security::EntraAuth;
+use crate::security::Caller;
 
 const MAX_PAGE: u64 = 500;
 
@@ -104,7 +104,7 @@ impl AuditApi {
     #[oai(path = "/audit", method = "get", tag = "ApiTags::Admin", transform = "authenticated")]
     async fn audit(
         &self,
-        auth: EntraAuth,
+        auth: Caller,
         context: Data<&ApiContext>,
         principal_id: Query<Option<String>>,
         tool: Query<Option<String>>,
@@ -116,7 +116,7 @@ impl AuditApi {
         #[oai(default = "default_limit", validator(maximum(value = "500")))] limit: Query<u64>,
         #[oai(default)] offset: Query<u64>,
     ) -> AuditResult {
-        if !is_admin(&auth.0, &context.admin_role) {
+        if !is_admin(auth.principal(), &context.admin_role) {
             return AuditResult::Forbidden(ApiError::new("forbidden", "the admin role is required"));
         }
         let Some(store) = &context.audit else {

@@ -10,7 +10,7 @@ use super::ApiTags;
 use super::admin::{ApiError, is_admin};
 use crate::context::ApiContext;
 use crate::docs::authenticated;
-use crate::security::EntraAuth;
+use crate::security::Caller;
 
 #[derive(Debug, Clone, Copy, Enum)]
 #[oai(rename_all = "snake_case")]
@@ -123,8 +123,8 @@ impl ExplainApi {
         tag = "ApiTags::Admin",
         transform = "authenticated"
     )]
-    async fn explain(&self, auth: EntraAuth, context: Data<&ApiContext>, body: Json<ExplainRequest>) -> ExplainResult {
-        if !is_admin(&auth.0, &context.admin_role) {
+    async fn explain(&self, auth: Caller, context: Data<&ApiContext>, body: Json<ExplainRequest>) -> ExplainResult {
+        if !is_admin(auth.principal(), &context.admin_role) {
             return ExplainResult::Forbidden(ApiError::new("forbidden", "the admin role is required"));
         }
         let Json(request) = body;

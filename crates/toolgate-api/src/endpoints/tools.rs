@@ -11,7 +11,7 @@ use super::admin::ApiError;
 use super::ApiTags;
 use crate::context::ApiContext;
 use crate::docs::authenticated;
-use crate::security::EntraAuth;
+use crate::security::Caller;
 
 #[derive(Debug, Object)]
 pub struct ToolView {
@@ -35,11 +35,11 @@ impl ToolsApi {
         tag = "ApiTags::Caller",
         transform = "authenticated"
     )]
-    async fn tools(&self, auth: EntraAuth, context: Data<&ApiContext>) -> Json<Vec<ToolView>> {
+    async fn tools(&self, auth: Caller, context: Data<&ApiContext>) -> Json<Vec<ToolView>> {
         let visible = context
             .catalog
             .iter()
-            .filter(|tool| context.policy.authorize_list(&auth.0, &tool.name).is_allowed())
+            .filter(|tool| context.policy.authorize_list(auth.principal(), &tool.name).is_allowed())
             .map(|tool| ToolView {
                 name: tool.name.clone(),
                 description: tool.description.clone(),
@@ -62,7 +62,7 @@ impl ToolsApi {
     )]
     async fn call(
         &self,
-        auth: EntraAuth,
+        auth: Caller,
         context: Data<&ApiContext>,
         request: &poem::Request,
         name: Path<String>,
@@ -75,7 +75,12 @@ impl ToolsApi {
             .unwrap_or_default();
         match context
             .tools
-            .invoke(auth.0.clone(), request_id, &name.0, arguments.0.into_iter().collect())
+            .invoke(
+                auth.principal().clone(),
+                request_id,
+                &name.0,
+                arguments.0.into_iter().collect(),
+            )
             .await
         {
             Ok(result) => CallResult::Ok(Json(result)),

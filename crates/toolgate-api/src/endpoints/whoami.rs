@@ -6,7 +6,7 @@ use toolgate_core::{Principal, PrincipalKind};
 
 use super::ApiTags;
 use crate::docs::authenticated;
-use crate::security::EntraAuth;
+use crate::security::Caller;
 
 /// The caller as toolgate sees them.
 #[derive(Debug, Object)]
@@ -64,7 +64,7 @@ impl WhoamiApi {
         tag = "ApiTags::Caller",
         transform = "authenticated"
     )]
-    async fn whoami(&self, auth: EntraAuth) -> Json<PrincipalView> {
-        Json(PrincipalView::from(auth.0.as_ref()))
+    async fn whoami(&self, auth: Caller) -> Json<PrincipalView> {
+        Json(PrincipalView::from(auth.principal().as_ref()))
     }
 }

@@ -73,6 +73,43 @@ pub(crate) fn post_v1(
     )
 }
 
+/// B2C user flows: `/{tenant}/{policy}/oauth2/v2.0/authorize`. The policy must be one of the
+/// B2C tenant's; the code it issues is bound to it.
+#[handler]
+pub(crate) fn get_b2c(
+    state: Data<&Arc<EmulatorState>>,
+    Path((tenant, policy)): Path<(String, String)>,
+    Query(params): Query<Params>,
+    req: &Request,
+) -> Response {
+    match crate::b2c::policy_of(&state, &tenant, &policy) {
+        Ok(policy) => authorize_in(&state, &tenant, &params, None, false, req.uri().path(), Some(policy)),
+        Err(err) => err.to_html_page(),
+    }
+}
+
+#[handler]
+pub(crate) fn post_b2c(
+    state: Data<&Arc<EmulatorState>>,
+    Path((tenant, policy)): Path<(String, String)>,
+    Form(params): Form<Params>,
+    req: &Request,
+) -> Response {
+    let username = param(&params, "username").map(str::to_owned);
+    match crate::b2c::policy_of(&state, &tenant, &policy) {
+        Ok(policy) => authorize_in(
+            &state,
+            &tenant,
+            &params,
+            username.as_deref().or(Some("")),
+            false,
+            req.uri().path(),
+            Some(policy),
+        ),
+        Err(err) => err.to_html_page(),
+    }
+}
+
 /// Where and how to send the answer once the redirect URI is trusted.
 struct Reply<'a> {
     redirect_uri: &'a str,
@@ -143,6 +180,18 @@ fn authorize(
     login: Option<&str>,
     v1: bool,
     path: &str,
+) -> Response {
+    authorize_in(state, tenant, params, login, v1, path, None)
+}
+
+fn authorize_in(
+    state: &EmulatorState,
+    tenant: &str,
+    params: &Params,
+    login: Option<&str>,
+    v1: bool,
+    path: &str,
+    policy: Option<&str>,
 ) -> Response {
     let config = &state.config;
     let Some(segment) = config.segment(tenant) else {
@@ -222,6 +271,7 @@ fn authorize(
         redirect_uri,
         params,
         challenge,
+        policy,
     );
     let mut pairs = vec![("code", code)];
     if let Some(s) = reply.state {
@@ -292,6 +342,7 @@ fn issue_code(
     redirect_uri: &str,
     params: &Params,
     code_challenge: Option<(String, String)>,
+    policy: Option<&str>,
 ) -> String {
     let code = format!("1.A{}", random_token(48));
     let lifetime = i64::try_from(state.config.settings.code_lifetime_secs).unwrap_or(600);
@@ -303,6 +354,7 @@ fn issue_code(
             scopes,
             platform,
             azpacr: "0",
+            policy: policy.map(str::to_owned),
         },
         redirect_uri: redirect_uri.to_owned(),
         nonce: param(params, "nonce").map(str::to_owned),

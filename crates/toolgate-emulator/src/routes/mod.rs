@@ -2,6 +2,7 @@
 
 mod admin;
 pub(crate) mod authorize;
+mod b2c;
 mod discovery;
 mod jwks;
 mod login_page;
@@ -30,6 +31,17 @@ pub(crate) fn app(state: Arc<EmulatorState>) -> impl IntoEndpoint {
             get(authorize::get_v1).post(authorize::post_v1),
         )
         .at("/:tenant/oauth2/v2.0/token", post(token::token_v2))
+        // Azure AD B2C user flows (see `crate::b2c`).
+        .at(
+            "/:tenant/:policy/v2.0/.well-known/openid-configuration",
+            get(b2c::discovery),
+        )
+        .at("/:tenant/:policy/discovery/v2.0/keys", get(b2c::keys))
+        .at(
+            "/:tenant/:policy/oauth2/v2.0/authorize",
+            get(authorize::get_b2c).post(authorize::post_b2c),
+        )
+        .at("/:tenant/:policy/oauth2/v2.0/token", post(token::token_b2c))
         .at("/:tenant/oauth2/token", post(token::token_v1))
         .at("/_emulator/rotate-keys", post(admin::rotate_keys))
         .at("/_emulator/users", get(admin::users))

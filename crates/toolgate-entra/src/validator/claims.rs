@@ -21,7 +21,13 @@ pub(super) fn check(
     let expires_at = check_time(&claims, settings.leeway.as_secs().try_into().unwrap_or(i64::MAX), now)?;
     check_audience(&claims, settings)?;
     let tenant_id = check_tenant(&claims, settings)?;
-    check_issuer(&claims, version, &tenant_id, authority, key)?;
+    // B2C publishes one issuer per tenant, for tokens of every `ver`.
+    let version_for_issuer = if settings.tenants == TenantPolicy::B2c {
+        TokenVersion::V2
+    } else {
+        version
+    };
+    check_issuer(&claims, version_for_issuer, &tenant_id, authority, key)?;
     Ok(VerifiedToken {
         version,
         tenant_id,
@@ -147,12 +153,17 @@ fn check_audience(claims: &Map<String, Value>, settings: &EntraSettings) -> Resu
 }
 
 fn check_tenant(claims: &Map<String, Value>, settings: &EntraSettings) -> Result<String, AuthRejection> {
+    // B2C user flows emit no `tid`: the directory is the configured one, and the exact issuer
+    // check that follows proves the token came from it. A `tid` that is present must match.
+    if settings.tenants == TenantPolicy::B2c && !claims.contains_key("tid") {
+        return Ok(settings.tenant_id.to_ascii_lowercase());
+    }
     let tid = str_claim(claims, "tid")
         .filter(|tid| is_guid(tid))
         .ok_or_else(|| reject(RejectReason::BadTenantId, "tid is missing or not a GUID"))?
         .to_ascii_lowercase();
     let allowed = match &settings.tenants {
-        TenantPolicy::Single => tid.eq_ignore_ascii_case(&settings.tenant_id),
+        TenantPolicy::Single | TenantPolicy::B2c => tid.eq_ignore_ascii_case(&settings.tenant_id),
         TenantPolicy::AllowList(tenants) => tenants.iter().any(|t| t.eq_ignore_ascii_case(&tid)),
         TenantPolicy::AnyTenant => true,
     };

@@ -170,6 +170,8 @@ fn default_mcp_path() -> String {
 pub enum ProviderKind {
     /// A resource server validating Entra access tokens.
     EntraJwt,
+    /// fastapi-azure-auth-style bearer: single/multi-tenant/B2C, optional API keys.
+    AzureBearer,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -178,6 +180,8 @@ pub struct AuthConfig {
     pub provider: ProviderKind,
     #[serde(default)]
     pub entra: Option<EntraConfig>,
+    #[serde(default)]
+    pub azure_bearer: Option<toolgate_entra::providers::AzureBearerConfig>,
 }
 
 /// Tenancy of the protected API.

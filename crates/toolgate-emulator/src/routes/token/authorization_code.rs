@@ -23,6 +23,15 @@ pub(crate) fn grant(req: &TokenRequest<'_>) -> Result<Value, AadError> {
         if !record.grant.client_id.eq_ignore_ascii_case(&req.client.app.client_id) {
             return Err(AadError::grant_client_mismatch());
         }
+        // A B2C code is redeemed at the user flow that issued it, and an Entra code never at one.
+        let same_flow = match (record.grant.policy.as_deref(), req.policy) {
+            (None, None) => true,
+            (Some(issued), Some(redeemed)) => issued.eq_ignore_ascii_case(redeemed),
+            _ => false,
+        };
+        if !same_flow {
+            return Err(AadError::bad_code());
+        }
         // Any redemption attempt by the right client burns the code, so a wrong PKCE verifier
         // cannot be retried.
         record.redeemed = true;

@@ -29,6 +29,7 @@ pub(crate) fn grant(req: &TokenRequest<'_>) -> Result<Value, AadError> {
         client: req.client.app,
         subject: Subject::App,
         scopes: &resolved,
+        policy: req.policy,
     };
     let (claims, shape) = access_claims(req.state, &ctx, now())?;
     let access_token = sign_token(req.state, &claims, shape)?;

@@ -51,6 +51,8 @@ pub(crate) struct TokenRequest<'a> {
     pub client: Client<'a>,
     /// Browsers send `Origin` cross-origin; SPA codes require it (AADSTS9002327).
     pub has_origin: bool,
+    /// The B2C user flow of a `/{tenant}/{policy}/oauth2/v2.0/token` request.
+    pub policy: Option<&'a str>,
 }
 
 #[handler]
@@ -60,7 +62,7 @@ pub(crate) fn token_v2(
     Form(params): Form<Params>,
     req: &Request,
 ) -> Response {
-    respond(token(&state, &tenant, params, req, false))
+    respond(token(&state, &tenant, params, req, false, None))
 }
 
 #[handler]
@@ -70,7 +72,21 @@ pub(crate) fn token_v1(
     Form(params): Form<Params>,
     req: &Request,
 ) -> Response {
-    respond(token(&state, &tenant, params, req, true))
+    respond(token(&state, &tenant, params, req, true, None))
+}
+
+/// B2C: `/{tenant}/{policy}/oauth2/v2.0/token`.
+#[handler]
+pub(crate) fn token_b2c(
+    state: Data<&Arc<EmulatorState>>,
+    Path((tenant, policy)): Path<(String, String)>,
+    Form(params): Form<Params>,
+    req: &Request,
+) -> Response {
+    respond(
+        crate::b2c::policy_of(&state, &tenant, &policy)
+            .and_then(|policy| token(&state, &tenant, params, req, false, Some(policy))),
+    )
 }
 
 fn respond(result: Result<Value, AadError>) -> Response {
@@ -80,7 +96,14 @@ fn respond(result: Result<Value, AadError>) -> Response {
     }
 }
 
-fn token(state: &EmulatorState, tenant: &str, mut params: Params, req: &Request, v1: bool) -> Result<Value, AadError> {
+fn token(
+    state: &EmulatorState,
+    tenant: &str,
+    mut params: Params,
+    req: &Request,
+    v1: bool,
+    policy: Option<&str>,
+) -> Result<Value, AadError> {
     let segment = state
         .config
         .segment(tenant)
@@ -102,6 +125,7 @@ fn token(state: &EmulatorState, tenant: &str, mut params: Params, req: &Request,
         params: &params,
         client,
         has_origin: req.headers().contains_key("origin"),
+        policy,
     };
     match grant_type.as_str() {
         "authorization_code" => authorization_code::grant(&request),

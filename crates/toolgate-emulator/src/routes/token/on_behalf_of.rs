@@ -63,6 +63,7 @@ pub(crate) fn grant(req: &TokenRequest<'_>) -> Result<Value, AadError> {
         scopes,
         platform: RedirectPlatform::Web,
         azpacr: "1",
+        policy: None,
     };
     issue_delegated(req.state, grant, None)
 }
