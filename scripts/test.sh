@@ -22,7 +22,16 @@ start_services() {
   fi
 }
 
+install_test_clients() {
+  # schemathesis checks the OpenAPI contract (tests/e2e/contract.rs).
+  if ! command -v schemathesis >/dev/null 2>&1; then
+    log "installing schemathesis (PyPI)"
+    python3 -m pip install --quiet --disable-pip-version-check schemathesis
+  fi
+}
+
 start_services
+install_test_clients
 
 export RUST_BACKTRACE=1
 # Doc tests first (nextest does not run them), so the last lines are the main suite's summary.

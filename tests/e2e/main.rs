@@ -6,6 +6,7 @@ mod harness;
 
 mod azure_bearer;
 mod config_errors;
+mod contract;
 mod demo_catalog;
 mod docs_examples;
 mod emulator;

@@ -73,6 +73,7 @@ async fn explain_and_audit_are_for_admins_only() {
     let question = json!({
         "principal": {"kind": "user", "id": "bob", "tenant": demo::TENANT_ID, "roles": ["Task.Read"]},
         "tool": "create_task",
+        "question": "call",
         "arguments": {"title": "x", "priority": 5}
     });
     let alice = stack.token("alice").await;

@@ -6,6 +6,7 @@ use poem::{Endpoint, EndpointExt, IntoResponse, Route};
 use poem_openapi::OpenApiService;
 use toolgate_server::auth::RequireAuthFromData;
 
+use crate::allow_header::AllowOn405;
 use crate::context::{ApiContext, OAuthSettings};
 use crate::endpoints::{AuditApi, ExplainApi, HealthApi, ToolsApi, WhoamiApi};
 use crate::security::placeholders;
@@ -139,7 +140,7 @@ impl ApiRoutes {
                 format!("{API_PREFIX}/openapi.json"),
                 make_sync(move |_| spec.clone().with_content_type("application/json").into_response()),
             )
-            .nest(API_PREFIX, service.data(context))
+            .nest(API_PREFIX, service.data(context).with(AllowOn405))
             .nest(DOCS_PATH, docs)
     }
 }

@@ -7,6 +7,7 @@
 //! configuration (tenant, `api://{client-id}/…`): the spec is generated with placeholders
 //! ([`security::placeholders`]) that [`docs::OpenApiDocument`] replaces once at start-up.
 
+mod allow_header;
 mod context;
 pub mod docs;
 mod endpoints;

@@ -20,6 +20,17 @@ impl ApiError {
     }
 }
 
+/// The message of a request poem-openapi could not parse (bad JSON, missing content type, a
+/// query value of the wrong type), kept short and free of internals.
+pub fn parse_error_message(error: &poem::Error) -> String {
+    let message = error.to_string();
+    if message.len() > 200 {
+        "the request could not be parsed".into()
+    } else {
+        message
+    }
+}
+
 /// Only holders of the admin role pass.
 pub fn is_admin(principal: &Principal, admin_role: &str) -> bool {
     principal.has_role(admin_role)

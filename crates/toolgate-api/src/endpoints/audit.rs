@@ -8,7 +8,39 @@ use toolgate_audit::AuditFilter;
 use toolgate_core::{AuditDecision, AuditEvent};
 
 use super::ApiTags;
-use super::admin::{ApiError, is_admin};
+use super::admin::{ApiError, is_admin, parse_error_message};
+
+fn audit_bad_request(error: poem::Error) -> AuditResult {
+    AuditResult::BadRequest(ApiError::new("invalid_request", parse_error_message(&error)))
+}
+
+/// Decisions to filter on.
+#[derive(Debug, Clone, Copy, poem_openapi::Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum DecisionFilter {
+    Allow,
+    Deny,
+    ShadowDeny,
+    AuthFailed,
+}
+
+impl From<DecisionFilter> for AuditDecision {
+    fn from(d: DecisionFilter) -> Self {
+        match d {
+            DecisionFilter::Allow => Self::Allow,
+            DecisionFilter::Deny => Self::Deny,
+            DecisionFilter::ShadowDeny => Self::ShadowDeny,
+            DecisionFilter::AuthFailed => Self::AuthFailed,
+        }
+    }
+}
+
+/// Timestamps the databases can store (years 1970 to 9999), so extreme values filter rather than fail.
+const MAX_MS: i64 = 253_402_300_799_999;
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.is_empty())
+}
 use crate::context::ApiContext;
 use crate::docs::authenticated;
 use crate::security::Caller;
@@ -16,6 +48,7 @@ use crate::security::Caller;
 const MAX_PAGE: u64 = 500;
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AuditRow {
     pub event_id: String,
     pub occurred_at_ms: i64,
@@ -62,6 +95,7 @@ impl From<AuditEvent> for AuditRow {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct AuditPage {
     pub total: u64,
     pub offset: u64,
@@ -69,6 +103,7 @@ pub struct AuditPage {
 }
 
 #[derive(ApiResponse)]
+#[oai(bad_request_handler = "audit_bad_request")]
 pub enum AuditResult {
     #[oai(status = 200)]
     Ok(Json<AuditPage>),
@@ -80,16 +115,6 @@ pub enum AuditResult {
     /// No audit trail is configured, or it cannot be read now.
     #[oai(status = 503)]
     Unavailable(Json<ApiError>),
-}
-
-fn decision(text: &str) -> Option<AuditDecision> {
-    match text {
-        "allow" => Some(AuditDecision::Allow),
-        "deny" => Some(AuditDecision::Deny),
-        "shadow_deny" => Some(AuditDecision::ShadowDeny),
-        "auth_failed" => Some(AuditDecision::AuthFailed),
-        _ => None,
-    }
 }
 
 pub struct AuditApi;
@@ -108,13 +133,12 @@ impl AuditApi {
         context: Data<&ApiContext>,
         principal_id: Query<Option<String>>,
         tool: Query<Option<String>>,
-        /// `allow`, `deny`, `shadow_deny` or `auth_failed`.
-        decision: Query<Option<String>>,
+        decision: Query<Option<DecisionFilter>>,
         method: Query<Option<String>>,
         since_ms: Query<Option<i64>>,
         until_ms: Query<Option<i64>>,
-        #[oai(default = "default_limit", validator(maximum(value = "500")))] limit: Query<u64>,
-        #[oai(default)] offset: Query<u64>,
+        #[oai(default = "default_limit", validator(minimum(value = "1"), maximum(value = "500")))] limit: Query<u64>,
+        #[oai(default, validator(minimum(value = "0")))] offset: Query<u64>,
     ) -> AuditResult {
         if !is_admin(auth.principal(), &context.admin_role) {
             return AuditResult::Forbidden(ApiError::new("forbidden", "the admin role is required"));
@@ -122,18 +146,13 @@ impl AuditApi {
         let Some(store) = &context.audit else {
             return AuditResult::Unavailable(ApiError::new("unavailable", "no audit trail is configured"));
         };
-        let decision = match decision.0.as_deref().map(self::decision) {
-            Some(None) => return AuditResult::BadRequest(ApiError::new("invalid_request", "unknown decision")),
-            Some(Some(d)) => Some(d),
-            None => None,
-        };
         let filter = AuditFilter {
-            principal_id: principal_id.0,
-            tool: tool.0,
-            decision,
-            method: method.0,
-            since_ms: since_ms.0,
-            until_ms: until_ms.0,
+            principal_id: non_empty(principal_id.0),
+            tool: non_empty(tool.0),
+            decision: decision.0.map(AuditDecision::from),
+            method: non_empty(method.0),
+            since_ms: since_ms.0.map(|ms| ms.clamp(0, MAX_MS)),
+            until_ms: until_ms.0.map(|ms| ms.clamp(0, MAX_MS)),
             limit: Some(limit.0.min(MAX_PAGE)),
             offset: Some(offset.0),
         };

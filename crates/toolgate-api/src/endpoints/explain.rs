@@ -7,7 +7,11 @@ use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use toolgate_core::{Effect, Groups, Principal, PrincipalKind};
 
 use super::ApiTags;
-use super::admin::{ApiError, is_admin};
+use super::admin::{ApiError, is_admin, parse_error_message};
+
+fn explain_bad_request(error: poem::Error) -> ExplainResult {
+    ExplainResult::BadRequest(ApiError::new("invalid_request", parse_error_message(&error)))
+}
 use crate::context::ApiContext;
 use crate::docs::authenticated;
 use crate::security::Caller;
@@ -30,6 +34,7 @@ pub enum Kind {
 
 /// A hypothetical caller, described like a verified token.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ExplainPrincipal {
     pub kind: Kind,
     pub id: String,
@@ -52,20 +57,18 @@ pub struct ExplainPrincipal {
 }
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ExplainRequest {
     pub principal: ExplainPrincipal,
     pub tool: String,
-    #[oai(default = "call_question")]
+    /// `call` (may this call be made?) or `list` (would the tool be listed?).
     pub question: Question,
     #[oai(default)]
     pub arguments: serde_json::Value,
 }
 
-fn call_question() -> Question {
-    Question::Call
-}
-
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ExplainResponse {
     /// `allow` or `deny`, as the policies decide (regardless of shadow mode).
     pub effect: String,
@@ -76,9 +79,13 @@ pub struct ExplainResponse {
 }
 
 #[derive(ApiResponse)]
+#[oai(bad_request_handler = "explain_bad_request")]
 pub enum ExplainResult {
     #[oai(status = 200)]
     Ok(Json<ExplainResponse>),
+    /// The body is not a valid explain request.
+    #[oai(status = 400)]
+    BadRequest(Json<ApiError>),
     /// The caller lacks the admin role.
     #[oai(status = 403)]
     Forbidden(Json<ApiError>),

@@ -6,7 +6,11 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use toolgate_server::request_id::RequestId;
 
-use super::admin::ApiError;
+use super::admin::{ApiError, parse_error_message};
+
+fn call_bad_request(error: poem::Error) -> CallResult {
+    CallResult::BadRequest(ApiError::new("invalid_request", parse_error_message(&error)))
+}
 
 use super::ApiTags;
 use crate::context::ApiContext;
@@ -14,6 +18,7 @@ use crate::docs::authenticated;
 use crate::security::Caller;
 
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct ToolView {
     pub name: String,
     pub description: Option<String>,
@@ -101,11 +106,12 @@ impl ToolsApi {
 }
 
 #[derive(ApiResponse)]
+#[oai(bad_request_handler = "call_bad_request")]
 pub enum CallResult {
     /// The MCP `CallToolResult` (`content`, `isError`, …).
     #[oai(status = 200)]
     Ok(Json<serde_json::Value>),
-    /// Arguments the tool refused.
+    /// Arguments the tool refused, or a body that is not a JSON object.
     #[oai(status = 400)]
     BadRequest(Json<ApiError>),
     /// Refused by policy (only with `[mcp] denial = "explicit"`).

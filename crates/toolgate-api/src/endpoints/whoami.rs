@@ -10,6 +10,7 @@ use crate::security::Caller;
 
 /// The caller as toolgate sees them.
 #[derive(Debug, Object)]
+#[oai(skip_serializing_if_is_none)]
 pub struct PrincipalView {
     /// `user:{tid}/{oid}` or `app:{tid}/{client id}`.
     pub id: String,
