@@ -28,6 +28,19 @@ install_test_clients() {
     log "installing schemathesis (PyPI)"
     python3 -m pip install --quiet --disable-pip-version-check schemathesis
   fi
+  # Headless Chromium drives Swagger UI (tests/e2e/browser.rs); a test tool's own browser
+  # download does not work here, Debian's package does.
+  if [ ! -x /usr/bin/chromium ]; then
+    log "installing Chromium (Debian packages chromium, chromium-driver)"
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q chromium chromium-driver
+  fi
+  if [ ! -d tests/browser/node_modules/playwright-core ]; then
+    log "installing the browser test's npm packages"
+    (cd tests/browser && npm ci --no-audit --no-fund --silent)
+  fi
 }
 
 start_services

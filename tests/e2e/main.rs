@@ -5,6 +5,7 @@
 mod harness;
 
 mod azure_bearer;
+mod browser;
 mod config_errors;
 mod contract;
 mod demo_catalog;

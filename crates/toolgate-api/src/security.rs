@@ -22,9 +22,10 @@ pub enum ApiScopes {
     AccessAsUser,
 }
 
-/// Entra ID (authorization code + PKCE). The request was already authenticated by the
-/// provider (the operation's `RequireAuth` transform); this only hands the principal over and
-/// refuses (fail closed) if that did not happen.
+/// Sign in with Microsoft Entra ID (authorization code + PKCE; no client secret in the browser).
+//
+// The request was already authenticated by the provider (the operation's `authenticated`
+// transform); the checker only hands the principal over, and refuses (fail closed) otherwise.
 #[derive(SecurityScheme)]
 #[oai(
     ty = "oauth2",
@@ -41,8 +42,9 @@ async fn principal_of(req: &Request, _bearer: Bearer) -> Option<Arc<Principal>> 
     req.extensions().get::<Arc<Principal>>().cloned()
 }
 
-/// An API key (`X-API-Key`), for deployments that configure keys next to Entra sign-in
-/// (`azure-bearer` with `api_keys`). Authenticated by the provider like a bearer token.
+/// An API key in the `X-API-Key` header, where the deployment configures API keys.
+//
+// Authenticated by the provider (azure-bearer with `api_keys`) like a bearer token.
 #[derive(SecurityScheme)]
 #[oai(
     ty = "api_key",

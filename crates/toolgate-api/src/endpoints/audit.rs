@@ -126,7 +126,13 @@ impl AuditApi {
         clippy::too_many_arguments,
         reason = "one parameter per filter, as OpenAPI shows them"
     )]
-    #[oai(path = "/audit", method = "get", tag = "ApiTags::Admin", transform = "authenticated")]
+    #[oai(
+        path = "/audit",
+        method = "get",
+        operation_id = "queryAudit",
+        tag = "ApiTags::Admin",
+        transform = "authenticated"
+    )]
     async fn audit(
         &self,
         auth: Caller,

@@ -126,6 +126,7 @@ impl ExplainApi {
     /// Explain a decision: effect, determining policies and evaluation errors. Admin only.
     #[oai(
         path = "/policy/explain",
+        operation_id = "explainDecision",
         method = "post",
         tag = "ApiTags::Admin",
         transform = "authenticated"

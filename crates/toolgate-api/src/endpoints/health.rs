@@ -27,13 +27,13 @@ pub struct HealthApi;
 #[OpenApi]
 impl HealthApi {
     /// The process answers.
-    #[oai(path = "/health", method = "get", tag = "ApiTags::Health")]
+    #[oai(path = "/health", method = "get", operation_id = "health", tag = "ApiTags::Health")]
     async fn health(&self) -> Json<Status> {
         Json(Status { status: "ok".into() })
     }
 
     /// Ready to serve: policies loaded, audit trail reachable.
-    #[oai(path = "/ready", method = "get", tag = "ApiTags::Health")]
+    #[oai(path = "/ready", method = "get", operation_id = "ready", tag = "ApiTags::Health")]
     async fn ready(&self, context: Data<&ApiContext>) -> Readiness {
         if let Some(store) = &context.audit
             && store

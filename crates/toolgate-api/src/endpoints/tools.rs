@@ -36,6 +36,7 @@ impl ToolsApi {
     /// Tools the caller may use: listed when some call of the tool could be permitted.
     #[oai(
         path = "/tools",
+        operation_id = "listTools",
         method = "get",
         tag = "ApiTags::Caller",
         transform = "authenticated"
@@ -61,6 +62,7 @@ impl ToolsApi {
     /// A tool the caller may not call answers exactly like a tool that does not exist.
     #[oai(
         path = "/tools/:name",
+        operation_id = "callTool",
         method = "post",
         tag = "ApiTags::Caller",
         transform = "authenticated"

@@ -61,6 +61,7 @@ impl WhoamiApi {
     /// The signed-in caller.
     #[oai(
         path = "/whoami",
+        operation_id = "whoami",
         method = "get",
         tag = "ApiTags::Caller",
         transform = "authenticated"

@@ -11,6 +11,7 @@ mod token;
 use std::sync::Arc;
 
 use poem::http::StatusCode;
+use poem::middleware::Cors;
 use poem::{EndpointExt as _, IntoEndpoint, Response, Route, get, post};
 
 use crate::state::EmulatorState;
@@ -46,6 +47,9 @@ pub(crate) fn app(state: Arc<EmulatorState>) -> impl IntoEndpoint {
         .at("/_emulator/rotate-keys", post(admin::rotate_keys))
         .at("/_emulator/users", get(admin::users))
         .data(state)
+        // Browsers redeem SPA codes (PKCE, no secret) and read discovery/keys cross-origin, so
+        // Entra answers CORS on these endpoints; Swagger UI's sign-in depends on it.
+        .with(Cors::new())
 }
 
 /// A JSON 200 answer that must not be cached.

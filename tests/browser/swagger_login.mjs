@@ -1,0 +1,69 @@
+// Drives Swagger UI as a person would: Authorize → the emulator's sign-in page → back, then
+// "Try it out" on GET /whoami and on a tool the user may not call. Prints one JSON line.
+// Playwright gives every launch a fresh profile directory.
+// Usage: node swagger_login.mjs <docs-url> <user> <screenshot.png>
+import { chromium } from 'playwright-core';
+
+const [docsUrl, user, screenshot] = process.argv.slice(2);
+const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+const timeout = 20000;
+
+const browser = await chromium.launch({
+  executablePath,
+  headless: true,
+  args: [
+    '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  ],
+});
+const result = {};
+try {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.setDefaultTimeout(timeout);
+  await page.goto(docsUrl);
+  await page.click('button.btn.authorize');
+  const modal = page.locator('.modal-ux');
+  await modal.waitFor();
+  const entra = modal.locator('.auth-container', { hasText: 'EntraAuth' });
+  result.client_id_prefilled = await entra.locator('input[type=text]').first().inputValue().catch(() => '');
+  const [popup] = await Promise.all([
+    page.waitForEvent('popup'),
+    entra.locator('button.authorize').first().click(),
+  ]);
+  await popup.waitForLoadState();
+  result.login_page = popup.url();
+  await popup.click(`button[name="username"][value="${user}"]`);
+  // The redirect page hands the code to Swagger UI, which redeems it (PKCE) and closes the popup.
+  await entra.locator('button:has-text("Logout")').first().waitFor();
+  result.signed_in = true;
+  await page.click('.modal-ux button.btn-done');
+
+  const tryOperation = async (opId, fill) => {
+    const op = page.locator(`#operations-${opId}`);
+    await op.locator('.opblock-summary').first().click();
+    await op.locator('button.try-out__btn').click();
+    if (fill) await fill(op);
+    await op.locator('button.execute').click();
+    const status = op.locator('.live-responses-table .response .response-col_status').first();
+    await status.waitFor();
+    const body = await op.locator('.live-responses-table .response-col_description pre').first().innerText();
+    return { status: Number((await status.innerText()).trim()), body };
+  };
+  result.whoami = await tryOperation('Caller-whoami');
+  result.forbidden = await tryOperation('Caller-callTool', async (op) => {
+    await op.locator('input[placeholder="name"]').fill('purge_tasks');
+    await op.locator('textarea.body-param__text').fill('{"older_than_days": 1}');
+  });
+  await page.locator('#operations-Caller-whoami').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: screenshot, fullPage: true });
+} catch (error) {
+  result.error = String(error);
+  try {
+    const pages = browser.contexts().flatMap((c) => c.pages());
+    if (pages[0]) await pages[0].screenshot({ path: screenshot, fullPage: true });
+  } catch {}
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(result));
