@@ -43,6 +43,16 @@ async fn tools_list_is_marked_private() {
         .unwrap();
     let response = client.request("tools/list", json!({})).await.unwrap();
     assert_eq!(response["result"]["cacheScope"], "private", "{response}");
+    let rows = stack.audit_rows().await;
+    let list = rows
+        .iter()
+        .find(|r| r.method == "tools/list")
+        .expect("the list is audited");
+    assert_eq!(list.reason_code.as_deref(), Some("listed 2 of 5"));
+    assert_eq!(
+        list.policy_set_hash.as_deref(),
+        Some(stack.gateway.policy.policy_set_hash())
+    );
 }
 
 #[tokio::test]

@@ -68,9 +68,12 @@ impl<H: ServerHandler> Gate<H> {
         };
         let mut result = self.inner.list_tools(request, context).await?;
         let total = result.tools.len();
-        result
-            .tools
-            .retain(|tool| self.shared.policy.authorize_list(&principal, &tool.name).is_allowed());
+        let mut policy_set_hash = None;
+        result.tools.retain(|tool| {
+            let decision = self.shared.policy.authorize_list(&principal, &tool.name);
+            policy_set_hash.get_or_insert_with(|| decision.policy_set_hash.clone());
+            decision.is_allowed()
+        });
         // The list depends on who asked: never let it be shared.
         result.cache_scope = Some(CacheScope::Private);
         let record = Record {
@@ -81,7 +84,9 @@ impl<H: ServerHandler> Gate<H> {
             started,
         };
         let reason = format!("listed {} of {total}", result.tools.len());
-        self.record(record.event(None, None, "ok", Some(reason))).await?;
+        let mut event = record.event(None, None, "ok", Some(reason));
+        event.policy_set_hash = policy_set_hash;
+        self.record(event).await?;
         Ok(result)
     }
 
