@@ -65,6 +65,7 @@ pub async fn execute(args: DevArgs) -> u8 {
     println!(
         "  curl -s -H \"Authorization: Bearer $({exe} token --authority {authority} --user alice)\" {public_url}/whoami"
     );
+    println!("Swagger UI (Authorize signs you in at the emulator): {public_url}/docs");
     println!("Without a token you get a 401 with a WWW-Authenticate challenge:");
     println!("  curl -si {public_url}/whoami");
     super::serve::run(gateway).await
