@@ -1,0 +1,577 @@
+//! Redirect URIs, validated once at registration and matched exactly at authorization time.
+//!
+//! Accepted forms:
+//! - `https://host/...` (any non-empty host);
+//! - loopback `http://127.0.0.1[:port]/...`, `http://[::1][:port]/...`, `http://localhost[:port]/...`
+//!   (RFC 8252 §7.3, §8.3; `localhost` is accepted because Claude Code and others use it, although
+//!   RFC 8252 §8.3 prefers the IP literal);
+//! - private-use schemes in reverse-DNS form (`com.example.app:/callback`, RFC 8252 §7.1).
+//!
+//! Decision: [`RedirectUri::parse`] accepts all three syntactically and records the
+//! [`RedirectUriKind`]; which kinds a client may register depends on its `application_type` and is
+//! checked in [`crate::RegistrationRequest::validate`] (web ⇒ https only; native ⇒ any of the three).
+//!
+//! The original string is kept: matching is an exact string comparison (RFC 6749 §3.1.2.3, OAuth 2.1
+//! §2.3.1), except that a loopback redirect may use any port (RFC 8252 §7.3) because native clients
+//! such as VS Code bind a random port when their preferred one is taken.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use thiserror::Error;
+use url::{Host, Url};
+
+/// The longest redirect URI accepted, in bytes.
+pub const MAX_REDIRECT_URI_LEN: usize = 2048;
+
+/// Schemes that can run code or read local data in a browser; never a redirect target.
+const UNSAFE_SCHEMES: &[&str] = &["javascript", "data", "file", "vbscript", "blob", "about", "filesystem"];
+
+/// Which of the accepted forms a redirect URI has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RedirectUriKind {
+    /// `https://…`
+    Https,
+    /// `http://127.0.0.1`, `http://[::1]` or `http://localhost`, any port (RFC 8252 §7.3).
+    Loopback,
+    /// A reverse-DNS private-use scheme such as `com.example.app:/cb` (RFC 8252 §7.1).
+    PrivateUse,
+}
+
+/// Why a string is not an acceptable redirect URI.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum RedirectUriError {
+    #[error("redirect URI is empty")]
+    Empty,
+    #[error("redirect URI is {len} bytes long; at most {MAX_REDIRECT_URI_LEN} are accepted")]
+    TooLong { len: usize },
+    #[error("redirect URI contains whitespace or a control character")]
+    ControlCharacter,
+    #[error("redirect URI is not an absolute URI: {0}")]
+    Malformed(String),
+    #[error("redirect URI must not contain a fragment (RFC 6749 §3.1.2)")]
+    Fragment,
+    #[error("redirect URI must not contain user information")]
+    UserInfo,
+    #[error("redirect URI must not contain dot-segments (`.`, `..`, or their percent-encoded forms)")]
+    DotSegment,
+    #[error("redirect URI must not contain a backslash or a percent-encoded slash or backslash")]
+    EncodedSeparator,
+    #[error("redirect URI must not contain a wildcard (`*`)")]
+    Wildcard,
+    #[error("redirect URI has an empty host")]
+    EmptyHost,
+    #[error("redirect URI scheme `{0}` is not allowed")]
+    UnsafeScheme(String),
+    #[error("plain http is only allowed for loopback hosts 127.0.0.1, [::1] and localhost (RFC 8252 §7.3)")]
+    InsecureHttp,
+    #[error("redirect URI scheme `{0}` is neither https, loopback http, nor a reverse-DNS private-use scheme")]
+    UnsupportedScheme(String),
+}
+
+/// A redirect URI that passed [`RedirectUri::parse`]; inner code takes this, never a `&str`.
+#[derive(Clone)]
+pub struct RedirectUri {
+    raw: String,
+    url: Url,
+    kind: RedirectUriKind,
+    /// For loopback URIs: the original string with the port removed, used for any-port matching.
+    loopback_key: Option<String>,
+}
+
+impl RedirectUri {
+    /// Validates `raw` and keeps it verbatim.
+    pub fn parse(raw: &str) -> Result<Self, RedirectUriError> {
+        if raw.is_empty() {
+            return Err(RedirectUriError::Empty);
+        }
+        if raw.len() > MAX_REDIRECT_URI_LEN {
+            return Err(RedirectUriError::TooLong { len: raw.len() });
+        }
+        // The URL parser silently strips tabs and newlines; refuse them so the kept string is what was parsed.
+        if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(RedirectUriError::ControlCharacter);
+        }
+        if raw.contains('#') {
+            return Err(RedirectUriError::Fragment);
+        }
+        if raw.contains('*') {
+            return Err(RedirectUriError::Wildcard);
+        }
+        // WHATWG parsers treat `\` as `/` in special schemes, so `https://a.example\b.example/` would be
+        // read differently by different parsers.
+        if raw.contains('\\') {
+            return Err(RedirectUriError::EncodedSeparator);
+        }
+        let (scheme_raw, rest) = raw
+            .split_once(':')
+            .ok_or_else(|| RedirectUriError::Malformed("no scheme".to_owned()))?;
+        let scheme = scheme_raw.to_ascii_lowercase();
+        if UNSAFE_SCHEMES.contains(&scheme.as_str()) {
+            return Err(RedirectUriError::UnsafeScheme(scheme));
+        }
+        let raw_parts = RawParts::split(rest);
+        check_path(raw_parts.path)?;
+
+        let url = Url::parse(raw).map_err(|e| RedirectUriError::Malformed(e.to_string()))?;
+        if url.fragment().is_some() {
+            return Err(RedirectUriError::Fragment);
+        }
+        if !url.username().is_empty()
+            || url.password().is_some()
+            || raw_parts.authority.is_some_and(|a| a.contains('@'))
+        {
+            return Err(RedirectUriError::UserInfo);
+        }
+
+        let (kind, loopback_key) = match scheme.as_str() {
+            "https" => {
+                // `https:///x` is parsed by WHATWG rules as host `x`; the raw authority must be non-empty.
+                if raw_parts.authority.is_none_or(str::is_empty) || url.host_str().is_none_or(str::is_empty) {
+                    return Err(RedirectUriError::EmptyHost);
+                }
+                (RedirectUriKind::Https, None)
+            }
+            "http" => {
+                let authority = raw_parts.authority.ok_or(RedirectUriError::EmptyHost)?;
+                let host = loopback_host(authority).ok_or(RedirectUriError::InsecureHttp)?;
+                if !is_loopback_host(url.host()) {
+                    return Err(RedirectUriError::InsecureHttp);
+                }
+                let key = format!("http://{host}{}", raw_parts.after_authority);
+                (RedirectUriKind::Loopback, Some(key))
+            }
+            other if is_private_use_scheme(other) => (RedirectUriKind::PrivateUse, None),
+            other => return Err(RedirectUriError::UnsupportedScheme(other.to_owned())),
+        };
+        Ok(Self {
+            raw: raw.to_owned(),
+            url,
+            kind,
+            loopback_key,
+        })
+    }
+
+    /// The URI exactly as registered or presented.
+    pub fn as_str(&self) -> &str {
+        &self.raw
+    }
+
+    pub fn kind(&self) -> RedirectUriKind {
+        self.kind
+    }
+
+    pub fn is_loopback(&self) -> bool {
+        self.kind == RedirectUriKind::Loopback
+    }
+
+    /// The host, for display on the consent page (absent for most private-use URIs).
+    pub fn host(&self) -> Option<&str> {
+        self.url.host_str()
+    }
+
+    /// The parsed form (normalised by the URL parser; use [`Self::as_str`] for comparisons).
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// Whether `self`, presented in an authorization request, matches `registered`.
+    ///
+    /// Exact string comparison (RFC 6749 §3.1.2.3), except that for loopback http URIs the port is
+    /// ignored (RFC 8252 §7.3). Host, path and query must still be identical: `localhost` and
+    /// `127.0.0.1` are different hosts here.
+    pub fn matches_registered(&self, registered: &RedirectUri) -> bool {
+        if self.raw == registered.raw {
+            return true;
+        }
+        match (&self.loopback_key, &registered.loopback_key) {
+            (Some(presented), Some(registered)) => presented == registered,
+            _ => false,
+        }
+    }
+}
+
+/// The raw pieces of the text after `scheme:`, before any normalisation by the URL parser.
+struct RawParts<'a> {
+    /// `Some` when the URI has `//authority` (may be empty).
+    authority: Option<&'a str>,
+    /// The path, without query.
+    path: &'a str,
+    /// Everything after the authority: path and query.
+    after_authority: &'a str,
+}
+
+impl<'a> RawParts<'a> {
+    fn split(rest: &'a str) -> Self {
+        let (authority, after_authority) = match rest.strip_prefix("//") {
+            Some(hier) => {
+                let end = hier.find(['/', '?']).unwrap_or(hier.len());
+                (Some(&hier[..end]), &hier[end..])
+            }
+            None => (None, rest),
+        };
+        let path = after_authority.split('?').next().unwrap_or_default();
+        Self {
+            authority,
+            path,
+            after_authority,
+        }
+    }
+}
+
+/// Refuses dot-segments, also percent-encoded (`%2e`), and separators that parsers disagree on.
+fn check_path(path: &str) -> Result<(), RedirectUriError> {
+    let lowered = path.to_ascii_lowercase();
+    if lowered.contains('\\') || lowered.contains("%2f") || lowered.contains("%5c") {
+        return Err(RedirectUriError::EncodedSeparator);
+    }
+    let decoded_dots = lowered.replace("%2e", ".");
+    if decoded_dots.split('/').any(|segment| segment == "." || segment == "..") {
+        return Err(RedirectUriError::DotSegment);
+    }
+    Ok(())
+}
+
+/// The loopback host literal of a raw authority (`host[:port]`), lowercased, if it is one of the three.
+fn loopback_host(authority: &str) -> Option<String> {
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (inside, after) = v6.split_once(']')?;
+        (format!("[{inside}]"), after.strip_prefix(':'))
+    } else {
+        match authority.split_once(':') {
+            Some((host, port)) => (host.to_owned(), Some(port)),
+            None => (authority.to_owned(), None),
+        }
+    };
+    if let Some(port) = port
+        && (port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) || port.parse::<u16>().is_err())
+    {
+        return None;
+    }
+    let host = host.to_ascii_lowercase();
+    matches!(host.as_str(), "127.0.0.1" | "[::1]" | "localhost").then_some(host)
+}
+
+fn is_loopback_host(host: Option<Host<&str>>) -> bool {
+    match host {
+        Some(Host::Ipv4(ip)) => ip == std::net::Ipv4Addr::LOCALHOST,
+        Some(Host::Ipv6(ip)) => ip == std::net::Ipv6Addr::LOCALHOST,
+        Some(Host::Domain(domain)) => domain == "localhost",
+        None => false,
+    }
+}
+
+/// A reverse-DNS scheme (RFC 8252 §7.1): at least one dot, RFC 3986 scheme characters, no empty labels.
+fn is_private_use_scheme(scheme: &str) -> bool {
+    scheme.contains('.')
+        && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'))
+        && scheme.split('.').all(|label| !label.is_empty())
+}
+
+impl fmt::Debug for RedirectUri {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("RedirectUri").field(&self.raw).finish()
+    }
+}
+
+impl fmt::Display for RedirectUri {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.raw)
+    }
+}
+
+impl PartialEq for RedirectUri {
+    fn eq(&self, other: &Self) -> bool {
+        self.raw == other.raw
+    }
+}
+
+impl Eq for RedirectUri {}
+
+impl std::hash::Hash for RedirectUri {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.raw.hash(state);
+    }
+}
+
+impl Serialize for RedirectUri {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.raw)
+    }
+}
+
+impl<'de> Deserialize<'de> for RedirectUri {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        RedirectUri::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(raw: &str) -> RedirectUri {
+        match RedirectUri::parse(raw) {
+            Ok(uri) => uri,
+            Err(e) => panic!("{raw} should be accepted: {e}"),
+        }
+    }
+
+    fn err(raw: &str) -> RedirectUriError {
+        match RedirectUri::parse(raw) {
+            Ok(_) => panic!("{raw} should be refused"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn real_client_uris_are_accepted_and_kept_verbatim() {
+        for (raw, kind) in [
+            ("http://127.0.0.1:33418/", RedirectUriKind::Loopback),
+            ("https://vscode.dev/redirect", RedirectUriKind::Https),
+            ("https://claude.ai/api/mcp/auth_callback", RedirectUriKind::Https),
+            ("http://localhost:54321/callback", RedirectUriKind::Loopback),
+            ("https://chatgpt.com/connector/oauth/abc123", RedirectUriKind::Https),
+            (
+                "https://global.consent.azure-apim.net/redirect/xyz",
+                RedirectUriKind::Https,
+            ),
+            ("http://[::1]:8080/cb", RedirectUriKind::Loopback),
+            ("http://127.0.0.1/cb", RedirectUriKind::Loopback),
+            ("https://example.com", RedirectUriKind::Https),
+            ("https://example.com/cb?tenant=a", RedirectUriKind::Https),
+            ("com.example.app:/callback", RedirectUriKind::PrivateUse),
+            ("com.example.app://callback", RedirectUriKind::PrivateUse),
+        ] {
+            let uri = ok(raw);
+            assert_eq!(uri.as_str(), raw);
+            assert_eq!(uri.to_string(), raw);
+            assert_eq!(uri.kind(), kind, "{raw}");
+        }
+    }
+
+    #[test]
+    fn fragments_are_refused() {
+        assert_eq!(
+            err("https://claude.ai/api/mcp/auth_callback#x"),
+            RedirectUriError::Fragment
+        );
+        assert_eq!(err("https://claude.ai/cb#"), RedirectUriError::Fragment);
+        assert_eq!(err("http://127.0.0.1:1/#a"), RedirectUriError::Fragment);
+    }
+
+    #[test]
+    fn userinfo_is_refused() {
+        assert_eq!(err("https://user@claude.ai/cb"), RedirectUriError::UserInfo);
+        assert_eq!(err("https://user:pw@claude.ai/cb"), RedirectUriError::UserInfo);
+        assert_eq!(err("https://claude.ai@evil.example/cb"), RedirectUriError::UserInfo);
+        assert_eq!(err("http://127.0.0.1@evil.example/cb"), RedirectUriError::UserInfo);
+    }
+
+    #[test]
+    fn dot_segments_are_refused_plain_and_encoded() {
+        for raw in [
+            "https://claude.ai/api/../evil",
+            "https://claude.ai/api/./cb",
+            "https://claude.ai/api/..",
+            "https://claude.ai/api/.",
+            "https://claude.ai/%2e%2e/evil",
+            "https://claude.ai/%2E%2E/evil",
+            "https://claude.ai/.%2e/evil",
+            "https://claude.ai/%2e/cb",
+            "http://127.0.0.1:1/a/../b",
+            "com.example.app:/a/../b",
+        ] {
+            assert_eq!(err(raw), RedirectUriError::DotSegment, "{raw}");
+        }
+        // Dots inside a segment are ordinary characters.
+        ok("https://claude.ai/a..b/.well-known/x.y");
+    }
+
+    #[test]
+    fn encoded_separators_and_backslashes_are_refused() {
+        for raw in [
+            "https://claude.ai/a%2fb",
+            "https://claude.ai/a%5Cb",
+            "https://claude.ai\\evil.example/",
+            "https://claude.ai/a\\b",
+        ] {
+            assert!(
+                matches!(
+                    err(raw),
+                    RedirectUriError::EncodedSeparator | RedirectUriError::Malformed(_) | RedirectUriError::EmptyHost
+                ),
+                "{raw}"
+            );
+        }
+    }
+
+    #[test]
+    fn unsafe_schemes_are_refused() {
+        for raw in [
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "file:///etc/passwd",
+            "vbscript:msgbox(1)",
+            "blob:https://claude.ai/uuid",
+            "about:blank",
+        ] {
+            assert!(matches!(err(raw), RedirectUriError::UnsafeScheme(_)), "{raw}");
+        }
+    }
+
+    #[test]
+    fn other_schemes_are_refused() {
+        for raw in [
+            "ftp://example.com/cb",
+            "ws://127.0.0.1/cb",
+            "myapp://callback",
+            "cursor://x/y",
+            "x-:/a",
+            ".a.b:/c",
+        ] {
+            let e = err(raw);
+            assert!(
+                matches!(
+                    e,
+                    RedirectUriError::UnsupportedScheme(_) | RedirectUriError::Malformed(_)
+                ),
+                "{raw}: {e:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn wildcards_are_refused() {
+        assert_eq!(err("https://*.claude.ai/cb"), RedirectUriError::Wildcard);
+        assert_eq!(err("https://claude.ai/*"), RedirectUriError::Wildcard);
+        assert_eq!(err("http://127.0.0.1:*/cb"), RedirectUriError::Wildcard);
+    }
+
+    #[test]
+    fn empty_hosts_are_refused() {
+        assert_eq!(err("https:///cb"), RedirectUriError::EmptyHost);
+        assert!(matches!(
+            err("https://"),
+            RedirectUriError::EmptyHost | RedirectUriError::Malformed(_)
+        ));
+        assert!(matches!(
+            err("https:cb"),
+            RedirectUriError::EmptyHost | RedirectUriError::Malformed(_)
+        ));
+        assert!(matches!(
+            err("http:///cb"),
+            RedirectUriError::InsecureHttp | RedirectUriError::EmptyHost
+        ));
+    }
+
+    #[test]
+    fn non_loopback_http_is_refused() {
+        for raw in [
+            "http://claude.ai/cb",
+            "http://127.0.0.2/cb",
+            "http://0.0.0.0/cb",
+            "http://127.1/cb",
+            "http://2130706433/cb",
+            "http://localhost.evil.example/cb",
+            "http://[::2]/cb",
+            "http://127.0.0.1:/cb",
+        ] {
+            assert_eq!(err(raw), RedirectUriError::InsecureHttp, "{raw}");
+        }
+        assert!(matches!(
+            err("http://127.0.0.1:99999/cb"),
+            RedirectUriError::Malformed(_)
+        ));
+    }
+
+    #[test]
+    fn overlong_and_control_characters_are_refused() {
+        let long = format!("https://claude.ai/{}", "a".repeat(MAX_REDIRECT_URI_LEN));
+        assert!(matches!(err(&long), RedirectUriError::TooLong { .. }));
+        let just_fits = format!(
+            "https://claude.ai/{}",
+            "a".repeat(MAX_REDIRECT_URI_LEN - "https://claude.ai/".len())
+        );
+        ok(&just_fits);
+        assert_eq!(err("https://claude.ai/c b"), RedirectUriError::ControlCharacter);
+        assert_eq!(err("https://cla\tude.ai/cb"), RedirectUriError::ControlCharacter);
+        assert_eq!(err("https://claude.ai/cb\n"), RedirectUriError::ControlCharacter);
+        assert_eq!(err(""), RedirectUriError::Empty);
+        assert!(matches!(err("not a uri"), RedirectUriError::ControlCharacter));
+        assert!(matches!(err("/relative/cb"), RedirectUriError::Malformed(_)));
+    }
+
+    #[test]
+    fn https_matching_is_exact() {
+        let registered = ok("https://claude.ai/api/mcp/auth_callback");
+        assert!(ok("https://claude.ai/api/mcp/auth_callback").matches_registered(&registered));
+        for presented in [
+            "https://evil.example/api/mcp/auth_callback",
+            "https://claude.ai.evil.example/api/mcp/auth_callback",
+            "https://claude.ai/api/mcp/auth_callback2",
+            "https://claude.ai/api/mcp/other",
+            "https://claude.ai/api/mcp/auth_callback/",
+            "https://claude.ai/api/mcp/auth_callback?x=1",
+            "https://claude.ai:443/api/mcp/auth_callback",
+            "https://CLAUDE.ai/api/mcp/auth_callback",
+            "https://claude.ai:8443/api/mcp/auth_callback",
+        ] {
+            assert!(!ok(presented).matches_registered(&registered), "{presented}");
+        }
+    }
+
+    #[test]
+    fn loopback_matches_any_port_but_nothing_else() {
+        let registered = ok("http://127.0.0.1:33418/");
+        for presented in [
+            "http://127.0.0.1:33418/",
+            "http://127.0.0.1:50123/",
+            "http://127.0.0.1/",
+        ] {
+            assert!(ok(presented).matches_registered(&registered), "{presented}");
+        }
+        for presented in [
+            "http://localhost:33418/",
+            "http://[::1]:33418/",
+            "http://127.0.0.1:33418/cb",
+            "http://127.0.0.1:33418/?x=1",
+            "http://127.0.0.1:33418",
+            "https://127.0.0.1:33418/",
+        ] {
+            assert!(!ok(presented).matches_registered(&registered), "{presented}");
+        }
+
+        let registered = ok("http://localhost:54321/callback");
+        assert!(ok("http://localhost:1/callback").matches_registered(&registered));
+        assert!(!ok("http://127.0.0.1:54321/callback").matches_registered(&registered));
+        assert!(!ok("http://localhost:54321/callback?next=x").matches_registered(&registered));
+        assert!(!ok("http://localhost:54321/Callback").matches_registered(&registered));
+
+        let registered = ok("http://[::1]/cb");
+        assert!(ok("http://[::1]:9/cb").matches_registered(&registered));
+    }
+
+    #[test]
+    fn private_use_and_https_never_match_across_ports() {
+        let registered = ok("com.example.app:/callback");
+        assert!(ok("com.example.app:/callback").matches_registered(&registered));
+        assert!(!ok("com.example.app:/callback2").matches_registered(&registered));
+        assert!(!ok("com.example.evil:/callback").matches_registered(&registered));
+    }
+
+    #[test]
+    fn serde_round_trip_validates() -> Result<(), serde_json::Error> {
+        let uri: RedirectUri = serde_json::from_str("\"https://vscode.dev/redirect\"")?;
+        assert_eq!(serde_json::to_string(&uri)?, "\"https://vscode.dev/redirect\"");
+        assert!(serde_json::from_str::<RedirectUri>("\"javascript:alert(1)\"").is_err());
+        Ok(())
+    }
+}
