@@ -83,15 +83,25 @@ fn swagger_page(
     };
     let init_oauth = format!(
         "{ANCHOR}.initOAuth({{clientId: {}, usePkceWithAuthorizationCodeGrant: true, scopes: {}}});",
-        serde_json::Value::from(oauth.client_id.clone()),
-        serde_json::Value::from(oauth.scopes.join(" ")),
+        script_json(&serde_json::Value::from(oauth.client_id.clone())),
+        script_json(&serde_json::Value::from(oauth.scopes.join(" "))),
     );
     let page = format!(
         "{spec_start}let spec = {};\n{}",
-        document.json,
+        script_json_text(&document.json),
         after_spec.replacen(ANCHOR, &init_oauth, 1)
     );
     Ok(page)
+}
+
+/// JSON placed inside a `<script>` element: `<` is escaped so no value (a description, a
+/// configured client id) can close the element.
+fn script_json(value: &serde_json::Value) -> String {
+    script_json_text(&value.to_string())
+}
+
+fn script_json_text(json: &str) -> String {
+    json.replace('<', "\\u003c")
 }
 
 /// The API's routes with their documents prepared (placeholders replaced, Swagger page built).
@@ -142,5 +152,18 @@ impl ApiRoutes {
             )
             .nest(API_PREFIX, service.data(context).with(AllowOn405))
             .nest(DOCS_PATH, docs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::script_json;
+
+    #[test]
+    fn json_in_a_script_element_cannot_close_it() {
+        let escaped = script_json(&serde_json::Value::from("x</script><script>alert(1)</script>"));
+        assert!(!escaped.contains('<'), "{escaped}");
+        let back: String = serde_json::from_str(&escaped).unwrap();
+        assert_eq!(back, "x</script><script>alert(1)</script>");
     }
 }
