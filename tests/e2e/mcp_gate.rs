@@ -259,3 +259,100 @@ async fn stateless_mode_serves_without_sessions() {
     assert_eq!(client.list_tools().await.unwrap(), names(&["get_task", "list_tasks"]));
     assert!(client.session.is_none());
 }
+
+#[tokio::test]
+async fn prompts_and_resources_are_governed_like_tools() {
+    let stack = stack("").await;
+    let mut bob = McpClient::connect(&stack.mcp_url, &stack.token("bob").await)
+        .await
+        .unwrap();
+    let prompts = bob.request("prompts/list", json!({})).await.unwrap();
+    assert_eq!(prompts["result"]["prompts"][0]["name"], "summarize_tasks", "{prompts}");
+    assert_eq!(prompts["result"]["cacheScope"], "private");
+    let prompt = bob
+        .request("prompts/get", json!({"name": "summarize_tasks"}))
+        .await
+        .unwrap();
+    assert!(
+        prompt["result"]["messages"][0]["content"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Summarize"),
+        "{prompt}"
+    );
+    let resources = bob.request("resources/list", json!({})).await.unwrap();
+    assert_eq!(resources["result"]["resources"][0]["uri"], "tasks://all", "{resources}");
+    let read = bob
+        .request("resources/read", json!({"uri": "tasks://all"}))
+        .await
+        .unwrap();
+    assert!(
+        read["result"]["contents"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Rotate the signing keys"),
+        "{read}"
+    );
+
+    // dave holds no role: nothing listed, and a get/read is refused exactly like a missing item.
+    let mut dave = McpClient::connect(&stack.mcp_url, &stack.token("dave").await)
+        .await
+        .unwrap();
+    let prompts = dave.request("prompts/list", json!({})).await.unwrap();
+    assert_eq!(prompts["result"]["prompts"], json!([]), "{prompts}");
+    let resources = dave.request("resources/list", json!({})).await.unwrap();
+    assert_eq!(resources["result"]["resources"], json!([]), "{resources}");
+    let denied = dave
+        .request("prompts/get", json!({"name": "summarize_tasks"}))
+        .await
+        .unwrap();
+    let missing = dave
+        .request("prompts/get", json!({"name": "no_such_prompt"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        denied["error"]["code"], missing["error"]["code"],
+        "{denied} vs {missing}"
+    );
+    assert_eq!(
+        denied["error"]["message"]
+            .as_str()
+            .unwrap()
+            .replace("summarize_tasks", "X"),
+        missing["error"]["message"]
+            .as_str()
+            .unwrap()
+            .replace("no_such_prompt", "X")
+    );
+    let denied = dave
+        .request("resources/read", json!({"uri": "tasks://all"}))
+        .await
+        .unwrap();
+    let missing = dave
+        .request("resources/read", json!({"uri": "tasks://nothing"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        denied["error"]["code"], missing["error"]["code"],
+        "{denied} vs {missing}"
+    );
+
+    let rows = stack.audit_rows().await;
+    let bob_read = rows
+        .iter()
+        .find(|r| r.method == "resources/read" && r.decision == AuditDecision::Allow)
+        .unwrap();
+    assert_eq!(bob_read.policy_ids, vec!["read-prompts-and-resources".to_owned()]);
+    let dave_get = rows
+        .iter()
+        .find(|r| {
+            r.method == "prompts/get"
+                && r.tool.as_deref() == Some("summarize_tasks")
+                && r.decision == AuditDecision::Deny
+        })
+        .expect("the refused prompts/get is audited");
+    assert_eq!(
+        dave_get.principal_id.as_deref(),
+        Some(format!("user:{}/{}", demo::TENANT_ID, demo::DAVE_OID).as_str())
+    );
+}

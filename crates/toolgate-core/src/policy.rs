@@ -13,4 +13,10 @@ pub trait ToolPolicy: Send + Sync + 'static {
 
     /// Should `tool` be listed for `principal`: could *some* call of it be permitted?
     fn authorize_list(&self, principal: &Principal, tool: &str) -> Decision;
+
+    /// May `principal` get the prompt `name`? (prompts/list shows exactly these.)
+    fn authorize_prompt(&self, principal: &Principal, name: &str) -> Decision;
+
+    /// May `principal` read the resource `uri`? (resources/list shows exactly these.)
+    fn authorize_resource(&self, principal: &Principal, uri: &str) -> Decision;
 }

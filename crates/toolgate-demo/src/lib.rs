@@ -6,7 +6,7 @@ mod store;
 mod tools;
 
 pub use store::{Task, TaskStore};
-pub use tools::TaskTools;
+pub use tools::{SUMMARY_PROMPT, TASKS_RESOURCE, TaskTools};
 
 /// Tags of the demo tools (the policies use them: `resource.tags.contains("dangerous")`).
 pub fn tool_tags() -> std::collections::HashMap<String, Vec<String>> {

@@ -1,8 +1,14 @@
 //! The five demo tools. Annotations follow MCP: reads are read-only, deletes destructive.
 
+use rmcp::RoleServer;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::{ServerCapabilities, ServerConfig};
+use rmcp::model::{
+    GetPromptRequestParams, GetPromptResponse, GetPromptResult, ListPromptsResult, ListResourcesResult,
+    PaginatedRequestParams, Prompt, PromptMessage, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
+    Resource, ResourceContents, Role, ServerCapabilities, ServerConfig,
+};
+use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, ServerHandler, schemars, tool, tool_handler, tool_router};
 use serde::Deserialize;
 
@@ -147,11 +153,80 @@ impl TaskTools {
     }
 }
 
+/// The demo prompt and resource, so the gate's prompt and resource policies have something to govern.
+pub const SUMMARY_PROMPT: &str = "summarize_tasks";
+pub const TASKS_RESOURCE: &str = "tasks://all";
+
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for TaskTools {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_instructions("A demo task tracker behind toolgate.")
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_prompts()
+                .enable_resources()
+                .build(),
+        )
+        .with_instructions("A demo task tracker behind toolgate.")
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, McpError> {
+        Ok(ListPromptsResult::with_all_items(vec![Prompt::new(
+            SUMMARY_PROMPT,
+            Some("Ask the model to summarize the open tasks."),
+            None,
+        )]))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, McpError> {
+        if request.name != SUMMARY_PROMPT {
+            return Err(McpError::invalid_params(
+                format!("prompt '{}' not found", request.name),
+                None,
+            ));
+        }
+        let text = format!(
+            "Summarize these open tasks in three bullet points:\n{}",
+            json(&self.store.list(Some(false)))
+        );
+        Ok(GetPromptResult::new(vec![PromptMessage::new_text(Role::User, text)]).into())
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        Ok(ListResourcesResult::with_all_items(vec![Resource::new(
+            TASKS_RESOURCE,
+            "All tasks",
+        )]))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        if request.uri != TASKS_RESOURCE {
+            return Err(McpError::resource_not_found(
+                format!("resource '{}' not found", request.uri),
+                None,
+            ));
+        }
+        Ok(ReadResourceResult::new(vec![ResourceContents::text(
+            json(&self.store.list(None)),
+            TASKS_RESOURCE,
+        )])
+        .into())
     }
 }
 

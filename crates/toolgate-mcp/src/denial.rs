@@ -16,6 +16,30 @@ pub enum DenialStyle {
 }
 
 impl DenialStyle {
+    /// A refused prompts/get: like a missing prompt (rmcp's prompt router's words) by default.
+    pub fn prompt_error(self, name: &str) -> McpError {
+        match self {
+            Self::AsUnknownTool => McpError::invalid_params(format!("prompt '{name}' not found"), None),
+            Self::Explicit => McpError::new(
+                ErrorCode::INVALID_REQUEST,
+                format!("prompt `{name}` is forbidden by policy"),
+                None,
+            ),
+        }
+    }
+
+    /// A refused resources/read: like a missing resource by default.
+    pub fn resource_error(self, uri: &str) -> McpError {
+        match self {
+            Self::AsUnknownTool => McpError::resource_not_found(format!("resource '{uri}' not found"), None),
+            Self::Explicit => McpError::new(
+                ErrorCode::INVALID_REQUEST,
+                format!("resource `{uri}` is forbidden by policy"),
+                None,
+            ),
+        }
+    }
+
     pub fn error(self, tool: &str) -> McpError {
         match self {
             // rmcp's ToolRouter answers an unknown tool with exactly this.

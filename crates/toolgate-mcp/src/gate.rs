@@ -132,13 +132,15 @@ impl<H: ServerHandler> Gate<H> {
         result
     }
 
-    /// Prompts and resources are not governed by tool policies yet; they still require an
-    /// authenticated caller and are audited.
-    async fn authenticated_passthrough<T>(
+    /// prompts/get and resources/read: decided by policy on the prompt name or resource URI,
+    /// audited, and refused like a missing item.
+    async fn gated_named<T>(
         &self,
         method: &'static str,
         item: &str,
         context: RequestContext<RoleServer>,
+        decide: impl FnOnce(&dyn ToolPolicy, &toolgate_core::Principal) -> toolgate_core::Decision,
+        refuse: impl FnOnce() -> McpError,
         call: impl Future<Output = Result<T, McpError>>,
     ) -> Result<T, McpError> {
         let started = Instant::now();
@@ -146,7 +148,7 @@ impl<H: ServerHandler> Gate<H> {
         let Some(principal) = caller.principal.clone() else {
             return Err(unauthenticated());
         };
-        let result = call.await;
+        let decision = decide(self.shared.policy.as_ref(), &principal);
         let record = Record {
             caller: &caller,
             principal: &principal,
@@ -154,9 +156,38 @@ impl<H: ServerHandler> Gate<H> {
             tool: Some(item),
             started,
         };
+        if !decision.is_allowed() {
+            self.record(record.event(Some(&decision), None, "denied", Some("policy_deny".into())))
+                .await?;
+            return Err(refuse());
+        }
+        let result = call.await;
         let outcome = if result.is_ok() { "ok" } else { "error" };
-        self.record(record.event(None, None, outcome, None)).await?;
+        let reason = decision.is_shadow_deny().then(|| "shadow_would_deny".to_owned());
+        self.record(record.event(Some(&decision), None, outcome, reason))
+            .await?;
         result
+    }
+
+    /// Audits a filtered prompts/list or resources/list.
+    async fn record_list(
+        &self,
+        method: &'static str,
+        caller: &Caller,
+        principal: &toolgate_core::Principal,
+        started: Instant,
+        shown: usize,
+        total: usize,
+    ) -> Result<(), McpError> {
+        let record = Record {
+            caller,
+            principal,
+            method,
+            tool: None,
+            started,
+        };
+        self.record(record.event(None, None, "ok", Some(format!("listed {shown} of {total}"))))
+            .await
     }
 }
 
@@ -178,6 +209,34 @@ impl<H: ServerHandler> ServerHandler for Gate<H> {
         self.gated_call_tool(request, context)
     }
 
+    async fn list_prompts(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, McpError> {
+        let started = Instant::now();
+        let caller = Caller::of(&context);
+        let Some(principal) = caller.principal.clone() else {
+            return Err(unauthenticated());
+        };
+        let mut result = self.inner.list_prompts(request, context).await?;
+        let total = result.prompts.len();
+        result
+            .prompts
+            .retain(|p| self.shared.policy.authorize_prompt(&principal, &p.name).is_allowed());
+        result.cache_scope = Some(CacheScope::Private);
+        self.record_list(
+            "prompts/list",
+            &caller,
+            &principal,
+            started,
+            result.prompts.len(),
+            total,
+        )
+        .await?;
+        Ok(result)
+    }
+
     fn get_prompt(
         &self,
         request: GetPromptRequestParams,
@@ -186,14 +245,45 @@ impl<H: ServerHandler> ServerHandler for Gate<H> {
         let name = request.name.to_string();
         let inner_context = context.clone();
         async move {
-            self.authenticated_passthrough(
+            let denial = self.shared.options.denial;
+            self.gated_named(
                 "prompts/get",
                 &name,
                 context,
+                |policy, principal| policy.authorize_prompt(principal, &name),
+                || denial.prompt_error(&name),
                 self.inner.get_prompt(request, inner_context),
             )
             .await
         }
+    }
+
+    async fn list_resources(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        let started = Instant::now();
+        let caller = Caller::of(&context);
+        let Some(principal) = caller.principal.clone() else {
+            return Err(unauthenticated());
+        };
+        let mut result = self.inner.list_resources(request, context).await?;
+        let total = result.resources.len();
+        result
+            .resources
+            .retain(|r| self.shared.policy.authorize_resource(&principal, &r.uri).is_allowed());
+        result.cache_scope = Some(CacheScope::Private);
+        self.record_list(
+            "resources/list",
+            &caller,
+            &principal,
+            started,
+            result.resources.len(),
+            total,
+        )
+        .await?;
+        Ok(result)
     }
 
     fn read_resource(
@@ -204,10 +294,13 @@ impl<H: ServerHandler> ServerHandler for Gate<H> {
         let uri = request.uri.to_string();
         let inner_context = context.clone();
         async move {
-            self.authenticated_passthrough(
+            let denial = self.shared.options.denial;
+            self.gated_named(
                 "resources/read",
                 &uri,
                 context,
+                |policy, principal| policy.authorize_resource(principal, &uri),
+                || denial.resource_error(&uri),
                 self.inner.read_resource(request, inner_context),
             )
             .await
@@ -260,22 +353,6 @@ impl<H: ServerHandler> ServerHandler for Gate<H> {
         context: RequestContext<RoleServer>,
     ) -> impl Future<Output = Result<(), McpError>> + MaybeSendFuture + '_ {
         self.inner.set_level(request, context)
-    }
-
-    fn list_prompts(
-        &self,
-        request: Option<PaginatedRequestParams>,
-        context: RequestContext<RoleServer>,
-    ) -> impl Future<Output = Result<ListPromptsResult, McpError>> + MaybeSendFuture + '_ {
-        self.inner.list_prompts(request, context)
-    }
-
-    fn list_resources(
-        &self,
-        request: Option<PaginatedRequestParams>,
-        context: RequestContext<RoleServer>,
-    ) -> impl Future<Output = Result<ListResourcesResult, McpError>> + MaybeSendFuture + '_ {
-        self.inner.list_resources(request, context)
     }
 
     fn list_resource_templates(

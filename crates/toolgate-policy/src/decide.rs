@@ -179,7 +179,7 @@ impl PolicyEngine {
     }
 
     /// Maps cedar's response, failing closed on evaluation errors.
-    fn decision_of(&self, response: &Response) -> Decision {
+    pub(crate) fn decision_of(&self, response: &Response) -> Decision {
         let reason = reason_of(response);
         let errors = errors_of(response);
         let effect = match response.decision() {

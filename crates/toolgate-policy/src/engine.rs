@@ -35,6 +35,10 @@ pub(crate) struct Names {
     pub role: EntityTypeName,
     pub group: EntityTypeName,
     pub list: EntityUid,
+    pub prompt: EntityTypeName,
+    pub mcp_resource: EntityTypeName,
+    pub get_prompt: EntityUid,
+    pub read_resource: EntityUid,
 }
 
 /// One catalog tool, ready for requests.
@@ -119,6 +123,10 @@ impl PolicyEngine {
             role: type_name("Role")?,
             group: type_name("Group")?,
             list: uid(&action_ty, "list"),
+            prompt: type_name("Prompt")?,
+            mcp_resource: type_name("McpResource")?,
+            get_prompt: uid(&action_ty, "get_prompt"),
+            read_resource: uid(&action_ty, "read_resource"),
         };
         let call_group = uid(&action_ty, "call");
 

@@ -18,6 +18,7 @@ mod error;
 mod input_type;
 mod loader;
 mod names;
+mod prompts_resources;
 mod schema;
 pub mod testing;
 mod tool_policy;

@@ -96,7 +96,13 @@ pub fn generate_schema(catalog: &[ToolDescriptor], claims: &ClaimMapping) -> Res
          action \"call\";\n\n\
          // tools/list. A tool is listed when some call of it could be permitted; policies on\n\
          // this action can also hide (forbid) or show (permit) a tool explicitly.\n\
-         action \"list\" appliesTo {\n  principal: [User, App],\n  resource: Tool,\n};\n",
+         action \"list\" appliesTo {\n  principal: [User, App],\n  resource: Tool,\n};\n\n\
+         // An MCP prompt (prompts/list, prompts/get) and an MCP resource (resources/list,\n\
+         // resources/read), named by the server. Listed when the get/read would be permitted.\n\
+         entity Prompt {\n  name: String,\n};\n\
+         entity McpResource {\n  uri: String,\n};\n\
+         action \"get_prompt\" appliesTo {\n  principal: [User, App],\n  resource: Prompt,\n};\n\
+         action \"read_resource\" appliesTo {\n  principal: [User, App],\n  resource: McpResource,\n};\n",
     );
 
     let mut inputs = Vec::with_capacity(catalog.len());

@@ -13,4 +13,12 @@ impl ToolPolicy for PolicyEngine {
     fn authorize_list(&self, principal: &Principal, tool: &str) -> Decision {
         PolicyEngine::authorize_list(self, principal, tool)
     }
+
+    fn authorize_prompt(&self, principal: &Principal, name: &str) -> Decision {
+        PolicyEngine::authorize_prompt(self, principal, name)
+    }
+
+    fn authorize_resource(&self, principal: &Principal, uri: &str) -> Decision {
+        PolicyEngine::authorize_resource(self, principal, uri)
+    }
 }

@@ -1,0 +1,60 @@
+//! Prompts and resources: may this caller get this prompt, read this resource? (Listing shows
+//! exactly those the caller may get or read: they have no arguments to depend on.)
+
+use std::collections::{HashMap, HashSet};
+
+use cedar_policy::{Context, Entities, Entity, EntityTypeName, EntityUid, Request, RestrictedExpression};
+use toolgate_core::{Decision, Principal};
+
+use crate::engine::{PolicyEngine, uid};
+
+impl PolicyEngine {
+    /// May `principal` get the prompt `name` (and see it in prompts/list)?
+    pub fn authorize_prompt(&self, principal: &Principal, name: &str) -> Decision {
+        let names = &self.names;
+        self.authorize_named(principal, &names.prompt, "name", name, &names.get_prompt)
+    }
+
+    /// May `principal` read the resource `uri` (and see it in resources/list)?
+    pub fn authorize_resource(&self, principal: &Principal, uri: &str) -> Decision {
+        let names = &self.names;
+        self.authorize_named(principal, &names.mcp_resource, "uri", uri, &names.read_resource)
+    }
+
+    fn authorize_named(
+        &self,
+        principal: &Principal,
+        ty: &EntityTypeName,
+        attribute: &str,
+        value: &str,
+        action: &EntityUid,
+    ) -> Decision {
+        let (puid, pentity) = match self.principal_entity(principal) {
+            Ok(p) => p,
+            Err(e) => return self.deny_with_error(e),
+        };
+        let resource = uid(ty, value);
+        let attrs = HashMap::from([(attribute.to_owned(), RestrictedExpression::new_string(value.to_owned()))]);
+        let entity = match Entity::new(resource.clone(), attrs, HashSet::new()) {
+            Ok(e) => e,
+            Err(e) => return self.deny_with_error(format!("cannot build the {ty} entity: {e}")),
+        };
+        let request = match Request::new(
+            puid,
+            action.clone(),
+            resource,
+            Context::empty(),
+            Some(self.schema.schema()),
+        ) {
+            Ok(r) => r,
+            Err(e) => return self.deny_with_error(format!("invalid request: {e}")),
+        };
+        let action_entity = Entity::new_no_attrs(action.clone(), HashSet::new());
+        let entities = match Entities::from_entities([pentity, entity, action_entity], None) {
+            Ok(e) => e,
+            Err(e) => return self.deny_with_error(format!("cannot build entities: {e}")),
+        };
+        let response = self.authorizer.is_authorized(&request, &self.policies, &entities);
+        self.decision_of(&response)
+    }
+}
