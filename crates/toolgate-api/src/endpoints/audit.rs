@@ -35,9 +35,6 @@ impl From<DecisionFilter> for AuditDecision {
     }
 }
 
-/// Timestamps the databases can store (years 1970 to 9999), so extreme values filter rather than fail.
-const MAX_MS: i64 = 253_402_300_799_999;
-
 fn non_empty(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.is_empty())
 }
@@ -141,10 +138,14 @@ impl AuditApi {
         tool: Query<Option<String>>,
         decision: Query<Option<DecisionFilter>>,
         method: Query<Option<String>>,
+        /// Inclusive lower bound, milliseconds since the Unix epoch.
+        #[oai(validator(minimum(value = "0"), maximum(value = "253402300799999")))]
         since_ms: Query<Option<i64>>,
+        /// Exclusive upper bound, milliseconds since the Unix epoch.
+        #[oai(validator(minimum(value = "0"), maximum(value = "253402300799999")))]
         until_ms: Query<Option<i64>>,
         #[oai(default = "default_limit", validator(minimum(value = "1"), maximum(value = "500")))] limit: Query<u64>,
-        #[oai(default, validator(minimum(value = "0")))] offset: Query<u64>,
+        #[oai(default, validator(minimum(value = "0"), maximum(value = "1000000000")))] offset: Query<u64>,
     ) -> AuditResult {
         if !is_admin(auth.principal(), &context.admin_role) {
             return AuditResult::Forbidden(ApiError::new("forbidden", "the admin role is required"));
@@ -157,8 +158,8 @@ impl AuditApi {
             tool: non_empty(tool.0),
             decision: decision.0.map(AuditDecision::from),
             method: non_empty(method.0),
-            since_ms: since_ms.0.map(|ms| ms.clamp(0, MAX_MS)),
-            until_ms: until_ms.0.map(|ms| ms.clamp(0, MAX_MS)),
+            since_ms: since_ms.0,
+            until_ms: until_ms.0,
             limit: Some(limit.0.min(MAX_PAGE)),
             offset: Some(offset.0),
         };
