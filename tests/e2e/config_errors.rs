@@ -27,7 +27,7 @@ client_id = "a9e2d5f0-3b1c-4d8e-9f7a-6c5b4a3d2e1f"
 async fn a_good_file_builds_a_gateway() {
     let file = write(GOOD);
     let loaded = config::load(file.path()).unwrap();
-    let gateway = build::gateway(&loaded).unwrap();
+    let gateway = build::gateway(&loaded).await.unwrap();
     assert_eq!(gateway.app.resource_url(), "http://127.0.0.1:8080/mcp");
     assert_eq!(gateway.provider.name(), "entra-jwt");
 }
@@ -57,11 +57,11 @@ fn an_unknown_provider_is_named() {
     );
 }
 
-#[test]
-fn semantic_errors_name_key_and_file() {
+#[tokio::test]
+async fn semantic_errors_name_key_and_file() {
     let file = write(&GOOD.replace("3c9a8b1e-5d2f-4e7a-9b0c-1d2e3f4a5b6c", "contoso"));
     let loaded = config::load(file.path()).unwrap();
-    let error = build::gateway(&loaded).err().unwrap().to_string();
+    let error = build::gateway(&loaded).await.err().unwrap().to_string();
     let path = file.path().display().to_string();
     assert!(
         error.contains("auth.entra.tenant_id") && error.contains(&path) && error.contains("GUID"),
@@ -69,15 +69,15 @@ fn semantic_errors_name_key_and_file() {
     );
 
     let file = write(&GOOD.replace("[auth.entra]", "[auth.entra]\ntenancy = \"multi\""));
-    let error = build::gateway(&config::load(file.path()).unwrap())
+    let error = build::gateway(&config::load(file.path()).unwrap()).await
         .err()
         .unwrap()
         .to_string();
     assert!(error.contains("auth.entra.allowed_tenants"), "{error}");
 }
 
-#[test]
-fn relative_policy_dirs_are_relative_to_the_config_file() {
+#[tokio::test]
+async fn relative_policy_dirs_are_relative_to_the_config_file() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("rules")).unwrap();
     std::fs::write(
@@ -87,12 +87,12 @@ fn relative_policy_dirs_are_relative_to_the_config_file() {
     .unwrap();
     let path = dir.path().join("toolgate.toml");
     std::fs::write(&path, GOOD.replace("POLICIES", "rules")).unwrap();
-    let gateway = build::gateway(&config::load(&path).unwrap()).unwrap();
+    let gateway = build::gateway(&config::load(&path).unwrap()).await.unwrap();
     assert_eq!(gateway.policy.policy_ids(), ["nothing".to_owned()]);
 }
 
-#[test]
-fn an_invalid_policy_is_a_config_error_with_its_location() {
+#[tokio::test]
+async fn an_invalid_policy_is_a_config_error_with_its_location() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("rules")).unwrap();
     std::fs::write(
@@ -102,7 +102,7 @@ fn an_invalid_policy_is_a_config_error_with_its_location() {
     .unwrap();
     let path = dir.path().join("toolgate.toml");
     std::fs::write(&path, GOOD.replace("POLICIES", "rules")).unwrap();
-    let error = build::gateway(&config::load(&path).unwrap()).err().unwrap().to_string();
+    let error = build::gateway(&config::load(&path).unwrap()).await.err().unwrap().to_string();
     assert!(error.contains("typo.cedar:2:"), "{error}");
 }
 

@@ -22,8 +22,8 @@ fn toml_blocks(markdown: &str) -> Vec<String> {
     blocks
 }
 
-#[test]
-fn entra_jwt_page_examples_build_a_gateway() {
+#[tokio::test]
+async fn entra_jwt_page_examples_build_a_gateway() {
     let page = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/entra-jwt.md")).unwrap();
     let blocks = toml_blocks(&page);
     assert!(
@@ -33,12 +33,12 @@ fn entra_jwt_page_examples_build_a_gateway() {
     );
     for block in blocks {
         let loaded = config::load_str(&block).unwrap_or_else(|e| panic!("{e}\n{block}"));
-        build::gateway_with(&loaded, build::PolicyOrigin::Embedded).unwrap_or_else(|e| panic!("{e}\n{block}"));
+        build::gateway_with(&loaded, build::PolicyOrigin::Embedded).await.unwrap_or_else(|e| panic!("{e}\n{block}"));
     }
 }
 
-#[test]
-fn configuration_and_gate_page_examples_load() {
+#[tokio::test]
+async fn configuration_and_gate_page_examples_load() {
     for page in ["configuration.md", "mcp-gate.md"] {
         let text = std::fs::read_to_string(format!("{}/../docs/{page}", env!("CARGO_MANIFEST_DIR"))).unwrap();
         for block in toml_blocks(&text) {
@@ -51,14 +51,14 @@ fn configuration_and_gate_page_examples_load() {
                 )
             };
             let loaded = config::load_str(&block).unwrap_or_else(|e| panic!("{page}: {e}\n{block}"));
-            build::gateway_with(&loaded, build::PolicyOrigin::Embedded)
+            build::gateway_with(&loaded, build::PolicyOrigin::Embedded).await
                 .unwrap_or_else(|e| panic!("{page}: {e}\n{block}"));
         }
     }
 }
 
-#[test]
-fn azure_bearer_page_examples_load() {
+#[tokio::test]
+async fn azure_bearer_page_examples_load() {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/azure-bearer.md"))
         .unwrap()
         .replace("127.0.0.1:PORT", "127.0.0.1:8400");
@@ -71,12 +71,12 @@ fn azure_bearer_page_examples_load() {
             format!("[auth]\nprovider = \"azure-bearer\"\n{block}")
         };
         let loaded = config::load_str(&block).unwrap_or_else(|e| panic!("{e}\n{block}"));
-        build::gateway_with(&loaded, build::PolicyOrigin::Embedded).unwrap_or_else(|e| panic!("{e}\n{block}"));
+        build::gateway_with(&loaded, build::PolicyOrigin::Embedded).await.unwrap_or_else(|e| panic!("{e}\n{block}"));
     }
 }
 
-#[test]
-fn dev_mode_config_builds_a_gateway() {
+#[tokio::test]
+async fn dev_mode_config_builds_a_gateway() {
     let text = toolgate::config::dev_config("http://127.0.0.1:8400", "127.0.0.1:8080".parse().unwrap());
-    build::gateway_with(&config::load_str(&text).unwrap(), build::PolicyOrigin::Embedded).unwrap();
+    build::gateway_with(&config::load_str(&text).unwrap(), build::PolicyOrigin::Embedded).await.unwrap();
 }

@@ -1,25 +1,42 @@
 //! The OAuth 2.1 authorization server that toolgate puts in front of Entra ID for MCP clients
-//! (the `entra-proxy` provider).
+//! (the `entra-proxy` provider). See `docs/entra-proxy.md`.
 //!
-//! This crate holds the pure building blocks first; the HTTP endpoints come later:
-//! - [`RedirectUri`]: a redirect URI validated once (RFC 6749 §3.1.2, RFC 8252 §7/§8) and matched
-//!   exactly, loopback ports excepted (RFC 8252 §7.3).
-//! - [`RegistrationRequest`] → [`ValidatedRegistration`] → [`RegisteredClient`]: Dynamic Client
-//!   Registration (RFC 7591) with its error codes.
-//! - [`cimd`]: Client ID Metadata Documents, fetched through an SSRF-guarded client and cached.
-//!
-//! See `docs/entra-proxy.md` for what is built and what is not.
+//! A flow, file by file: [`endpoints`](crate::endpoints) `metadata` → `register` (DCR, or
+//! [`cimd`] documents, or pre-registered clients) → `authorize` (validate, bind the browser,
+//! go to Entra via `upstream`) → `callback` (check the binding, redeem at Entra, validate) →
+//! `consent` (CSRF double submit, grant, single-use code) → `token` (PKCE, rotation, the proxy's
+//! own JWT from [`TokenSigner`]) → `revoke`. State lives in a [`toolgate_store::StateStore`]
+//! ([`flow`] records, single-use by atomic take).
 
 pub mod cimd;
 mod client;
 mod client_secret;
+mod config;
+mod crypto;
+mod endpoints;
+mod flow;
+mod proxy;
 mod redirect_uri;
 mod registration;
+mod registry;
+mod tokens;
+mod upstream;
+mod web;
 
 pub use client::{ClientId, ClientKind, ClientSource, RegisteredClient, RegistrationResponse};
 pub use client_secret::{ClientSecret, ClientSecretDigest};
+pub use config::{Lifetimes, PreregisteredClient, ProxyConfig, RegistrationMode, RegistrationSettings, UpstreamConfig};
+pub use crypto::{PkceChallenge, PkceError, PkceVerifier, ProxySecret, ProxySecretError};
+pub use flow::UserClaims;
+pub use proxy::{EntraProxy, ProxyBuildError, UpstreamTokenError};
 pub use redirect_uri::{RedirectUri, RedirectUriError, RedirectUriKind};
 pub use registration::{
     ApplicationType, GrantType, RegistrationError, RegistrationErrorCode, RegistrationPolicy, RegistrationRequest,
     ResponseType, TokenEndpointAuthMethod, ValidatedRegistration,
 };
+pub use registry::{LookupError, PreregisteredClientError};
+pub use tokens::{SigningKeyError, TokenSigner, VerifiedAccessToken};
+pub use upstream::UpstreamError;
+
+/// The client id recorded in tokens obtained through `/auth/login` + `/auth/exchange`.
+pub const BROWSER_LOGIN_CLIENT: &str = endpoints::BROWSER_LOGIN_CLIENT;

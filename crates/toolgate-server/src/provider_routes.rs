@@ -9,17 +9,29 @@ use toolgate_core::{ProviderRoute, RouteHandler};
 /// Provider endpoints take small forms and JSON; larger bodies are refused.
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// Every route a provider contributed for one path (e.g. `GET` and `POST /register`).
 pub struct ProviderEndpoint {
-    route: ProviderRoute,
+    routes: Vec<ProviderRoute>,
 }
 
 impl ProviderEndpoint {
-    pub fn new(route: ProviderRoute) -> Self {
-        Self { route }
+    pub fn new(routes: Vec<ProviderRoute>) -> Self {
+        Self { routes }
     }
 
-    fn handler(&self) -> Arc<dyn RouteHandler> {
-        self.route.handler.clone()
+    fn handler(&self, method: &http::Method) -> Option<Arc<dyn RouteHandler>> {
+        self.routes
+            .iter()
+            .find(|route| route.method == method)
+            .map(|route| route.handler.clone())
+    }
+
+    fn allow(&self) -> String {
+        self.routes
+            .iter()
+            .map(|route| route.method.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -27,9 +39,12 @@ impl Endpoint for ProviderEndpoint {
     type Output = Response;
 
     async fn call(&self, mut req: Request) -> Result<Self::Output> {
-        if req.method() != self.route.method {
-            return Ok(Response::builder().status(StatusCode::METHOD_NOT_ALLOWED).finish());
-        }
+        let Some(handler) = self.handler(req.method()) else {
+            return Ok(Response::builder()
+                .status(StatusCode::METHOD_NOT_ALLOWED)
+                .header(http::header::ALLOW, self.allow())
+                .finish());
+        };
         let body = req.take_body().into_bytes_limit(MAX_BODY_BYTES).await;
         let Ok(body) = body else {
             return Ok(Response::builder().status(StatusCode::PAYLOAD_TOO_LARGE).finish());
@@ -43,7 +58,7 @@ impl Endpoint for ProviderEndpoint {
         let Ok(request) = builder.body(body) else {
             return Ok(Response::builder().status(StatusCode::BAD_REQUEST).finish());
         };
-        let response = self.handler().handle(request).await;
+        let response = handler.handle(request).await;
         let (parts, body) = response.into_parts();
         let mut out = Response::builder().status(parts.status).body(body);
         out.headers_mut().extend(parts.headers);

@@ -156,7 +156,7 @@ fn main() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let loaded = toolgate::config::load_str(&gateway_config(addr)).unwrap();
-        let gateway = build::gateway_with(&loaded, PolicyOrigin::Embedded).unwrap();
+        let gateway = build::gateway_with(&loaded, PolicyOrigin::Embedded).await.unwrap();
         for validator in &gateway.validators {
             validator.start().await.unwrap();
         }
@@ -185,7 +185,7 @@ fn main() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let loaded = toolgate::config::load_str(&gateway_config(addr)).unwrap();
-        let gateway = build::gateway_with(&loaded, PolicyOrigin::Embedded).unwrap();
+        let gateway = build::gateway_with(&loaded, PolicyOrigin::Embedded).await.unwrap();
         let full_url = gateway.app.resource_url();
         let full = toolgate::start::start_on(gateway, listener).await.unwrap();
 

@@ -1,7 +1,7 @@
 //! toolgate puts Microsoft Entra ID sign-in and Cedar policies in front of MCP tools.
 //!
 //! This crate is both the `toolgate` binary and the facade embedders depend on: it re-exports
-//! the pieces (`core`, `entra`, `mcp`, `policy`, `audit`, `server`, `emulator`) and turns a configuration file into a
+//! the pieces (`core`, `entra`, `proxy`, `store`, `mcp`, `policy`, `audit`, `server`, `emulator`) and turns a configuration file into a
 //! running server ([`config`], [`build`]).
 
 pub mod build;
@@ -19,4 +19,6 @@ pub use toolgate_emulator as emulator;
 pub use toolgate_entra as entra;
 pub use toolgate_mcp as mcp;
 pub use toolgate_policy as policy;
+pub use toolgate_proxy as proxy;
 pub use toolgate_server as server;
+pub use toolgate_store as store;

@@ -36,6 +36,7 @@ pub struct RunningGateway {
     pub policy: Arc<PolicyEngine>,
     pub sessions: SessionBindings,
     pub tasks: TaskStore,
+    pub entra_proxy: Option<toolgate_proxy::EntraProxy>,
 }
 
 impl RunningGateway {
@@ -126,5 +127,6 @@ pub async fn start_on(gateway: Gateway, listener: tokio::net::TcpListener) -> Re
         policy: gateway.policy,
         sessions,
         tasks,
+        entra_proxy: gateway.entra_proxy,
     })
 }

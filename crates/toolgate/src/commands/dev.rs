@@ -39,7 +39,7 @@ pub async fn execute(args: DevArgs) -> u8 {
         Ok(loaded) => loaded,
         Err(error) => return super::config_failure(&error),
     };
-    let gateway = match build::gateway_with(&loaded, build::PolicyOrigin::Embedded) {
+    let gateway = match build::gateway_with(&loaded, build::PolicyOrigin::Embedded).await {
         Ok(gateway) => gateway,
         Err(error) => return super::config_failure(&error),
     };

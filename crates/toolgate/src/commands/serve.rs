@@ -19,7 +19,7 @@ pub async fn execute(args: ServeArgs) -> u8 {
         Ok(loaded) => loaded,
         Err(error) => return super::config_failure(&error),
     };
-    let gateway = match build::gateway(&loaded) {
+    let gateway = match build::gateway(&loaded).await {
         Ok(gateway) => gateway,
         Err(error) => return super::config_failure(&error),
     };

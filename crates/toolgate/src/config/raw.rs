@@ -25,6 +25,48 @@ pub struct RawConfig {
     pub audit: Option<AuditConfig>,
     #[serde(default)]
     pub api: ApiSection,
+    /// Shared short-lived state of the `entra-proxy` provider.
+    #[serde(default)]
+    pub state: StateSection,
+}
+
+/// `[state]`: where the proxy keeps transactions, codes, grants and registered clients.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateSection {
+    #[serde(default)]
+    pub backend: StateBackend,
+    /// `redis://host:6379/0` or `rediss://…` (backend = "redis").
+    #[serde(default)]
+    pub url: Option<SecretString>,
+    /// Prefix of every Redis key; processes sharing state must use the same one.
+    #[serde(default = "default_key_prefix")]
+    pub key_prefix: String,
+}
+
+impl Default for StateSection {
+    fn default() -> Self {
+        Self {
+            backend: StateBackend::default(),
+            url: None,
+            key_prefix: default_key_prefix(),
+        }
+    }
+}
+
+fn default_key_prefix() -> String {
+    "toolgate".into()
+}
+
+/// The state store backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum StateBackend {
+    /// In this process only: fine for one instance; restarts forget pending sign-ins and grants.
+    #[default]
+    Memory,
+    /// Redis, shared by every instance.
+    Redis,
 }
 
 /// `[api]`: the REST API under `/api/v1` and Swagger UI at `/docs`.
@@ -172,6 +214,8 @@ pub enum ProviderKind {
     EntraJwt,
     /// fastapi-azure-auth-style bearer: single/multi-tenant/B2C, optional API keys.
     AzureBearer,
+    /// An OAuth 2.1 authorization server in front of Entra, issuing its own tokens.
+    EntraProxy,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -182,6 +226,75 @@ pub struct AuthConfig {
     pub entra: Option<EntraConfig>,
     #[serde(default)]
     pub azure_bearer: Option<toolgate_entra::providers::AzureBearerConfig>,
+    /// `entra-proxy` settings; the upstream Entra app is `[auth.entra]`.
+    #[serde(default)]
+    pub proxy: Option<ProxySection>,
+}
+
+/// `[auth.proxy]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxySection {
+    /// At least 32 bytes; shared by every instance (signs cookies, seals Entra tokens and the
+    /// signing key). Prefer the environment: `TOOLGATE_AUTH__PROXY__SECRET`.
+    pub secret: SecretString,
+    #[serde(default = "default_access_token_seconds")]
+    pub access_token_seconds: u64,
+    #[serde(default = "default_refresh_token_days")]
+    pub refresh_token_days: u64,
+    /// Skip the consent page for a (user, client, redirect URI) approved before.
+    #[serde(default)]
+    pub remember_consent: bool,
+    #[serde(default = "yes")]
+    pub require_state: bool,
+    /// `dynamic` (RFC 7591), `static` (hand out `static_client`), or `disabled`.
+    #[serde(default = "default_registration")]
+    pub registration: String,
+    /// A pre-registered client described by `GET /register` (Copilot Studio).
+    #[serde(default)]
+    pub static_client: Option<String>,
+    #[serde(default = "default_registrations_per_minute")]
+    pub registrations_per_minute: u64,
+    #[serde(default)]
+    pub allow_confidential_clients: bool,
+    /// Accept Client ID Metadata Document URLs as client ids.
+    #[serde(default = "yes")]
+    pub cimd: bool,
+    /// Let CIMD documents live on private addresses (trusted internal deployments only).
+    #[serde(default)]
+    pub cimd_allow_private_addresses: bool,
+    /// Accept `http://` CIMD URLs. Tests only.
+    #[serde(default)]
+    pub danger_cimd_allow_http: bool,
+    #[serde(default)]
+    pub clients: Vec<ProxyClientSection>,
+}
+
+/// `[[auth.proxy.clients]]`: a pre-registered client.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxyClientSection {
+    pub client_id: String,
+    pub client_name: String,
+    pub redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub client_secret: Option<SecretString>,
+}
+
+fn default_access_token_seconds() -> u64 {
+    900
+}
+
+fn default_refresh_token_days() -> u64 {
+    14
+}
+
+fn default_registration() -> String {
+    "dynamic".into()
+}
+
+fn default_registrations_per_minute() -> u64 {
+    60
 }
 
 /// Tenancy of the protected API.

@@ -21,6 +21,8 @@ use toolgate_api::OAuthSettings;
 use crate::config::raw::{ApiSection, EntraConfig, McpConfig, ProviderKind, Tenancy};
 use crate::demo_policies;
 
+mod proxy;
+
 /// The default audit trail: a SQLite file in the working directory, with its spool beside it.
 pub const DEFAULT_AUDIT_DB: &str = "sqlite://toolgate-audit.db?mode=rwc";
 pub const DEFAULT_AUDIT_SPOOL: &str = "toolgate-audit.spool";
@@ -40,6 +42,9 @@ pub struct Gateway {
     pub api: ApiSection,
     /// Where Swagger UI signs people in.
     pub oauth: OAuthSettings,
+    /// The `entra-proxy` provider, when configured: tools get users' Entra tokens from it
+    /// (`upstream_access_token`, for On-Behalf-Of calls).
+    pub entra_proxy: Option<toolgate_proxy::EntraProxy>,
 }
 
 /// Where policies come from: the configured directory, or (dev mode) the embedded examples.
@@ -83,12 +88,13 @@ pub fn policy_engine(
 }
 
 /// Builds the gateway described by `config`.
-pub fn gateway(config: &LoadedConfig) -> Result<Gateway, ConfigError> {
-    gateway_with(config, PolicyOrigin::Directory)
+pub async fn gateway(config: &LoadedConfig) -> Result<Gateway, ConfigError> {
+    gateway_with(config, PolicyOrigin::Directory).await
 }
 
-/// Builds the gateway, taking policies from `origin`.
-pub fn gateway_with(config: &LoadedConfig, origin: PolicyOrigin) -> Result<Gateway, ConfigError> {
+/// Builds the gateway, taking policies from `origin`. Async because the `entra-proxy` provider
+/// loads its shared signing key from the state store.
+pub async fn gateway_with(config: &LoadedConfig, origin: PolicyOrigin) -> Result<Gateway, ConfigError> {
     let raw = &config.raw;
     let bind = raw.server.bind;
     let public_url = raw
@@ -110,9 +116,15 @@ pub fn gateway_with(config: &LoadedConfig, origin: PolicyOrigin) -> Result<Gatew
         public_url,
         mcp_path: raw.server.mcp_path.clone(),
     };
+    let mut entra_proxy = None;
     let (provider, validators, oauth) = match raw.auth.provider {
         ProviderKind::EntraJwt => entra_jwt(config, &app)?,
         ProviderKind::AzureBearer => azure_bearer(config, &app)?,
+        ProviderKind::EntraProxy => {
+            let (parts, built) = proxy::entra_proxy(config, &app).await?;
+            entra_proxy = Some(built);
+            parts
+        }
     };
     let tool_tags: ToolTags = toolgate_demo::tool_tags()
         .into_iter()
@@ -134,13 +146,14 @@ pub fn gateway_with(config: &LoadedConfig, origin: PolicyOrigin) -> Result<Gatew
         audit,
         api: raw.api.clone(),
         oauth,
+        entra_proxy,
     })
 }
 
-type ProviderParts = (Arc<dyn AuthProvider>, Vec<EntraValidator>, OAuthSettings);
+pub(crate) type ProviderParts = (Arc<dyn AuthProvider>, Vec<EntraValidator>, OAuthSettings);
 
 /// Swagger UI's sign-in settings for an Entra (or B2C) v2.0 authority `…/v2.0`.
-fn oauth_settings(config: &LoadedConfig, v2_authority: &str, client_id: &str, scopes: Vec<String>) -> OAuthSettings {
+pub(crate) fn oauth_settings(config: &LoadedConfig, v2_authority: &str, client_id: &str, scopes: Vec<String>) -> OAuthSettings {
     let base = v2_authority.trim_end_matches("/v2.0");
     OAuthSettings {
         authorization_url: format!("{base}/oauth2/v2.0/authorize"),

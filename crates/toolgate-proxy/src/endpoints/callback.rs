@@ -1,0 +1,181 @@
+//! `GET /auth/callback`: Entra sends the browser back here. The transaction is consumed (a
+//! replayed `state` finds nothing), the browser must carry the binding cookie set at
+//! `/authorize` (a sign-in link forwarded to someone else dies here: FastMCP CVE-2026-27124),
+//! Entra's code is redeemed with the proxy's secret and verifier, and the tokens are validated by
+//! the same validator `entra-jwt` uses. Then the consent page — or, for `/auth/login`, a one-time code.
+
+use std::sync::Arc;
+
+use http::StatusCode;
+use toolgate_core::{HttpRequest, HttpResponse};
+use toolgate_store::{Namespace, StateStoreJson};
+
+use super::{error_page, login, redirect_to_client, store_failure_page, validated_user};
+use crate::crypto::{digest_b64, random_token, same};
+use crate::flow::{ClientRequest, PendingConsent, Purpose, Transaction, UserClaims};
+use crate::proxy::ProxyState;
+use crate::web::cookies;
+use crate::web::pages::{self, ConsentView};
+use crate::web::params::Params;
+use crate::web::responses;
+
+/// Where pending consents are kept (between the callback and the consent POST).
+pub(crate) const PENDING_CONSENT: Namespace = crate::flow::namespace("pending-consent");
+
+pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> HttpResponse {
+    let params = match Params::from_query(&request) {
+        Ok(params) => params,
+        Err(bad) => return error_page(StatusCode::BAD_REQUEST, "Invalid request", &bad.0, &[]),
+    };
+    let Some(transaction_id) = params.get("state") else {
+        return error_page(StatusCode::BAD_REQUEST, "Invalid sign-in response", "state is missing", &[]);
+    };
+    let transaction = match state
+        .grants
+        .store()
+        .take_json::<Transaction>(Namespace::TRANSACTION, transaction_id)
+        .await
+    {
+        Ok(Some(transaction)) => transaction,
+        Ok(None) => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "Sign-in expired",
+                "This sign-in is unknown, expired, or was already completed.",
+                &[],
+            );
+        }
+        Err(error) => return store_failure_page(&error),
+    };
+    let binding_cookie = cookies::binding_name(transaction_id);
+    let bound = cookies::read(&state.keys.cookies, request.headers(), &binding_cookie)
+        .is_some_and(|value| same(&value, &transaction.binding));
+    if !bound {
+        tracing::warn!("sign-in returned in a browser that did not start it (missing or wrong binding cookie)");
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "Sign-in started elsewhere",
+            "This sign-in was started in another browser. Start again from your application in this browser.",
+            &[],
+        );
+    }
+    let clear_binding = cookies::clear(&binding_cookie);
+
+    if let Some(error) = params.get("error") {
+        tracing::info!(error, "Entra returned an error to the callback");
+        return match &transaction.purpose {
+            Purpose::Client(request) => redirect_to_client(
+                &state,
+                &request.redirect_uri,
+                &[("error", "access_denied"), ("error_description", "the sign-in was not completed")],
+                request.state.as_deref(),
+                &[clear_binding],
+            ),
+            Purpose::BrowserLogin => error_page(StatusCode::FORBIDDEN, "Sign-in failed", "The sign-in was not completed.", &[clear_binding]),
+        };
+    }
+    let Some(code) = params.get("code") else {
+        return error_page(StatusCode::BAD_REQUEST, "Invalid sign-in response", "code is missing", &[clear_binding]);
+    };
+    let scopes = match &transaction.purpose {
+        Purpose::Client(request) => request.scopes.clone(),
+        Purpose::BrowserLogin => state.config.scopes.clone(),
+    };
+    let tokens = match state
+        .upstream
+        .redeem_code(code, &state.callback_url(), &scopes, &transaction.upstream_verifier, state.clock.as_ref())
+        .await
+    {
+        Ok(tokens) => tokens,
+        Err(error) => {
+            tracing::warn!(error = %error, "Entra refused the proxy's code redemption");
+            return error_page(StatusCode::BAD_GATEWAY, "Sign-in failed", "Entra ID did not complete the sign-in.", &[clear_binding]);
+        }
+    };
+    let user = match validated_user(&state, &tokens.access_token).await {
+        Ok(user) => user,
+        Err(reason) => {
+            tracing::warn!(reason, "Entra token from sign-in refused");
+            let detail = "Your account cannot use this server.";
+            return match &transaction.purpose {
+                Purpose::Client(request) => redirect_to_client(
+                    &state,
+                    &request.redirect_uri,
+                    &[("error", "access_denied"), ("error_description", detail)],
+                    request.state.as_deref(),
+                    &[clear_binding],
+                ),
+                Purpose::BrowserLogin => error_page(StatusCode::FORBIDDEN, "Access denied", detail, &[clear_binding]),
+            };
+        }
+    };
+    tracing::info!(principal = %user.sub, "signed in at Entra");
+
+    match transaction.purpose {
+        Purpose::BrowserLogin => login::finish(&state, user, &tokens, clear_binding).await,
+        Purpose::Client(request) => {
+            if state.config.remember_consent {
+                match super::consent::remembered(&state, &user, &request).await {
+                    Ok(true) => return super::consent::grant_and_redirect(&state, request, user, &tokens, &[clear_binding]).await,
+                    Ok(false) => {}
+                    Err(error) => return store_failure_page(&error),
+                }
+            }
+            let upstream_tokens = tokens;
+            consent_page(&state, request, user, &upstream_tokens, transaction.binding, binding_cookie).await
+        }
+    }
+}
+
+/// Stores the pending consent and shows the page, with a CSRF token in a cookie and the form.
+async fn consent_page(
+    state: &ProxyState,
+    request: ClientRequest,
+    user: UserClaims,
+    tokens: &crate::flow::EntraTokens,
+    binding: String,
+    binding_cookie: String,
+) -> HttpResponse {
+    let consent_id = random_token(32);
+    let csrf_token = random_token(32);
+    let upstream = match state.grants.seal(tokens, &consent_id) {
+        Ok(sealed) => sealed,
+        Err(error) => return store_failure_page(&error),
+    };
+    let client = state.registry.lookup(&request.client_id).await.ok().flatten();
+    let client_origin = match client.as_ref().map(|c| c.source) {
+        Some(crate::ClientSource::Preregistered) => "pre-registered by the operator".to_owned(),
+        Some(crate::ClientSource::Cimd) => format!("described by its metadata document at {}", request.client_id),
+        _ => "registered itself; its name is not verified".to_owned(),
+    };
+    let redirect_host = url::Url::parse(&request.redirect_uri)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned).or_else(|| Some(format!("{}:", u.scheme()))))
+        .unwrap_or_default();
+    let html = pages::consent(&ConsentView {
+        client_name: &request.client_name,
+        client_id: &request.client_id,
+        client_origin: &client_origin,
+        redirect_uri: &request.redirect_uri,
+        redirect_host: &redirect_host,
+        scopes: &request.scopes,
+        user: &user,
+        resource: &state.config.resource,
+        consent_id: &consent_id,
+        csrf_token: &csrf_token,
+    });
+    let pending = PendingConsent {
+        request,
+        user,
+        upstream,
+        binding,
+        binding_cookie,
+        csrf_digest: digest_b64(&csrf_token),
+    };
+    let ttl = state.config.lifetimes.transaction;
+    if let Err(error) = state.grants.store().put_json(PENDING_CONSENT, &consent_id, &pending, ttl).await {
+        return store_failure_page(&error);
+    }
+    let csrf_cookie = cookies::set(&state.keys.cookies, &cookies::csrf_name(&consent_id), &csrf_token, ttl);
+    responses::page(StatusCode::OK, html, &[csrf_cookie])
+}

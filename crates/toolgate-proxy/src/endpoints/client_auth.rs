@@ -1,0 +1,95 @@
+//! Client authentication at `/token` and `/revoke` (RFC 6749 §2.3): public clients name
+//! themselves; confidential clients prove their secret with HTTP Basic or in the form.
+
+use std::sync::Arc;
+
+use http::{HeaderValue, StatusCode, header};
+use toolgate_core::{HttpRequest, HttpResponse};
+
+use super::store_failure;
+use crate::client::{ClientKind, RegisteredClient};
+use crate::proxy::ProxyState;
+use crate::registry::LookupError;
+use crate::web::params::Params;
+use crate::web::responses;
+
+/// The authenticated client, or the response refusing it.
+pub(crate) async fn authenticate(
+    state: &ProxyState,
+    request: &HttpRequest,
+    params: &Params,
+) -> Result<Arc<RegisteredClient>, HttpResponse> {
+    let basic = match basic_credentials(request) {
+        Ok(basic) => basic,
+        Err(()) => return Err(invalid_client("malformed Basic credentials", true)),
+    };
+    let used_basic = basic.is_some();
+    let (client_id, secret) = match basic {
+        Some((id, secret)) => {
+            if params.get("client_secret").is_some() {
+                return Err(invalid_client("use one client authentication method", true));
+            }
+            if params.get("client_id").is_some_and(|form_id| form_id != id) {
+                return Err(invalid_client("client_id differs from the Basic credentials", true));
+            }
+            (id, Some(secret))
+        }
+        None => match params.get("client_id") {
+            Some(id) => (id.to_owned(), params.get("client_secret").map(str::to_owned)),
+            None => return Err(invalid_client("client authentication is required (client_id)", false)),
+        },
+    };
+    let client = match state.registry.lookup(&client_id).await {
+        Ok(Some(client)) => client,
+        Ok(None) => return Err(invalid_client("unknown client", used_basic)),
+        Err(LookupError::Store(error)) => return Err(store_failure(&error)),
+        Err(LookupError::Cimd(error)) => {
+            tracing::info!(error = %error, "CIMD client could not be fetched at the token endpoint");
+            return Err(invalid_client("the client's metadata document could not be used", used_basic));
+        }
+    };
+    match (client.kind, secret) {
+        (ClientKind::Confidential, Some(secret)) if client.verify_secret(&secret) => Ok(client),
+        (ClientKind::Confidential, _) => Err(invalid_client("client authentication failed", used_basic)),
+        (_, Some(_)) => Err(invalid_client("a public client has no secret", used_basic)),
+        (_, None) => Ok(client),
+    }
+}
+
+/// `invalid_client`: 401, with a Basic challenge when Basic was tried (RFC 6749 §5.2).
+fn invalid_client(description: &str, basic: bool) -> HttpResponse {
+    let mut response = responses::oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", description);
+    if basic {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"toolgate\""));
+    }
+    response
+}
+
+/// `Authorization: Basic base64(urlencode(id):urlencode(secret))`.
+fn basic_credentials(request: &HttpRequest) -> Result<Option<(String, String)>, ()> {
+    let Some(value) = request.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| ())?;
+    let Some((scheme, encoded)) = value.split_once(' ') else {
+        return Err(());
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(());
+    }
+    use base64::Engine as _;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| ())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| ())?;
+    let (id, secret) = decoded.split_once(':').ok_or(())?;
+    let unescape = |s: &str| {
+        url::form_urlencoded::parse(format!("v={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    Ok(Some((unescape(id), unescape(secret))))
+}

@@ -1,0 +1,155 @@
+//! `POST /auth/consent`: the user's decision. Accepted only with the CSRF token in both the form
+//! and its cookie (double submit), from the browser holding the transaction's binding cookie, and
+//! once. Approval creates the grant and sends the browser to the client with a single-use code.
+
+use std::sync::Arc;
+
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
+use toolgate_core::{HttpRequest, HttpResponse};
+use toolgate_store::{Namespace, StateStoreJson, StoreError};
+
+use super::callback::PENDING_CONSENT;
+use super::{error_page, redirect_to_client, store_failure_page};
+use crate::crypto::{digest_b64, same};
+use crate::flow::{ClientRequest, EntraTokens, PendingConsent, UserClaims};
+use crate::proxy::ProxyState;
+use crate::web::cookies;
+use crate::web::params::Params;
+
+#[derive(Serialize, Deserialize)]
+struct RememberedConsent {
+    scopes: Vec<String>,
+}
+
+pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> HttpResponse {
+    let params = match Params::from_form(&request) {
+        Ok(params) => params,
+        Err(bad) => return error_page(StatusCode::BAD_REQUEST, "Invalid request", &bad.0, &[]),
+    };
+    let (Some(consent_id), Some(form_csrf)) = (params.get("consent"), params.get("csrf_token")) else {
+        return csrf_refused();
+    };
+    let csrf_cookie = cookies::csrf_name(consent_id);
+    let cookie_csrf = cookies::read(&state.keys.cookies, request.headers(), &csrf_cookie);
+    if !cookie_csrf.is_some_and(|cookie| same(&cookie, form_csrf)) {
+        return csrf_refused();
+    }
+    let pending = match state
+        .grants
+        .store()
+        .take_json::<PendingConsent>(PENDING_CONSENT, consent_id)
+        .await
+    {
+        Ok(Some(pending)) => pending,
+        Ok(None) => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "Consent expired",
+                "This consent request is unknown, expired, or was already answered.",
+                &[],
+            );
+        }
+        Err(error) => return store_failure_page(&error),
+    };
+    let bound = same(&digest_b64(form_csrf), &pending.csrf_digest)
+        && cookies::read(&state.keys.cookies, request.headers(), &pending.binding_cookie)
+            .is_some_and(|value| same(&value, &pending.binding));
+    if !bound {
+        return csrf_refused();
+    }
+    let clear = [cookies::clear(&csrf_cookie), cookies::clear(&pending.binding_cookie)];
+    let tokens = match state.grants.open(&pending.upstream, consent_id) {
+        Ok(tokens) => tokens,
+        Err(error) => return store_failure_page(&error),
+    };
+    match params.get("decision") {
+        Some("approve") => {
+            tracing::info!(principal = %pending.user.sub, client_id = %pending.request.client_id, "consent given");
+            if state.config.remember_consent {
+                if let Err(error) = remember(&state, &pending.user, &pending.request).await {
+                    return store_failure_page(&error);
+                }
+            }
+            grant_and_redirect(&state, pending.request, pending.user, &tokens, &clear).await
+        }
+        _ => {
+            tracing::info!(principal = %pending.user.sub, client_id = %pending.request.client_id, "consent refused");
+            redirect_to_client(
+                &state,
+                &pending.request.redirect_uri,
+                &[("error", "access_denied"), ("error_description", "the user denied access")],
+                pending.request.state.as_deref(),
+                &clear,
+            )
+        }
+    }
+}
+
+fn csrf_refused() -> HttpResponse {
+    tracing::warn!("consent POST refused: CSRF token or browser binding missing or wrong");
+    error_page(
+        StatusCode::FORBIDDEN,
+        "Consent not accepted",
+        "The consent form was not submitted from the page this server showed in this browser.",
+        &[],
+    )
+}
+
+/// Creates the grant and redirects to the client with a fresh single-use code.
+pub(crate) async fn grant_and_redirect(
+    state: &ProxyState,
+    request: ClientRequest,
+    user: UserClaims,
+    tokens: &EntraTokens,
+    cookies: &[String],
+) -> HttpResponse {
+    let result = async {
+        let grant_id = state
+            .grants
+            .create_grant(&request.client_id, user, request.scopes.clone(), tokens)
+            .await?;
+        state.grants.issue_code(&grant_id, &request).await
+    }
+    .await;
+    match result {
+        Ok(code) => redirect_to_client(
+            state,
+            &request.redirect_uri,
+            &[("code", code.as_str())],
+            request.state.as_deref(),
+            cookies,
+        ),
+        Err(error) => store_failure_page(&error),
+    }
+}
+
+fn remembered_key(user: &UserClaims, request: &ClientRequest) -> String {
+    digest_b64(&format!("{}\n{}\n{}", user.sub, request.client_id, request.redirect_uri))
+}
+
+/// Whether this user already approved this client and redirect URI for these scopes.
+pub(crate) async fn remembered(state: &ProxyState, user: &UserClaims, request: &ClientRequest) -> Result<bool, StoreError> {
+    let stored: Option<RememberedConsent> = state
+        .grants
+        .store()
+        .get_json(Namespace::CONSENT, &remembered_key(user, request))
+        .await?;
+    Ok(stored.is_some_and(|r| request.scopes.iter().all(|s| r.scopes.contains(s))))
+}
+
+async fn remember(state: &ProxyState, user: &UserClaims, request: &ClientRequest) -> Result<(), StoreError> {
+    let record = RememberedConsent {
+        scopes: request.scopes.clone(),
+    };
+    state
+        .grants
+        .store()
+        .put_json(
+            Namespace::CONSENT,
+            &remembered_key(user, request),
+            &record,
+            state.config.lifetimes.remembered_consent,
+        )
+        .await
+}

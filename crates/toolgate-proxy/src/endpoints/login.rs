@@ -1,0 +1,114 @@
+//! Browser login for tools that cannot run OAuth themselves: `GET /auth/login` signs the person
+//! in at Entra; the callback shows a one-time code (single-use, two minutes); `POST
+//! /auth/exchange` swaps it for an access token. Same binding cookie, same validation.
+
+use std::sync::Arc;
+
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
+use toolgate_core::{HttpRequest, HttpResponse};
+use toolgate_store::StateStoreJson;
+
+use super::authorize::start_sign_in;
+use super::{error_page, store_failure, store_failure_page};
+use crate::crypto::{PkceVerifier, digest_b64, random_token};
+use crate::flow::{EntraTokens, Purpose, Transaction, UserClaims};
+use crate::proxy::ProxyState;
+use crate::web::pages;
+use crate::web::params::Params;
+use crate::web::responses::{self, oauth_error};
+
+/// The client id recorded in tokens obtained through the browser login.
+pub const BROWSER_LOGIN_CLIENT: &str = "toolgate-browser-login";
+
+const LOGIN_CODES: toolgate_store::Namespace = crate::flow::namespace("login-code");
+
+#[derive(Serialize, Deserialize)]
+struct LoginCode {
+    grant_id: String,
+}
+
+pub(crate) async fn start(state: Arc<ProxyState>, request: HttpRequest) -> HttpResponse {
+    let login_hint = Params::from_query(&request)
+        .ok()
+        .and_then(|p| p.get("login_hint").map(str::to_owned));
+    let transaction_id = random_token(32);
+    let verifier = PkceVerifier::generate();
+    let Ok(entra_url) = state.upstream.authorize_url(
+        &state.callback_url(),
+        &state.config.scopes,
+        &transaction_id,
+        &verifier,
+        login_hint.as_deref(),
+    ) else {
+        return error_page(StatusCode::INTERNAL_SERVER_ERROR, "Configuration error", "bad authority URL", &[]);
+    };
+    let transaction = Transaction {
+        purpose: Purpose::BrowserLogin,
+        upstream_verifier: verifier,
+        binding: random_token(32),
+    };
+    start_sign_in(&state, &transaction_id, &transaction, entra_url.as_str()).await
+}
+
+/// After the callback validated the user: a grant and a one-time code shown on a page.
+pub(crate) async fn finish(state: &ProxyState, user: UserClaims, tokens: &EntraTokens, clear_binding: String) -> HttpResponse {
+    let code = random_token(24);
+    let result = async {
+        let grant_id = state
+            .grants
+            .create_grant(BROWSER_LOGIN_CLIENT, user.clone(), state.config.scopes.clone(), tokens)
+            .await?;
+        state
+            .grants
+            .store()
+            .put_json(LOGIN_CODES, &digest_b64(&code), &LoginCode { grant_id }, state.config.lifetimes.login_code)
+            .await
+    }
+    .await;
+    if let Err(error) = result {
+        return store_failure_page(&error);
+    }
+    let minutes = state.config.lifetimes.login_code.as_secs().div_ceil(60);
+    responses::page(StatusCode::OK, pages::login_code(&user, &code, minutes), &[clear_binding])
+}
+
+#[derive(Serialize)]
+struct ExchangeResponse {
+    access_token: String,
+    token_type: &'static str,
+    expires_in: u64,
+    scope: String,
+}
+
+pub(crate) async fn exchange(state: Arc<ProxyState>, request: HttpRequest) -> HttpResponse {
+    let params = match Params::from_form(&request) {
+        Ok(params) => params,
+        Err(bad) => return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &bad.0),
+    };
+    let Some(code) = params.get("code") else {
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "code is required");
+    };
+    let login = match state.grants.store().take_json::<LoginCode>(LOGIN_CODES, &digest_b64(code)).await {
+        Ok(Some(login)) => login,
+        Ok(None) => return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "the code is invalid, expired, or already used"),
+        Err(error) => return store_failure(&error),
+    };
+    let grant = match state.grants.grant(&login.grant_id).await {
+        Ok(Some(grant)) => grant,
+        Ok(None) => return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "the sign-in was revoked"),
+        Err(error) => return store_failure(&error),
+    };
+    match state.signer.mint(&grant.user, BROWSER_LOGIN_CLIENT, &grant.scopes, &login.grant_id) {
+        Ok(access_token) => responses::json(
+            StatusCode::OK,
+            &ExchangeResponse {
+                access_token,
+                token_type: "Bearer",
+                expires_in: state.signer.lifetime().as_secs(),
+                scope: grant.scopes.join(" "),
+            },
+        ),
+        Err(_) => oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "internal error"),
+    }
+}

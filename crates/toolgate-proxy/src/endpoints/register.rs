@@ -1,0 +1,81 @@
+//! `POST /register` (RFC 7591) and `GET /register` (Copilot Studio reads the client it should use).
+
+use std::sync::Arc;
+
+use http::StatusCode;
+use toolgate_core::{HttpRequest, HttpResponse};
+use toolgate_store::Namespace;
+
+use super::store_failure;
+use crate::config::RegistrationMode;
+use crate::proxy::ProxyState;
+use crate::registration::RegistrationRequest;
+use crate::web::responses::{self, oauth_error};
+
+pub(crate) async fn post(state: Arc<ProxyState>, request: HttpRequest) -> HttpResponse {
+    match state.config.registration.mode {
+        RegistrationMode::Disabled => {
+            return oauth_error(StatusCode::NOT_FOUND, "invalid_request", "dynamic client registration is disabled");
+        }
+        RegistrationMode::Static => return static_client(&state),
+        RegistrationMode::Dynamic => {}
+    }
+    let registration = match RegistrationRequest::from_json(request.body()) {
+        Ok(registration) => registration,
+        Err(error) => return responses::json(StatusCode::BAD_REQUEST, &error.to_json()),
+    };
+    let validated = match registration.validate(state.registry.policy()) {
+        Ok(validated) => validated,
+        Err(error) => return responses::json(StatusCode::BAD_REQUEST, &error.to_json()),
+    };
+    // A fixed window over all callers: registrations are unauthenticated and each one is stored.
+    let minute = state.clock.now_unix().div_euclid(60);
+    match state
+        .grants
+        .store()
+        .incr(Namespace::RATE, &format!("register:{minute}"), std::time::Duration::from_secs(60))
+        .await
+    {
+        Ok(count) if count > state.config.registration.per_minute => {
+            let mut response = oauth_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "temporarily_unavailable",
+                "too many registrations; try again in a minute",
+            );
+            response
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("60"));
+            return response;
+        }
+        Ok(_) => {}
+        Err(error) => return store_failure(&error),
+    }
+    match state.registry.register(registration, validated).await {
+        Ok((client, secret)) => {
+            tracing::info!(client_id = %client.client_id, name = ?client.client_name, "client registered");
+            responses::json(StatusCode::CREATED, &client.registration_response(secret.as_ref()))
+        }
+        Err(error) => store_failure(&error),
+    }
+}
+
+/// `GET /register`: the configured static client, if any (its secret is never returned).
+pub(crate) async fn get(state: Arc<ProxyState>, _request: HttpRequest) -> HttpResponse {
+    if state.config.registration.static_client.is_none() {
+        return responses::method_not_allowed("POST");
+    }
+    static_client(&state)
+}
+
+fn static_client(state: &ProxyState) -> HttpResponse {
+    let client = state
+        .config
+        .registration
+        .static_client
+        .as_deref()
+        .and_then(|id| state.registry.preregistered(id));
+    match client {
+        Some(client) => responses::json(StatusCode::CREATED, &client.registration_response(None)),
+        None => oauth_error(StatusCode::NOT_FOUND, "invalid_request", "no static client is configured"),
+    }
+}

@@ -1,0 +1,133 @@
+//! The signed-in user as the proxy remembers it between Entra's answer and the tokens it issues.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use toolgate_core::{Groups, Principal, PrincipalKind};
+
+/// What the proxy carries over from a validated Entra token into its own tokens. Built only from
+/// verified claims; the `sub` is toolgate's stable `user:{tid}/{oid}`, never a mutable name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserClaims {
+    pub sub: String,
+    pub tid: String,
+    pub oid: Option<String>,
+    pub name: Option<String>,
+    pub preferred_username: Option<String>,
+    pub roles: Vec<String>,
+    /// `None` when Entra reported a group overage (too many groups to list).
+    pub groups: Option<Vec<String>>,
+    /// The delegated scopes Entra granted (short names).
+    pub upstream_scopes: Vec<String>,
+    pub guest: bool,
+}
+
+impl UserClaims {
+    /// From the principal of a validated Entra token. App-only principals never get here: the
+    /// proxy's flows always have a signed-in user.
+    pub fn from_entra(principal: &Principal) -> Self {
+        Self {
+            sub: principal.id.clone(),
+            tid: principal.tenant_id.clone(),
+            oid: principal.object_id.clone(),
+            name: principal.display_name.clone(),
+            preferred_username: principal.username.clone(),
+            roles: principal.roles.clone(),
+            groups: match &principal.groups {
+                Groups::Listed { ids } => Some(ids.clone()),
+                Groups::Overage { .. } => None,
+            },
+            upstream_scopes: principal.scopes.clone(),
+            guest: principal.guest,
+        }
+    }
+
+    /// How the consent page names the user.
+    pub fn display(&self) -> String {
+        match (&self.name, &self.preferred_username) {
+            (Some(name), Some(user)) => format!("{name} ({user})"),
+            (Some(one), None) | (None, Some(one)) => one.clone(),
+            (None, None) => self.sub.clone(),
+        }
+    }
+
+    /// The claims this user contributes to a proxy access token.
+    pub fn token_claims(&self, claims: &mut Map<String, Value>) {
+        claims.insert("sub".into(), Value::from(self.sub.clone()));
+        claims.insert("tid".into(), Value::from(self.tid.clone()));
+        let optional = [("oid", &self.oid), ("name", &self.name), ("preferred_username", &self.preferred_username)];
+        for (name, value) in optional {
+            if let Some(value) = value {
+                claims.insert(name.into(), Value::from(value.clone()));
+            }
+        }
+        if !self.roles.is_empty() {
+            claims.insert("roles".into(), Value::from(self.roles.clone()));
+        }
+        match &self.groups {
+            Some(ids) if !ids.is_empty() => {
+                claims.insert("groups".into(), Value::from(ids.clone()));
+            }
+            Some(_) => {}
+            None => {
+                claims.insert("groups_overage".into(), Value::Bool(true));
+            }
+        }
+        if self.guest {
+            claims.insert("guest".into(), Value::Bool(true));
+        }
+    }
+
+    /// Rebuilds the user from a verified proxy token's claims; `None` if a required claim is absent.
+    pub fn from_token_claims(claims: &Map<String, Value>) -> Option<Self> {
+        let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
+        let list = |name: &str| -> Vec<String> {
+            claims
+                .get(name)
+                .and_then(Value::as_array)
+                .map(|items| items.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                .unwrap_or_default()
+        };
+        let overage = claims.get("groups_overage").and_then(Value::as_bool) == Some(true);
+        Some(Self {
+            sub: text("sub")?,
+            tid: text("tid")?,
+            oid: text("oid"),
+            name: text("name"),
+            preferred_username: text("preferred_username"),
+            roles: list("roles"),
+            groups: (!overage).then(|| list("groups")),
+            upstream_scopes: Vec::new(),
+            guest: claims.get("guest").and_then(Value::as_bool) == Some(true),
+        })
+    }
+
+    /// The principal later stages see for a request carrying a proxy token.
+    pub fn principal(
+        &self,
+        provider: &str,
+        client_id: Option<String>,
+        scopes: Vec<String>,
+        expires_at: i64,
+        claims: Map<String, Value>,
+    ) -> Principal {
+        Principal {
+            id: self.sub.clone(),
+            kind: PrincipalKind::User,
+            tenant_id: self.tid.clone(),
+            object_id: self.oid.clone(),
+            display_name: self.name.clone(),
+            username: self.preferred_username.clone(),
+            roles: self.roles.clone(),
+            scopes,
+            groups: match &self.groups {
+                Some(ids) => Groups::Listed { ids: ids.clone() },
+                None => Groups::Overage { source: None },
+            },
+            client_app_id: client_id,
+            guest: self.guest,
+            provider: provider.to_owned(),
+            expires_at,
+            claims,
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! HTTP plumbing the endpoints share: parameters, responses, signed cookies, HTML pages.
+
+pub(crate) mod cookies;
+pub(crate) mod pages;
+pub(crate) mod params;
+pub(crate) mod responses;

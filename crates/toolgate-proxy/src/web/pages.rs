@@ -1,0 +1,95 @@
+//! The proxy's HTML: the consent page, the one-time code page, error pages. Every value is
+//! escaped; pages load nothing and may not be framed (see `responses::page`).
+
+use crate::flow::UserClaims;
+
+fn text(s: &str) -> String {
+    html_escape::encode_text(s).into_owned()
+}
+
+fn attr(s: &str) -> String {
+    html_escape::encode_double_quoted_attribute(s).into_owned()
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#1b1b1b}\
+    .box{border:1px solid #ccc;border-radius:8px;padding:1rem 1.25rem}\
+    dt{font-weight:600;margin-top:.6rem}dd{margin:0}code{word-break:break-all}\
+    button{font-size:1rem;padding:.5rem 1.2rem;margin-right:.5rem}.warn{color:#8a1c1c}";
+
+fn shell(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\
+         <meta name=\"viewport\" content=\"width=device-width\"><style>{STYLE}</style></head><body>{body}</body></html>",
+        text(title)
+    )
+}
+
+/// What the consent page shows about the client.
+pub(crate) struct ConsentView<'a> {
+    pub client_name: &'a str,
+    pub client_id: &'a str,
+    /// How the client is known: "registered itself (unverified)", "pre-registered", "metadata document at …".
+    pub client_origin: &'a str,
+    pub redirect_uri: &'a str,
+    pub redirect_host: &'a str,
+    pub scopes: &'a [String],
+    pub user: &'a UserClaims,
+    pub resource: &'a str,
+    pub consent_id: &'a str,
+    pub csrf_token: &'a str,
+}
+
+pub(crate) fn consent(view: &ConsentView<'_>) -> String {
+    let scopes: String = if view.scopes.is_empty() {
+        "<li>sign you in</li>".to_owned()
+    } else {
+        view.scopes.iter().map(|s| format!("<li><code>{}</code></li>", text(s))).collect()
+    };
+    let body = format!(
+        "<h1>Allow access?</h1><div class=\"box\">\
+         <p><strong>{client}</strong> wants to use the tools at <code>{resource}</code> as <strong>{user}</strong>.</p>\
+         <dl><dt>Client</dt><dd>{client} <small>({origin}; id <code>{client_id}</code>)</small></dd>\
+         <dt>It will receive your access at</dt><dd><strong>{host}</strong> <small><code>{redirect}</code></small></dd>\
+         <dt>Permissions</dt><dd><ul>{scopes}</ul></dd></dl>\
+         <p class=\"warn\">Only allow this if you started this sign-in yourself and recognise <strong>{host}</strong>.</p>\
+         <form method=\"post\" action=\"/auth/consent\">\
+         <input type=\"hidden\" name=\"consent\" value=\"{consent}\">\
+         <input type=\"hidden\" name=\"csrf_token\" value=\"{csrf}\">\
+         <button type=\"submit\" name=\"decision\" value=\"approve\">Allow</button>\
+         <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form></div>",
+        client = text(view.client_name),
+        resource = text(view.resource),
+        user = text(&view.user.display()),
+        origin = text(view.client_origin),
+        client_id = text(view.client_id),
+        host = text(view.redirect_host),
+        redirect = text(view.redirect_uri),
+        consent = attr(view.consent_id),
+        csrf = attr(view.csrf_token),
+    );
+    shell("Allow access? - toolgate", &body)
+}
+
+/// The one-time code of `/auth/login`, to paste into a tool that cannot do OAuth.
+pub(crate) fn login_code(user: &UserClaims, code: &str, minutes: u64) -> String {
+    let body = format!(
+        "<h1>Signed in</h1><div class=\"box\"><p>Signed in as <strong>{}</strong>.</p>\
+         <p>Your one-time code (valid {minutes} minutes, usable once):</p>\
+         <p><code id=\"code\" style=\"font-size:1.3rem\">{}</code></p>\
+         <p>Exchange it with <code>POST /auth/exchange</code> (form field <code>code</code>) for an access token.</p></div>",
+        text(&user.display()),
+        text(code)
+    );
+    shell("Signed in - toolgate", &body)
+}
+
+/// An error the user sees instead of being redirected (the redirect target is not trusted, or
+/// the browser is not the one that started).
+pub(crate) fn error(title: &str, detail: &str) -> String {
+    let body = format!(
+        "<h1>{}</h1><div class=\"box\"><p>{}</p><p>Start again from your application.</p></div>",
+        text(title),
+        text(detail)
+    );
+    shell(&format!("{title} - toolgate"), &body)
+}

@@ -1,0 +1,84 @@
+//! Response builders: OAuth JSON errors (RFC 6749 §5.2), redirects, HTML pages with the headers
+//! that keep them out of frames and caches.
+
+use bytes::Bytes;
+use http::{HeaderValue, StatusCode, header};
+use serde::Serialize;
+use toolgate_core::HttpResponse;
+
+/// The CSP of every proxy page: nothing loads, nothing frames it.
+const PAGE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; base-uri 'none'; frame-ancestors 'none'";
+
+fn finish(builder: http::response::Builder, body: Bytes) -> HttpResponse {
+    builder.body(body).unwrap_or_else(|_| {
+        let mut fallback = HttpResponse::new(Bytes::new());
+        *fallback.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+        fallback
+    })
+}
+
+fn no_store(builder: http::response::Builder) -> http::response::Builder {
+    builder
+        .header(header::CACHE_CONTROL, "no-store")
+        .header(header::PRAGMA, "no-cache")
+}
+
+/// JSON with `Cache-Control: no-store` (token responses must not be cached, RFC 6749 §5.1).
+pub(crate) fn json<T: Serialize>(status: StatusCode, value: &T) -> HttpResponse {
+    let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
+    finish(
+        no_store(http::Response::builder().status(status)).header(header::CONTENT_TYPE, "application/json"),
+        Bytes::from(body),
+    )
+}
+
+/// An OAuth error body `{error, error_description}`.
+pub(crate) fn oauth_error(status: StatusCode, error: &str, description: &str) -> HttpResponse {
+    json(
+        status,
+        &serde_json::json!({ "error": error, "error_description": description }),
+    )
+}
+
+/// 503 while the state store is unreachable: clients retry; issued tokens keep working.
+pub(crate) fn store_unavailable() -> HttpResponse {
+    let mut response = oauth_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "temporarily_unavailable",
+        "the authorization server's state store is unavailable; try again shortly",
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    response
+}
+
+/// 302 to `location`, setting `cookies`.
+pub(crate) fn redirect(location: &str, cookies: &[String]) -> HttpResponse {
+    let mut builder = no_store(http::Response::builder().status(StatusCode::FOUND)).header(header::LOCATION, location);
+    for cookie in cookies {
+        builder = builder.header(header::SET_COOKIE, cookie);
+    }
+    finish(builder, Bytes::new())
+}
+
+/// An HTML page that may not be framed, cached or leak a referrer.
+pub(crate) fn page(status: StatusCode, html: String, cookies: &[String]) -> HttpResponse {
+    let mut builder = no_store(http::Response::builder().status(status))
+        .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+        .header(header::CONTENT_SECURITY_POLICY, PAGE_CSP)
+        .header(header::X_FRAME_OPTIONS, "DENY")
+        .header(header::REFERRER_POLICY, "no-referrer")
+        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    for cookie in cookies {
+        builder = builder.header(header::SET_COOKIE, cookie);
+    }
+    finish(builder, Bytes::from(html))
+}
+
+/// `405` with `Allow`.
+pub(crate) fn method_not_allowed(allow: &'static str) -> HttpResponse {
+    let mut response = oauth_error(StatusCode::METHOD_NOT_ALLOWED, "invalid_request", "method not allowed");
+    response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
+    response
+}

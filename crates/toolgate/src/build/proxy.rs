@@ -1,0 +1,164 @@
+//! `[auth] provider = "entra-proxy"`: `[auth.entra]` names the upstream Entra app (the proxy's
+//! own confidential client), `[auth.proxy]` the authorization server, `[state]` where it keeps
+//! its state.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use toolgate_api::OAuthSettings;
+use toolgate_core::{Clock, SystemClock};
+use toolgate_entra::EntraValidator;
+use toolgate_entra::providers::AccessRequirements;
+use toolgate_proxy::cimd::CimdFetcherConfig;
+use toolgate_proxy::{
+    EntraProxy, Lifetimes, PreregisteredClient, ProxyConfig, ProxySecret, RedirectUri, RegistrationMode,
+    RegistrationPolicy, RegistrationSettings, UpstreamConfig,
+};
+use toolgate_server::AppSettings;
+use toolgate_store::{MemoryStore, RedisStore, StateStore};
+
+use super::{ProviderParts, entra_settings};
+use crate::config::raw::StateBackend;
+use crate::config::{ConfigError, LoadedConfig};
+
+/// The pre-registered public client Swagger UI signs in with when the proxy is the authority.
+pub const SWAGGER_CLIENT_ID: &str = "toolgate-swagger-ui";
+
+pub(crate) async fn entra_proxy(
+    config: &LoadedConfig,
+    app: &AppSettings,
+) -> Result<(ProviderParts, EntraProxy), ConfigError> {
+    let raw = &config.raw;
+    let entra = raw
+        .auth
+        .entra
+        .as_ref()
+        .ok_or_else(|| config.error("auth.entra", "the entra-proxy provider needs an [auth.entra] section (its Entra app)"))?;
+    let section = raw
+        .auth
+        .proxy
+        .as_ref()
+        .ok_or_else(|| config.error("auth.proxy", "the entra-proxy provider needs an [auth.proxy] section"))?;
+    let client_secret = entra.client_secret.as_ref().ok_or_else(|| {
+        config.error(
+            "auth.entra.client_secret",
+            "the entra-proxy provider signs in at Entra as a confidential client: set the app's client secret",
+        )
+    })?;
+    let secret =
+        ProxySecret::new(section.secret.expose_secret()).map_err(|e| config.error("auth.proxy.secret", e))?;
+    let mode = match section.registration.as_str() {
+        "dynamic" => RegistrationMode::Dynamic,
+        "static" => RegistrationMode::Static,
+        "disabled" => RegistrationMode::Disabled,
+        other => {
+            return Err(config.error(
+                "auth.proxy.registration",
+                format!("`{other}` is not \"dynamic\", \"static\" or \"disabled\""),
+            ));
+        }
+    };
+    if mode == RegistrationMode::Static && section.static_client.is_none() {
+        return Err(config.error("auth.proxy.static_client", "registration = \"static\" needs a static_client"));
+    }
+    let settings = entra_settings(config, entra)?;
+    let scope_prefix = settings
+        .identifier_uris
+        .first()
+        .cloned()
+        .unwrap_or_else(|| format!("api://{}", settings.client_id));
+    let mut clients: Vec<PreregisteredClient> = section
+        .clients
+        .iter()
+        .map(|c| PreregisteredClient {
+            client_id: c.client_id.clone(),
+            client_name: c.client_name.clone(),
+            redirect_uris: c.redirect_uris.clone(),
+            client_secret: c.client_secret.as_ref().map(|s| s.expose_secret().to_owned()),
+        })
+        .collect();
+    let swagger_redirect = format!("{}/docs/oauth-receiver.html", app.public_url);
+    let swagger_ok = RedirectUri::parse(&swagger_redirect).is_ok();
+    if raw.api.enabled && swagger_ok {
+        clients.push(PreregisteredClient {
+            client_id: SWAGGER_CLIENT_ID.into(),
+            client_name: "toolgate API explorer (Swagger UI)".into(),
+            redirect_uris: vec![swagger_redirect],
+            client_secret: None,
+        });
+    }
+    let proxy_config = ProxyConfig {
+        issuer: app.public_url.clone(),
+        resource: app.resource_url(),
+        resource_name: Some("toolgate".into()),
+        upstream: UpstreamConfig {
+            authority_host: settings.authority_host.clone(),
+            tenant: settings.tenant_id.clone(),
+            client_id: settings.client_id.clone(),
+            client_secret: client_secret.expose_secret().to_owned(),
+            scope_prefix,
+        },
+        scopes: entra.scopes.clone(),
+        requirements: AccessRequirements {
+            required_scopes: entra.required_scopes.clone(),
+            app_roles: Vec::new(),
+            allow_guests: entra.allow_guests,
+        },
+        secret,
+        lifetimes: Lifetimes {
+            access_token: Duration::from_secs(section.access_token_seconds.clamp(60, 24 * 3600)),
+            refresh_token: Duration::from_secs(section.refresh_token_days.clamp(1, 365) * 24 * 3600),
+            ..Lifetimes::default()
+        },
+        remember_consent: section.remember_consent,
+        require_state: section.require_state,
+        registration: RegistrationSettings {
+            mode,
+            policy: RegistrationPolicy {
+                allow_confidential_clients: section.allow_confidential_clients,
+                ..RegistrationPolicy::default()
+            },
+            per_minute: section.registrations_per_minute,
+            static_client: section.static_client.clone(),
+        },
+        clients,
+        cimd: section.cimd.then(|| CimdFetcherConfig {
+            allow_private_addresses: section.cimd_allow_private_addresses,
+            danger_allow_http_for_tests: section.danger_cimd_allow_http,
+            ..CimdFetcherConfig::default()
+        }),
+    };
+    let store = state_store(config).await?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let validator = EntraValidator::new(settings, clock.clone());
+    let scopes = proxy_config.scopes.clone();
+    let issuer = proxy_config.issuer.clone();
+    let proxy = EntraProxy::new(proxy_config, validator.clone(), store, clock)
+        .await
+        .map_err(|e| config.error("auth.proxy", e))?;
+    let oauth = OAuthSettings {
+        authorization_url: format!("{issuer}/authorize"),
+        token_url: format!("{issuer}/token"),
+        client_id: raw.api.swagger_client_id.clone().unwrap_or_else(|| SWAGGER_CLIENT_ID.into()),
+        scopes,
+    };
+    Ok(((Arc::new(proxy.clone()), vec![validator], oauth), proxy))
+}
+
+/// `[state]` → the store.
+pub async fn state_store(config: &LoadedConfig) -> Result<Arc<dyn StateStore>, ConfigError> {
+    let section = &config.raw.state;
+    match section.backend {
+        StateBackend::Memory => Ok(Arc::new(MemoryStore::new())),
+        StateBackend::Redis => {
+            let url = section
+                .url
+                .as_ref()
+                .ok_or_else(|| config.error("state.url", "backend = \"redis\" needs a url (redis://host:6379)"))?;
+            let store = RedisStore::connect(url.expose_secret(), &section.key_prefix)
+                .await
+                .map_err(|e| config.error("state.url", e))?;
+            Ok(Arc::new(store))
+        }
+    }
+}

@@ -1,0 +1,304 @@
+//! The proxy's normal paths: discovery, registration, sign-in with consent, tokens, refresh,
+//! revocation, browser login, Entra tokens for On-Behalf-Of.
+
+use serde_json::Value;
+use toolgate::mcp_client::McpClient;
+use toolgate_emulator::demo;
+use toolgate_jose::CompactJws;
+
+use super::browser::{self, Browser, Pkce, redeem, refresh, register};
+use super::{ALICE_TOOLS, Options, stack};
+
+async fn get_json(url: &str) -> (u16, Value) {
+    let response = reqwest::get(url).await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn discovery_documents_name_the_proxy() {
+    let stack = stack(Options::default()).await;
+    let base = &stack.base;
+    for path in ["/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"] {
+        let (status, doc) = get_json(&format!("{base}{path}")).await;
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(doc["issuer"], base.as_str(), "{path}: issuer is the proxy's origin");
+        assert_eq!(doc["authorization_endpoint"], format!("{base}/authorize"));
+        assert_eq!(doc["token_endpoint"], format!("{base}/token"));
+        assert_eq!(doc["registration_endpoint"], format!("{base}/register"));
+        assert_eq!(doc["revocation_endpoint"], format!("{base}/revoke"));
+        assert_eq!(doc["code_challenge_methods_supported"], serde_json::json!(["S256"]));
+        assert_eq!(doc["client_id_metadata_document_supported"], true);
+        assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
+        assert_eq!(doc["scopes_supported"], serde_json::json!(["access_as_user"]), "short names only");
+        assert_eq!(doc["token_endpoint_auth_methods_supported"], serde_json::json!(["none"]));
+    }
+    let (_, prm) = get_json(&format!("{base}/.well-known/oauth-protected-resource/mcp")).await;
+    assert_eq!(prm["resource"], stack.mcp_url.as_str());
+    assert_eq!(prm["authorization_servers"], serde_json::json!([base]));
+    let (_, jwks) = get_json(&format!("{base}/.well-known/jwks.json")).await;
+    assert_eq!(jwks["keys"][0]["kty"], "RSA");
+    assert!(jwks["keys"][0]["kid"].is_string());
+
+    let unauthenticated = reqwest::Client::new().post(&stack.mcp_url).send().await.unwrap();
+    assert_eq!(unauthenticated.status(), 401);
+    let challenge = unauthenticated.headers()["www-authenticate"].to_str().unwrap().to_owned();
+    assert!(challenge.contains(&format!("resource_metadata=\"{base}/.well-known/oauth-protected-resource/mcp\"")), "{challenge}");
+    assert!(challenge.contains("scope=\"access_as_user\""), "{challenge}");
+}
+
+#[tokio::test]
+async fn a_registered_client_signs_a_user_in_with_consent_and_calls_tools() {
+    let stack = stack(Options::default()).await;
+    let base = &stack.base;
+    let redirect = "http://127.0.0.1:9/callback";
+    let client_id = register(base, &[redirect]).await;
+    let pkce = Pkce::new();
+    let mut browser = Browser::new();
+
+    // /authorize → Entra with the proxy's own client, PKCE pair and state; `resource` stripped.
+    let start = browser
+        .get(&pkce.authorize_url(base, &client_id, redirect, &[("resource", &stack.mcp_url)]))
+        .await;
+    assert_eq!(start.status, 302, "{}", start.body);
+    let entra = url::Url::parse(start.location.as_deref().unwrap()).unwrap();
+    let param = |name: &str| entra.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
+    assert!(entra.as_str().starts_with(&stack.emulator.base_url()));
+    assert_eq!(param("client_id").as_deref(), Some(demo::API_CLIENT_ID));
+    assert_eq!(param("redirect_uri"), Some(format!("{base}/auth/callback")));
+    assert_eq!(param("resource"), None, "resource is never sent to Entra");
+    let scope = param("scope").unwrap();
+    assert!(scope.contains(demo::API_SCOPE_ACCESS_AS_USER) && scope.contains("offline_access"), "{scope}");
+    assert_eq!(param("code_challenge_method").as_deref(), Some("S256"));
+    assert_ne!(param("code_challenge").as_deref(), Some(pkce.challenge.as_str()), "the proxy's own PKCE pair");
+    assert_ne!(param("state").as_deref(), Some(pkce.state.as_str()), "a transaction id, not the client's state");
+    let set_cookie = start.headers["set-cookie"].to_str().unwrap();
+    assert!(set_cookie.starts_with("__Host-toolgate-tx-"), "{set_cookie}");
+    assert!(set_cookie.contains("Secure; HttpOnly; SameSite=Lax") && set_cookie.contains("Path=/"), "{set_cookie}");
+
+    // Entra → callback → the consent page: client, redirect host, scopes, who is signed in.
+    let back = browser.sign_in_at_entra(entra.as_str(), "alice").await;
+    let consent = browser.get(back.location.as_deref().unwrap()).await;
+    assert_eq!(consent.status, 200);
+    assert!(consent.location.is_none(), "no redirect to the client before consent");
+    for shown in ["e2e test client", "127.0.0.1", "access_as_user", "Alice", "registered itself"] {
+        assert!(consent.body.contains(shown), "consent page lacks {shown}: {}", consent.body);
+    }
+    let csp = consent.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(consent.headers["x-frame-options"], "DENY");
+    assert_eq!(consent.headers["cache-control"], "no-store");
+
+    // Approve → the client's redirect URI with code, state and iss (RFC 9207).
+    let done = browser.decide(base, &consent, "approve").await;
+    assert_eq!(done.status, 302, "{}", done.body);
+    assert!(done.location.as_deref().unwrap().starts_with(redirect));
+    assert_eq!(done.location_param("state"), Some(pkce.state.clone()));
+    assert_eq!(done.location_param("iss"), Some(base.clone()));
+    assert!(browser.cookies.is_empty(), "binding and CSRF cookies are cleared: {:?}", browser.cookies);
+    let code = done.location_param("code").unwrap();
+
+    let tokens = redeem(base, &client_id, redirect, &code, &pkce.verifier).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    assert_eq!(tokens.body["token_type"], "Bearer");
+    assert_eq!(tokens.body["expires_in"], 900);
+    assert_eq!(tokens.body["scope"], "access_as_user");
+    let access_token = tokens.access_token();
+    let jws = CompactJws::parse(&access_token).unwrap();
+    assert_eq!(jws.header_str("typ"), Some("at+jwt"));
+    let (_, jwks) = get_json(&format!("{base}/.well-known/jwks.json")).await;
+    assert_eq!(jws.header_str("kid"), jwks["keys"][0]["kid"].as_str());
+    let claims = &jws.payload;
+    assert_eq!(claims["iss"], base.as_str(), "the proxy's own token, not Entra's");
+    assert_eq!(claims["aud"], stack.mcp_url.as_str());
+    assert_eq!(claims["sub"], format!("user:{}/{}", demo::TENANT_ID, demo::ALICE_OID));
+    assert_eq!(claims["client_id"], client_id.as_str());
+    assert_eq!(claims["oid"], demo::ALICE_OID);
+    assert_eq!(claims["tid"], demo::TENANT_ID);
+    let roles: Vec<&str> = claims["roles"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+    assert!(roles.contains(&"Task.Write"), "{roles:?}");
+
+    // The token works on MCP: alice sees exactly what entra-jwt would show her.
+    let mut mcp = McpClient::connect(&stack.mcp_url, &access_token).await.unwrap();
+    let mut tools = mcp.list_tools().await.unwrap();
+    tools.sort();
+    assert_eq!(tools, ALICE_TOOLS);
+    let whoami: Value = reqwest::Client::new()
+        .get(format!("{base}/whoami"))
+        .bearer_auth(&access_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(whoami["provider"], "entra-proxy");
+    assert_eq!(whoami["client_app_id"], client_id.as_str());
+
+    // Refresh rotates; the old refresh token is then a replay that revokes the family.
+    let refreshed = refresh(base, &client_id, &tokens.refresh_token()).await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.body);
+    assert_ne!(refreshed.access_token(), access_token);
+    assert_ne!(refreshed.refresh_token(), tokens.refresh_token());
+    let mut mcp = McpClient::connect(&stack.mcp_url, &refreshed.access_token()).await.unwrap();
+    assert_eq!(mcp.list_tools().await.unwrap().len(), ALICE_TOOLS.len());
+}
+
+#[tokio::test]
+async fn denying_consent_sends_access_denied_and_issues_nothing() {
+    let stack = stack(Options::default()).await;
+    let base = &stack.base;
+    let redirect = "http://127.0.0.1:9/callback";
+    let client_id = register(base, &[redirect]).await;
+    let pkce = Pkce::new();
+    let mut browser = Browser::new();
+    let start = browser.get(&pkce.authorize_url(base, &client_id, redirect, &[])).await;
+    let back = browser.sign_in_at_entra(start.location.as_deref().unwrap(), "bob").await;
+    let consent = browser.get(back.location.as_deref().unwrap()).await;
+    let denied = browser.decide(base, &consent, "deny").await;
+    assert_eq!(denied.status, 302);
+    assert_eq!(denied.location_param("error").as_deref(), Some("access_denied"));
+    assert_eq!(denied.location_param("state"), Some(pkce.state.clone()));
+    assert_eq!(denied.location_param("code"), None);
+}
+
+#[tokio::test]
+async fn revocation_ends_the_whole_grant() {
+    let stack = stack(Options::default()).await;
+    let base = &stack.base;
+    let (client_id, tokens) = browser::sign_in(base, "alice").await;
+    let http = reqwest::Client::new();
+    let unknown = http
+        .post(format!("{base}/revoke"))
+        .form(&[("client_id", client_id.as_str()), ("token", "never-issued")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 200, "RFC 7009: unknown tokens are not an error");
+    let revoked = http
+        .post(format!("{base}/revoke"))
+        .form(&[
+            ("client_id", client_id.as_str()),
+            ("token", tokens.refresh_token().as_str()),
+            ("token_type_hint", "refresh_token"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 200);
+    let after = refresh(base, &client_id, &tokens.refresh_token()).await;
+    assert_eq!((after.status, after.error()), (400, "invalid_grant"), "{}", after.body);
+}
+
+#[tokio::test]
+async fn remembered_consent_is_off_by_default_and_opt_in() {
+    for (remember, expect_page) in [(false, true), (true, false)] {
+        let stack = stack(Options {
+            proxy_toml: format!("remember_consent = {remember}"),
+            ..Options::default()
+        })
+        .await;
+        let base = &stack.base;
+        let redirect = "http://127.0.0.1:9/callback";
+        let client_id = register(base, &[redirect]).await;
+        let mut browser = Browser::new();
+        let first = browser::authorize(&mut browser, base, &Pkce::new().authorize_url(base, &client_id, redirect, &[]), "alice").await;
+        assert!(first.location_param("code").is_some());
+        let start = browser.get(&Pkce::new().authorize_url(base, &client_id, redirect, &[])).await;
+        let back = browser.sign_in_at_entra(start.location.as_deref().unwrap(), "alice").await;
+        let second = browser.get(back.location.as_deref().unwrap()).await;
+        assert_eq!(second.status == 200, expect_page, "remember_consent = {remember}: {second:?}");
+        if !expect_page {
+            assert!(second.location_param("code").is_some());
+        }
+    }
+}
+
+#[tokio::test]
+async fn browser_login_shows_a_one_time_code_for_a_token() {
+    let stack = stack(Options::default()).await;
+    let base = &stack.base;
+    let mut browser = Browser::new();
+    let start = browser.get(&format!("{base}/auth/login")).await;
+    assert_eq!(start.status, 302);
+    let back = browser.sign_in_at_entra(start.location.as_deref().unwrap(), "carol").await;
+    let page = browser.get(back.location.as_deref().unwrap()).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let code = page
+        .body
+        .split("<code id=\"code\" style=\"font-size:1.3rem\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap()
+        .to_owned();
+    let http = reqwest::Client::new();
+    let exchange = |code: String| {
+        let http = http.clone();
+        let url = format!("{base}/auth/exchange");
+        async move { http.post(url).form(&[("code", code)]).send().await.unwrap() }
+    };
+    let first = exchange(code.clone()).await;
+    assert_eq!(first.status(), 200);
+    let body: Value = first.json().await.unwrap();
+    let token = body["access_token"].as_str().unwrap();
+    let whoami: Value = http
+        .get(format!("{base}/whoami"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(whoami["id"], format!("user:{}/{}", demo::TENANT_ID, demo::CAROL_OID));
+    let second = exchange(code).await;
+    assert_eq!(second.status(), 400, "single use");
+}
+
+#[tokio::test]
+async fn tools_get_the_users_entra_token_for_on_behalf_of() {
+    let stack = stack(Options::default()).await;
+    let (_, tokens) = browser::sign_in(&stack.base, "alice").await;
+    let proxy = stack.gateway.entra_proxy.as_ref().unwrap();
+    let principal = proxy.signer().principal(&tokens.access_token(), "entra-proxy").unwrap();
+    let entra_token = proxy.upstream_access_token(&principal).await.unwrap();
+    assert_ne!(entra_token, tokens.access_token());
+    let validator = crate::harness::validator(crate::harness::api_settings(&stack.emulator));
+    let verified = validator.validate(&entra_token).await.unwrap();
+    assert_eq!(verified.claims["oid"], demo::ALICE_OID, "Entra's token for the same user");
+}
+
+#[tokio::test]
+async fn copilot_studio_reads_the_static_client_from_get_register() {
+    let copilot_redirect = "https://global.consent.azure-apim.net/redirect/toolgate";
+    let stack = stack(Options {
+        proxy_toml: format!(
+            "registration = \"static\"\nstatic_client = \"copilot-studio\"\n\n[[auth.proxy.clients]]\nclient_id = \"copilot-studio\"\nclient_name = \"Copilot Studio\"\nredirect_uris = [\"{copilot_redirect}\"]\n"
+        ),
+        ..Options::default()
+    })
+    .await;
+    let base = &stack.base;
+    let (status, got) = get_json(&format!("{base}/register")).await;
+    assert_eq!(status, 201);
+    assert_eq!(got["client_id"], "copilot-studio");
+    assert_eq!(got["redirect_uris"], serde_json::json!([copilot_redirect]));
+    assert!(got.get("client_secret").is_none(), "no secret is ever handed out");
+    let posted: Value = reqwest::Client::new()
+        .post(format!("{base}/register"))
+        .json(&serde_json::json!({"redirect_uris": ["https://elsewhere.example/cb"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(posted["client_id"], "copilot-studio", "static mode hands out the one client");
+    // The static client still goes through consent like any other.
+    let mut browser = Browser::new();
+    let start = browser
+        .get(&Pkce::new().authorize_url(base, "copilot-studio", copilot_redirect, &[]))
+        .await;
+    let back = browser.sign_in_at_entra(start.location.as_deref().unwrap(), "bob").await;
+    let consent = browser.get(back.location.as_deref().unwrap()).await;
+    assert!(consent.body.contains("Copilot Studio") && consent.body.contains("pre-registered"));
+}

@@ -1,0 +1,127 @@
+//! `entra-proxy` end to end: a whole toolgate whose provider is the proxy, the emulator as Entra,
+//! a scripted browser (cookies and forms handled in code), real MCP SDK clients, and the attacks
+//! the proxy must refuse.
+
+mod attacks;
+mod browser;
+mod flow;
+mod sdk_clients;
+mod shared_state;
+
+use std::net::SocketAddr;
+
+use toolgate::build::{self, PolicyOrigin};
+use toolgate::config;
+use toolgate::start::{RunningGateway, start_on};
+use toolgate_emulator::{RunningEmulator, demo};
+
+pub use browser::{Browser, Tokens};
+
+/// A secret shared by every proxy in these tests (processes sharing Redis must share it).
+pub const SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
+
+/// A gateway with the `entra-proxy` provider.
+pub struct ProxyStack {
+    pub emulator: RunningEmulator,
+    pub gateway: RunningGateway,
+    /// Scheme, host and port: the proxy's issuer.
+    pub base: String,
+    pub mcp_url: String,
+    _dir: tempfile::TempDir,
+}
+
+/// Options for [`proxy_gateway`].
+#[derive(Default, Clone)]
+pub struct Options {
+    /// Extra lines in `[auth.proxy]`.
+    pub proxy_toml: String,
+    /// A `[state]` section (default: memory).
+    pub state_toml: String,
+    /// Pretend the public URL is this (several processes behind one address).
+    pub public_url: Option<String>,
+}
+
+pub async fn stack(options: Options) -> ProxyStack {
+    let emulator = crate::harness::emulator().await;
+    let (gateway, base, dir) = proxy_gateway(&emulator, &options).await;
+    ProxyStack {
+        mcp_url: format!("{base}/mcp"),
+        base,
+        emulator,
+        gateway,
+        _dir: dir,
+    }
+}
+
+/// Starts a proxy gateway trusting `emulator`; returns it with its own base URL.
+pub async fn proxy_gateway(emulator: &RunningEmulator, options: &Options) -> (RunningGateway, String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let public_url = options
+        .public_url
+        .as_ref()
+        .map(|u| format!("public_url = \"{u}\""))
+        .unwrap_or_default();
+    let toml = format!(
+        r#"
+[server]
+bind = "{addr}"
+{public_url}
+
+[auth]
+provider = "entra-proxy"
+
+[auth.entra]
+authority_host = "{authority}"
+tenant_id = "{tenant}"
+client_id = "{client}"
+client_secret = "{client_secret}"
+
+[auth.proxy]
+secret = "{SECRET}"
+{proxy_toml}
+
+{state_toml}
+
+[audit]
+database_url = "sqlite://{db}?mode=rwc"
+spool_path = "{spool}"
+flush_interval = "20ms"
+
+[policy]
+dir = "{policies}"
+"#,
+        authority = emulator.base_url(),
+        tenant = demo::TENANT_ID,
+        client = demo::API_CLIENT_ID,
+        client_secret = demo::API_CLIENT_SECRET,
+        proxy_toml = options.proxy_toml,
+        state_toml = options.state_toml,
+        db = dir.path().join("audit.db").display(),
+        spool = dir.path().join("audit.spool").display(),
+        policies = concat!(env!("CARGO_MANIFEST_DIR"), "/../policies"),
+    );
+    let loaded = config::load_str(&toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));
+    let gateway = build::gateway_with(&loaded, PolicyOrigin::Directory)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let gateway = start_on(gateway, listener).await.unwrap();
+    (gateway, format!("http://{addr}"), dir)
+}
+
+/// A Redis `[state]` section with a fresh key prefix (tests never see each other's state).
+pub fn redis_state(url: &str, prefix: &str) -> String {
+    format!("[state]\nbackend = \"redis\"\nurl = \"{url}\"\nkey_prefix = \"{prefix}\"\n")
+}
+
+pub fn redis_url() -> String {
+    std::env::var("TOOLGATE_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+pub fn unique_prefix(name: &str) -> String {
+    format!("toolgate-test-{name}-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// What `alice` may see (roles.cedar): the same list as with `entra-jwt`.
+pub const ALICE_TOOLS: [&str; 4] = ["create_task", "delete_task", "get_task", "list_tasks"];
