@@ -27,7 +27,17 @@ pub struct ProxyStack {
     /// Scheme, host and port: the proxy's issuer.
     pub base: String,
     pub mcp_url: String,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
+}
+
+impl ProxyStack {
+    /// Every audit row so far (after flushing the writer).
+    pub async fn audit_rows(&self) -> Vec<toolgate_core::AuditEvent> {
+        self.gateway.audit.flush().await;
+        let url = format!("sqlite://{}?mode=rwc", self.dir.path().join("audit.db").display());
+        let store = toolgate_audit::AuditStore::connect(&url).await.unwrap();
+        store.query(&toolgate_audit::AuditFilter::default()).await.unwrap()
+    }
 }
 
 /// Options for [`proxy_gateway`].
@@ -49,7 +59,7 @@ pub async fn stack(options: Options) -> ProxyStack {
         base,
         emulator,
         gateway,
-        _dir: dir,
+        dir,
     }
 }
 
