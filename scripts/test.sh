@@ -37,6 +37,18 @@ install_test_clients() {
     $sudo apt-get update -q
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q chromium chromium-driver
   fi
+  # The official MCP SDK clients run the entra-proxy flow (tests/e2e/entra_proxy/sdk_clients.rs).
+  if [ ! -d tests/clients/ts/node_modules/@modelcontextprotocol/sdk ]; then
+    log "installing the TypeScript MCP SDK client (npm)"
+    (cd tests/clients/ts && npm ci --no-audit --no-fund --silent)
+  fi
+  if [ ! -x tests/clients/python/.venv/bin/python ] \
+    || ! tests/clients/python/.venv/bin/python -c "import mcp" >/dev/null 2>&1; then
+    log "installing the Python MCP SDK client (PyPI, in tests/clients/python/.venv)"
+    python3 -m venv tests/clients/python/.venv
+    tests/clients/python/.venv/bin/pip install --quiet --disable-pip-version-check \
+      -r tests/clients/python/requirements.txt
+  fi
   if [ ! -d tests/browser/node_modules/playwright-core ]; then
     log "installing the browser test's npm packages"
     (cd tests/browser && npm ci --no-audit --no-fund --silent)
