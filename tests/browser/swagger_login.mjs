@@ -1,10 +1,12 @@
 // Drives Swagger UI as a person would: Authorize → the emulator's sign-in page → back, then
 // "Try it out" on GET /whoami and on a tool the user may not call. Prints one JSON line.
 // Playwright gives every launch a fresh profile directory.
-// Usage: node swagger_login.mjs <docs-url> <user> <screenshot.png>
+// With `consent` as fourth argument (entra-proxy), toolgate's consent page is approved too.
+// Usage: node swagger_login.mjs <docs-url> <user> <screenshot.png> [consent]
 import { chromium } from 'playwright-core';
 
-const [docsUrl, user, screenshot] = process.argv.slice(2);
+const [docsUrl, user, screenshot, consentArg] = process.argv.slice(2);
+const expectConsent = consentArg === 'consent';
 const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
 const timeout = 20000;
 
@@ -34,6 +36,13 @@ try {
   await popup.waitForLoadState();
   result.login_page = popup.url();
   await popup.click(`button[name="username"][value="${user}"]`);
+  if (expectConsent) {
+    // entra-proxy: toolgate's own consent page comes after the sign-in.
+    const approve = popup.locator('button[name="decision"][value="approve"]');
+    await approve.waitFor();
+    result.consent_page = await popup.locator('body').innerText();
+    await approve.click();
+  }
   // The redirect page hands the code to Swagger UI, which redeems it (PKCE) and closes the popup.
   await entra.locator('button:has-text("Logout")').first().waitFor();
   result.signed_in = true;

@@ -11,26 +11,26 @@ use toolgate_emulator::demo;
 
 use crate::gateway::stack;
 
-#[tokio::test]
-async fn swagger_ui_signs_in_with_pkce_and_tries_the_api() {
-    let stack = stack("").await;
-    let docs = format!("{}/docs", stack.gateway.url());
+/// Runs the browser script against `docs`; returns its JSON result and the screenshot path.
+fn run_swagger(docs: String, user: &'static str, name: &str, consent: bool) -> (Value, String) {
     let browser_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/browser");
     let artifacts = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/test-artifacts");
     std::fs::create_dir_all(artifacts).unwrap();
-    let screenshot = format!("{artifacts}/swagger-signed-in.png");
-    let output = tokio::task::spawn_blocking({
-        let screenshot = screenshot.clone();
-        move || {
-            Command::new("node")
-                .current_dir(browser_dir)
-                .args(["swagger_login.mjs", &docs, "bob", &screenshot])
-                .output()
-        }
-    })
-    .await
-    .unwrap()
-    .unwrap_or_else(|e| panic!("node is needed for the browser test: {e}"));
+    let screenshot = format!("{artifacts}/{name}.png");
+    let mut args = vec![
+        "swagger_login.mjs".to_owned(),
+        docs,
+        user.to_owned(),
+        screenshot.clone(),
+    ];
+    if consent {
+        args.push("consent".into());
+    }
+    let output = Command::new("node")
+        .current_dir(browser_dir)
+        .args(&args)
+        .output()
+        .unwrap_or_else(|e| panic!("node is needed for the browser test: {e}"));
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -39,6 +39,17 @@ async fn swagger_ui_signs_in_with_pkce_and_tries_the_api() {
     );
     let result: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
     assert!(result.get("error").is_none(), "{result}");
+    (result, screenshot)
+}
+
+#[tokio::test]
+async fn swagger_ui_signs_in_with_pkce_and_tries_the_api() {
+    let stack = stack("").await;
+    let docs = format!("{}/docs", stack.gateway.url());
+    let (result, screenshot) =
+        tokio::task::spawn_blocking(move || run_swagger(docs, "bob", "swagger-signed-in", false))
+            .await
+            .unwrap();
     assert_eq!(
         result["client_id_prefilled"],
         demo::API_CLIENT_ID,
@@ -58,4 +69,26 @@ async fn swagger_ui_signs_in_with_pkce_and_tries_the_api() {
         std::fs::metadata(&screenshot).unwrap().len() > 10_000,
         "screenshot kept at {screenshot}"
     );
+}
+
+#[tokio::test]
+async fn swagger_ui_signs_in_through_the_entra_proxy_with_consent() {
+    let stack = crate::entra_proxy::stack(crate::entra_proxy::Options::default()).await;
+    let docs = format!("{}/docs", stack.base);
+    let (result, _) = tokio::task::spawn_blocking(move || run_swagger(docs, "bob", "swagger-proxy-signed-in", true))
+        .await
+        .unwrap();
+    assert_eq!(result["client_id_prefilled"], "toolgate-swagger-ui", "{result}");
+    let login = result["login_page"].as_str().unwrap();
+    assert!(login.starts_with(&stack.emulator.base_url()), "{login}");
+    let consent = result["consent_page"].as_str().unwrap();
+    assert!(
+        consent.contains("toolgate API explorer") && consent.contains("Bob"),
+        "{consent}"
+    );
+    assert_eq!(result["whoami"]["status"], 200, "{result}");
+    let whoami: Value = serde_json::from_str(result["whoami"]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(whoami["provider"], "entra-proxy");
+    assert_eq!(whoami["id"], format!("user:{}/{}", demo::TENANT_ID, demo::BOB_OID));
+    assert_eq!(result["forbidden"]["status"], 404, "bob may not purge: {result}");
 }

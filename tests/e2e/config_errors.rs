@@ -69,7 +69,8 @@ async fn semantic_errors_name_key_and_file() {
     );
 
     let file = write(&GOOD.replace("[auth.entra]", "[auth.entra]\ntenancy = \"multi\""));
-    let error = build::gateway(&config::load(file.path()).unwrap()).await
+    let error = build::gateway(&config::load(file.path()).unwrap())
+        .await
         .err()
         .unwrap()
         .to_string();
@@ -102,7 +103,11 @@ async fn an_invalid_policy_is_a_config_error_with_its_location() {
     .unwrap();
     let path = dir.path().join("toolgate.toml");
     std::fs::write(&path, GOOD.replace("POLICIES", "rules")).unwrap();
-    let error = build::gateway(&config::load(&path).unwrap()).await.err().unwrap().to_string();
+    let error = build::gateway(&config::load(&path).unwrap())
+        .await
+        .err()
+        .unwrap()
+        .to_string();
     assert!(error.contains("typo.cedar:2:"), "{error}");
 }
 

@@ -33,7 +33,9 @@ async fn entra_jwt_page_examples_build_a_gateway() {
     );
     for block in blocks {
         let loaded = config::load_str(&block).unwrap_or_else(|e| panic!("{e}\n{block}"));
-        build::gateway_with(&loaded, build::PolicyOrigin::Embedded).await.unwrap_or_else(|e| panic!("{e}\n{block}"));
+        build::gateway_with(&loaded, build::PolicyOrigin::Embedded)
+            .await
+            .unwrap_or_else(|e| panic!("{e}\n{block}"));
     }
 }
 
@@ -51,7 +53,8 @@ async fn configuration_and_gate_page_examples_load() {
                 )
             };
             let loaded = config::load_str(&block).unwrap_or_else(|e| panic!("{page}: {e}\n{block}"));
-            build::gateway_with(&loaded, build::PolicyOrigin::Embedded).await
+            build::gateway_with(&loaded, build::PolicyOrigin::Embedded)
+                .await
                 .unwrap_or_else(|e| panic!("{page}: {e}\n{block}"));
         }
     }
@@ -71,12 +74,16 @@ async fn azure_bearer_page_examples_load() {
             format!("[auth]\nprovider = \"azure-bearer\"\n{block}")
         };
         let loaded = config::load_str(&block).unwrap_or_else(|e| panic!("{e}\n{block}"));
-        build::gateway_with(&loaded, build::PolicyOrigin::Embedded).await.unwrap_or_else(|e| panic!("{e}\n{block}"));
+        build::gateway_with(&loaded, build::PolicyOrigin::Embedded)
+            .await
+            .unwrap_or_else(|e| panic!("{e}\n{block}"));
     }
 }
 
 #[tokio::test]
 async fn dev_mode_config_builds_a_gateway() {
     let text = toolgate::config::dev_config("http://127.0.0.1:8400", "127.0.0.1:8080".parse().unwrap());
-    build::gateway_with(&config::load_str(&text).unwrap(), build::PolicyOrigin::Embedded).await.unwrap();
+    build::gateway_with(&config::load_str(&text).unwrap(), build::PolicyOrigin::Embedded)
+        .await
+        .unwrap();
 }

@@ -56,7 +56,9 @@ flush_interval = "20ms"
         format!("{toml}\n[policy]\ndir = \"{policies}\"\n")
     };
     let loaded = config::load_str(&toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));
-    let gateway = build::gateway_with(&loaded, PolicyOrigin::Directory).await.unwrap_or_else(|e| panic!("{e}"));
+    let gateway = build::gateway_with(&loaded, PolicyOrigin::Directory)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let mcp_url = gateway.app.resource_url();
     let gateway = start_on(gateway, listener).await.unwrap();
     Stack {

@@ -11,7 +11,7 @@ mod contract;
 mod demo_catalog;
 mod docs_examples;
 mod emulator;
-mod entra_proxy;
+pub mod entra_proxy;
 mod gateway;
 mod key_cache;
 mod mcp_gate;

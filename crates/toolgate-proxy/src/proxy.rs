@@ -6,8 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use thiserror::Error;
 use toolgate_core::{
-    AuthProvider, AuthRejection, Clock, Principal, ProtectedResourceMetadata, ProviderRoute, RequestHead,
-    bearer_token,
+    AuthProvider, AuthRejection, Clock, Principal, ProtectedResourceMetadata, ProviderRoute, RequestHead, bearer_token,
 };
 use toolgate_entra::EntraValidator;
 use toolgate_store::{StateStore, StoreError};
@@ -97,9 +96,9 @@ impl EntraProxy {
         store: Arc<dyn StateStore>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, ProxyBuildError> {
-        let issuer_ok = url::Url::parse(&config.issuer).is_ok_and(|u| {
-            matches!(u.scheme(), "http" | "https") && u.query().is_none() && u.fragment().is_none()
-        }) && !config.issuer.ends_with('/');
+        let issuer_ok = url::Url::parse(&config.issuer)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.query().is_none() && u.fragment().is_none())
+            && !config.issuer.ends_with('/');
         if !issuer_ok {
             return Err(ProxyBuildError::BadIssuer(config.issuer.clone()));
         }
@@ -168,7 +167,11 @@ impl EntraProxy {
             .and_then(serde_json::Value::as_str)
             .ok_or(UpstreamTokenError::NotAProxyPrincipal)?;
         let state = &self.state;
-        let mut grant = state.grants.grant(grant_id).await?.ok_or(UpstreamTokenError::GrantGone)?;
+        let mut grant = state
+            .grants
+            .grant(grant_id)
+            .await?
+            .ok_or(UpstreamTokenError::GrantGone)?;
         let tokens = endpoints::fresh_upstream_tokens(state, grant_id, &mut grant).await?;
         Ok(tokens.access_token)
     }

@@ -68,7 +68,12 @@ impl ClientRegistry {
                 client_name: Some(configured.client_name.clone()),
                 grant_types: Some(vec!["authorization_code".into(), "refresh_token".into()]),
                 token_endpoint_auth_method: Some(
-                    if configured.client_secret.is_some() { "client_secret_basic" } else { "none" }.into(),
+                    if configured.client_secret.is_some() {
+                        "client_secret_basic"
+                    } else {
+                        "none"
+                    }
+                    .into(),
                 ),
                 ..RegistrationRequest::default()
             };
@@ -126,7 +131,11 @@ impl ClientRegistry {
             let url = fetcher.parse_url(client_id).map_err(CimdError::from)?;
             return Ok(Some(fetcher.fetch(&url).await?));
         }
-        let Some(stored) = self.store.get_json::<StoredClient>(Namespace::CLIENT, client_id).await? else {
+        let Some(stored) = self
+            .store
+            .get_json::<StoredClient>(Namespace::CLIENT, client_id)
+            .await?
+        else {
             return Ok(None);
         };
         let stored_policy = RegistrationPolicy {
@@ -168,7 +177,12 @@ impl ClientRegistry {
             issued_at: client.issued_at,
         };
         self.store
-            .put_json(Namespace::CLIENT, client.client_id.as_str(), &stored, self.lifetimes.registration)
+            .put_json(
+                Namespace::CLIENT,
+                client.client_id.as_str(),
+                &stored,
+                self.lifetimes.registration,
+            )
             .await?;
         Ok((client, secret))
     }

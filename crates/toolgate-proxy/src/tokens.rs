@@ -181,13 +181,19 @@ impl TokenSigner {
 
     /// Verifies a proxy access token: signature by this key, `typ`, issuer, audience, times.
     pub fn verify(&self, token: &str) -> Result<VerifiedAccessToken, AuthRejection> {
-        let jws = CompactJws::parse(token)
-            .map_err(|e| AuthRejection::new(RejectReason::MalformedToken, e.to_string()))?;
+        let jws =
+            CompactJws::parse(token).map_err(|e| AuthRejection::new(RejectReason::MalformedToken, e.to_string()))?;
         if jws.header_str("alg") != Some("RS256") {
-            return Err(AuthRejection::new(RejectReason::UnsupportedAlgorithm, "alg is not RS256"));
+            return Err(AuthRejection::new(
+                RejectReason::UnsupportedAlgorithm,
+                "alg is not RS256",
+            ));
         }
         if jws.header.contains_key("crit") {
-            return Err(AuthRejection::new(RejectReason::UnsupportedCriticalHeader, "crit header present"));
+            return Err(AuthRejection::new(
+                RejectReason::UnsupportedCriticalHeader,
+                "crit header present",
+            ));
         }
         let Some(kid) = jws.header_str("kid") else {
             return Err(AuthRejection::new(RejectReason::MissingKeyId, "no kid"));
@@ -222,7 +228,11 @@ impl TokenSigner {
         if exp <= now - LEEWAY_SECONDS {
             return Err(AuthRejection::new(RejectReason::Expired, "token expired"));
         }
-        if claims.get("nbf").and_then(Value::as_i64).is_some_and(|nbf| nbf > now + LEEWAY_SECONDS) {
+        if claims
+            .get("nbf")
+            .and_then(Value::as_i64)
+            .is_some_and(|nbf| nbf > now + LEEWAY_SECONDS)
+        {
             return Err(AuthRejection::new(RejectReason::NotYetValid, "nbf is in the future"));
         }
         let user = UserClaims::from_token_claims(&claims)
@@ -265,7 +275,10 @@ fn open_key(stored: &[u8], sealing: &SealingKey) -> Result<RsaSigningKey, Signin
     let plain = sealing
         .open(&sealed, KEY_NAME.as_bytes())
         .map_err(|_| SigningKeyError::WrongSecret)?;
-    let split = plain.iter().position(|b| *b == b'\n').ok_or(SigningKeyError::WrongSecret)?;
+    let split = plain
+        .iter()
+        .position(|b| *b == b'\n')
+        .ok_or(SigningKeyError::WrongSecret)?;
     let kid = String::from_utf8(plain[..split].to_vec()).map_err(|_| SigningKeyError::WrongSecret)?;
     RsaSigningKey::from_pkcs8_der(kid, &plain[split + 1..]).map_err(|e| SigningKeyError::Key(e.to_string()))
 }

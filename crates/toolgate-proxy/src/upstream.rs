@@ -61,7 +61,9 @@ pub(crate) struct Upstream {
 
 impl std::fmt::Debug for Upstream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Upstream").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("Upstream")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -191,7 +193,14 @@ impl Upstream {
                 error_description: String::new(),
             });
             // Entra's descriptions carry the AADSTS code and trace ids, never tokens.
-            let description: String = error.error_description.lines().next().unwrap_or_default().chars().take(300).collect();
+            let description: String = error
+                .error_description
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .take(300)
+                .collect();
             return Err(UpstreamError::Refused {
                 error: error.error,
                 description,

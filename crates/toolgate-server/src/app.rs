@@ -57,7 +57,10 @@ pub fn routes(gate: &AuthGate, settings: &AppSettings) -> Route {
         .at("/whoami", get(whoami::whoami).with(RequireAuth(gate.clone())));
     let mut by_path: std::collections::BTreeMap<String, Vec<toolgate_core::ProviderRoute>> = Default::default();
     for provider_route in gate.provider().routes() {
-        by_path.entry(provider_route.path.clone()).or_default().push(provider_route);
+        by_path
+            .entry(provider_route.path.clone())
+            .or_default()
+            .push(provider_route);
     }
     for (path, provider_routes) in by_path {
         route = route.at(path, ProviderEndpoint::new(provider_routes));

@@ -23,7 +23,9 @@ async fn consent_cannot_be_skipped() {
     let mut browser = Browser::new();
     let start = browser.get(&pkce.authorize_url(base, &client_id, REDIRECT, &[])).await;
     // Entra signs the user in silently (as it would for a returning user)…
-    let back = browser.sign_in_at_entra(start.location.as_deref().unwrap(), "alice").await;
+    let back = browser
+        .sign_in_at_entra(start.location.as_deref().unwrap(), "alice")
+        .await;
     let callback = browser.get(back.location.as_deref().unwrap()).await;
     // …and still the proxy stops at its consent page: no code goes to the client.
     assert_stays(&callback, 200, "Allow access?");
@@ -47,7 +49,9 @@ async fn a_sign_in_started_in_one_browser_cannot_finish_in_another() {
         .get(&Pkce::new().authorize_url(base, &client_id, REDIRECT, &[]))
         .await;
     let mut victim = Browser::new();
-    let back = victim.sign_in_at_entra(start.location.as_deref().unwrap(), "alice").await;
+    let back = victim
+        .sign_in_at_entra(start.location.as_deref().unwrap(), "alice")
+        .await;
     let refused = victim.get(back.location.as_deref().unwrap()).await;
     assert_stays(&refused, 403, "another browser");
 
@@ -55,7 +59,9 @@ async fn a_sign_in_started_in_one_browser_cannot_finish_in_another() {
     let start = attacker
         .get(&Pkce::new().authorize_url(base, &client_id, REDIRECT, &[]))
         .await;
-    let back = attacker.sign_in_at_entra(start.location.as_deref().unwrap(), "alice").await;
+    let back = attacker
+        .sign_in_at_entra(start.location.as_deref().unwrap(), "alice")
+        .await;
     let consent = attacker.get(back.location.as_deref().unwrap()).await;
     let mut other = Browser::new();
     let refused = other.decide(base, &consent, "approve").await;
@@ -101,7 +107,9 @@ async fn redirect_uri_variants_are_refused_without_redirecting() {
     // Missing redirect URI and unknown clients are errors on the page too.
     let missing = browser.get(&pkce.authorize_url(base, &client_id, "", &[])).await;
     assert_stays(&missing, 400, "redirect_uri is required");
-    let unknown = browser.get(&pkce.authorize_url(base, "no-such-client", REDIRECT, &[])).await;
+    let unknown = browser
+        .get(&pkce.authorize_url(base, "no-such-client", REDIRECT, &[]))
+        .await;
     assert_stays(&unknown, 400, "not registered");
 }
 
@@ -118,21 +126,39 @@ async fn pkce_is_required_s256_only_and_checked() {
         (vec![("code_challenge_method", "")], "method absent (plain by default)"),
         (vec![("code_challenge", "too-short")], "malformed"),
     ] {
-        let reply = browser.get(&pkce.authorize_url(base, &client_id, REDIRECT, &extra)).await;
+        let reply = browser
+            .get(&pkce.authorize_url(base, &client_id, REDIRECT, &extra))
+            .await;
         assert_eq!(reply.status, 302, "{why}");
-        assert_eq!(reply.location_param("error").as_deref(), Some("invalid_request"), "{why}");
+        assert_eq!(
+            reply.location_param("error").as_deref(),
+            Some("invalid_request"),
+            "{why}"
+        );
         assert!(reply.location.as_deref().unwrap().starts_with(REDIRECT), "{why}");
         assert_eq!(reply.location_param("iss"), Some(base.clone()));
     }
     // A wrong verifier burns the code: the right one afterwards is refused too.
-    let done = browser::authorize(&mut browser, base, &pkce.authorize_url(base, &client_id, REDIRECT, &[]), "alice").await;
+    let done = browser::authorize(
+        &mut browser,
+        base,
+        &pkce.authorize_url(base, &client_id, REDIRECT, &[]),
+        "alice",
+    )
+    .await;
     let code = done.location_param("code").unwrap();
     let wrong = redeem(base, &client_id, REDIRECT, &code, &Pkce::new().verifier).await;
     assert_eq!((wrong.status, wrong.error()), (400, "invalid_grant"), "{}", wrong.body);
     let right = redeem(base, &client_id, REDIRECT, &code, &pkce.verifier).await;
     assert_eq!(right.error(), "invalid_grant");
     // No verifier at all.
-    let done = browser::authorize(&mut browser, base, &pkce.authorize_url(base, &client_id, REDIRECT, &[]), "alice").await;
+    let done = browser::authorize(
+        &mut browser,
+        base,
+        &pkce.authorize_url(base, &client_id, REDIRECT, &[]),
+        "alice",
+    )
+    .await;
     let none = browser::token_request(
         base,
         &[
@@ -153,22 +179,58 @@ async fn a_replayed_code_is_refused_and_revokes_what_it_granted() {
     let client_id = register(base, &[REDIRECT]).await;
     let pkce = Pkce::new();
     let mut browser = Browser::new();
-    let done = browser::authorize(&mut browser, base, &pkce.authorize_url(base, &client_id, REDIRECT, &[]), "alice").await;
+    let done = browser::authorize(
+        &mut browser,
+        base,
+        &pkce.authorize_url(base, &client_id, REDIRECT, &[]),
+        "alice",
+    )
+    .await;
     let code = done.location_param("code").unwrap();
     let first = redeem(base, &client_id, REDIRECT, &code, &pkce.verifier).await;
     assert_eq!(first.status, 200);
     let replay = redeem(base, &client_id, REDIRECT, &code, &pkce.verifier).await;
     assert_eq!((replay.status, replay.error()), (400, "invalid_grant"));
     let after = refresh(base, &client_id, &first.refresh_token()).await;
-    assert_eq!(after.error(), "invalid_grant", "the first redemption's grant is revoked");
+    assert_eq!(
+        after.error(),
+        "invalid_grant",
+        "the first redemption's grant is revoked"
+    );
 
     // A code redeemed by another client, or with another redirect URI, is refused.
     let other_client = register(base, &[REDIRECT]).await;
-    let done = browser::authorize(&mut browser, base, &pkce.authorize_url(base, &client_id, REDIRECT, &[]), "alice").await;
-    let stolen = redeem(base, &other_client, REDIRECT, &done.location_param("code").unwrap(), &pkce.verifier).await;
+    let done = browser::authorize(
+        &mut browser,
+        base,
+        &pkce.authorize_url(base, &client_id, REDIRECT, &[]),
+        "alice",
+    )
+    .await;
+    let stolen = redeem(
+        base,
+        &other_client,
+        REDIRECT,
+        &done.location_param("code").unwrap(),
+        &pkce.verifier,
+    )
+    .await;
     assert_eq!(stolen.error(), "invalid_grant");
-    let done = browser::authorize(&mut browser, base, &pkce.authorize_url(base, &client_id, REDIRECT, &[]), "alice").await;
-    let moved = redeem(base, &client_id, "http://127.0.0.1:10/callback", &done.location_param("code").unwrap(), &pkce.verifier).await;
+    let done = browser::authorize(
+        &mut browser,
+        base,
+        &pkce.authorize_url(base, &client_id, REDIRECT, &[]),
+        "alice",
+    )
+    .await;
+    let moved = redeem(
+        base,
+        &client_id,
+        "http://127.0.0.1:10/callback",
+        &done.location_param("code").unwrap(),
+        &pkce.verifier,
+    )
+    .await;
     assert_eq!(moved.error(), "invalid_grant");
 }
 
@@ -182,9 +244,17 @@ async fn a_replayed_refresh_token_revokes_the_whole_family() {
     assert_eq!(rotated.status, 200);
     let replay = refresh(base, &client_id, &first).await;
     assert_eq!((replay.status, replay.error()), (400, "invalid_grant"));
-    assert!(replay.body["error_description"].as_str().unwrap().contains("reuse"), "{}", replay.body);
+    assert!(
+        replay.body["error_description"].as_str().unwrap().contains("reuse"),
+        "{}",
+        replay.body
+    );
     let legit = refresh(base, &client_id, &rotated.refresh_token()).await;
-    assert_eq!(legit.error(), "invalid_grant", "the family is revoked, the newest token included");
+    assert_eq!(
+        legit.error(),
+        "invalid_grant",
+        "the family is revoked, the newest token included"
+    );
     // Another client cannot use someone else's refresh token.
     let (_, other) = browser::sign_in(base, "bob").await;
     let stolen = refresh(base, &client_id, &other.refresh_token()).await;
@@ -197,8 +267,12 @@ async fn a_replayed_state_is_refused() {
     let base = &stack.base;
     let client_id = register(base, &[REDIRECT]).await;
     let mut browser = Browser::new();
-    let start = browser.get(&Pkce::new().authorize_url(base, &client_id, REDIRECT, &[])).await;
-    let back = browser.sign_in_at_entra(start.location.as_deref().unwrap(), "alice").await;
+    let start = browser
+        .get(&Pkce::new().authorize_url(base, &client_id, REDIRECT, &[]))
+        .await;
+    let back = browser
+        .sign_in_at_entra(start.location.as_deref().unwrap(), "alice")
+        .await;
     let callback = back.location.clone().unwrap();
     let first = browser.get(&callback).await;
     assert_eq!(first.status, 200);
@@ -215,14 +289,21 @@ async fn consent_without_the_csrf_token_is_refused() {
     let base = &stack.base;
     let client_id = register(base, &[REDIRECT]).await;
     let mut browser = Browser::new();
-    let start = browser.get(&Pkce::new().authorize_url(base, &client_id, REDIRECT, &[])).await;
-    let back = browser.sign_in_at_entra(start.location.as_deref().unwrap(), "alice").await;
+    let start = browser
+        .get(&Pkce::new().authorize_url(base, &client_id, REDIRECT, &[]))
+        .await;
+    let back = browser
+        .sign_in_at_entra(start.location.as_deref().unwrap(), "alice")
+        .await;
     let consent = browser.get(back.location.as_deref().unwrap()).await;
     let fields = hidden_inputs(&consent.body);
     let consent_id = fields.iter().find(|(k, _)| k == "consent").unwrap().1.clone();
     let url = format!("{base}/auth/consent");
     let approve = |csrf: Option<&str>| {
-        let mut form = vec![("consent".to_owned(), consent_id.clone()), ("decision".to_owned(), "approve".to_owned())];
+        let mut form = vec![
+            ("consent".to_owned(), consent_id.clone()),
+            ("decision".to_owned(), "approve".to_owned()),
+        ];
         if let Some(csrf) = csrf {
             form.push(("csrf_token".into(), csrf.into()));
         }
@@ -235,7 +316,9 @@ async fn consent_without_the_csrf_token_is_refused() {
     // The right token without its cookie (a cross-site form post carrying the field only).
     let csrf = fields.iter().find(|(k, _)| k == "csrf_token").unwrap().1.clone();
     let saved = browser.cookies.clone();
-    browser.cookies.retain(|name, _| !name.starts_with("__Host-toolgate-csrf"));
+    browser
+        .cookies
+        .retain(|name, _| !name.starts_with("__Host-toolgate-csrf"));
     let no_cookie = browser.post_form(&url, &approve(Some(&csrf))).await;
     assert_stays(&no_cookie, 403, "Consent not accepted");
     browser.cookies = saved;
@@ -264,7 +347,12 @@ async fn metadata_documents_on_private_addresses_are_not_fetched() {
     // And plain http client ids are not documents at all.
     let mut browser = Browser::new();
     let reply = browser
-        .get(&pkce.authorize_url(base, "http://client.example/client.json", "https://client.example/cb", &[]))
+        .get(&pkce.authorize_url(
+            base,
+            "http://client.example/client.json",
+            "https://client.example/cb",
+            &[],
+        ))
         .await;
     assert_eq!(reply.status, 400);
 }
@@ -281,7 +369,13 @@ async fn tokens_for_another_resource_are_refused() {
         .get(&pkce.authorize_url(base, &client_id, REDIRECT, &[("resource", "https://other.example/mcp")]))
         .await;
     assert_eq!(reply.location_param("error").as_deref(), Some("invalid_target"));
-    let done = browser::authorize(&mut browser, base, &pkce.authorize_url(base, &client_id, REDIRECT, &[]), "alice").await;
+    let done = browser::authorize(
+        &mut browser,
+        base,
+        &pkce.authorize_url(base, &client_id, REDIRECT, &[]),
+        "alice",
+    )
+    .await;
     let other = browser::token_request(
         base,
         &[
@@ -296,7 +390,12 @@ async fn tokens_for_another_resource_are_refused() {
     .await;
     assert_eq!(other.error(), "invalid_target");
     // An Entra token for the same API is not accepted: only the proxy's own tokens are.
-    let entra = crate::harness::sign_in(&stack.emulator, "alice", &[toolgate_emulator::demo::API_SCOPE_ACCESS_AS_USER]).await;
+    let entra = crate::harness::sign_in(
+        &stack.emulator,
+        "alice",
+        &[toolgate_emulator::demo::API_SCOPE_ACCESS_AS_USER],
+    )
+    .await;
     let response = reqwest::Client::new()
         .get(format!("{base}/whoami"))
         .bearer_auth(entra)
@@ -304,7 +403,12 @@ async fn tokens_for_another_resource_are_refused() {
         .await
         .unwrap();
     assert_eq!(response.status(), 401);
-    assert!(response.headers()["www-authenticate"].to_str().unwrap().contains("invalid_token"));
+    assert!(
+        response.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("invalid_token")
+    );
     // A proxy-signed token whose audience is another resource (see shared_state for the same
     // key minting it from another deployment).
     let proxy = stack.gateway.entra_proxy.as_ref().unwrap();
@@ -312,7 +416,13 @@ async fn tokens_for_another_resource_are_refused() {
     let verified = proxy.signer().verify(&tokens.access_token()).unwrap();
     let foreign = proxy
         .signer()
-        .mint_for("https://other.example/mcp", &verified.user, &client_id, &verified.scopes, "grant")
+        .mint_for(
+            "https://other.example/mcp",
+            &verified.user,
+            &client_id,
+            &verified.scopes,
+            "grant",
+        )
         .unwrap();
     let response = reqwest::Client::new()
         .get(format!("{base}/whoami"))

@@ -22,7 +22,10 @@ impl Reply {
     /// A query parameter of the redirect target.
     pub fn location_param(&self, name: &str) -> Option<String> {
         let location = Url::parse(self.location.as_deref()?).ok()?;
-        location.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+        location
+            .query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
     }
 }
 
@@ -60,7 +63,11 @@ impl Browser {
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
             .join("; ");
-        let request = if cookie.is_empty() { request } else { request.header("cookie", cookie) };
+        let request = if cookie.is_empty() {
+            request
+        } else {
+            request.header("cookie", cookie)
+        };
         let response = request.send().await.unwrap();
         let status = response.status().as_u16();
         let headers = response.headers().clone();
@@ -195,11 +202,17 @@ pub struct Tokens {
 
 impl Tokens {
     pub fn access_token(&self) -> String {
-        self.body["access_token"].as_str().unwrap_or_else(|| panic!("{}", self.body)).to_owned()
+        self.body["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{}", self.body))
+            .to_owned()
     }
 
     pub fn refresh_token(&self) -> String {
-        self.body["refresh_token"].as_str().unwrap_or_else(|| panic!("{}", self.body)).to_owned()
+        self.body["refresh_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{}", self.body))
+            .to_owned()
     }
 
     pub fn error(&self) -> &str {
@@ -236,7 +249,11 @@ pub async fn redeem(base: &str, client_id: &str, redirect_uri: &str, code: &str,
 pub async fn refresh(base: &str, client_id: &str, refresh_token: &str) -> Tokens {
     token_request(
         base,
-        &[("grant_type", "refresh_token"), ("client_id", client_id), ("refresh_token", refresh_token)],
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", client_id),
+            ("refresh_token", refresh_token),
+        ],
     )
     .await
 }
@@ -259,8 +276,16 @@ pub async fn sign_in(base: &str, user: &str) -> (String, Tokens) {
     let client_id = register(base, &[redirect]).await;
     let pkce = Pkce::new();
     let mut browser = Browser::new();
-    let done = authorize(&mut browser, base, &pkce.authorize_url(base, &client_id, redirect, &[]), user).await;
-    let code = done.location_param("code").unwrap_or_else(|| panic!("no code: {done:?}"));
+    let done = authorize(
+        &mut browser,
+        base,
+        &pkce.authorize_url(base, &client_id, redirect, &[]),
+        user,
+    )
+    .await;
+    let code = done
+        .location_param("code")
+        .unwrap_or_else(|| panic!("no code: {done:?}"));
     let tokens = redeem(base, &client_id, redirect, &code, &pkce.verifier).await;
     assert_eq!(tokens.status, 200, "{}", tokens.body);
     (client_id, tokens)

@@ -18,7 +18,10 @@ async fn get_json(url: &str) -> (u16, Value) {
 async fn discovery_documents_name_the_proxy() {
     let stack = stack(Options::default()).await;
     let base = &stack.base;
-    for path in ["/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"] {
+    for path in [
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/openid-configuration",
+    ] {
         let (status, doc) = get_json(&format!("{base}{path}")).await;
         assert_eq!(status, 200, "{path}");
         assert_eq!(doc["issuer"], base.as_str(), "{path}: issuer is the proxy's origin");
@@ -29,8 +32,15 @@ async fn discovery_documents_name_the_proxy() {
         assert_eq!(doc["code_challenge_methods_supported"], serde_json::json!(["S256"]));
         assert_eq!(doc["client_id_metadata_document_supported"], true);
         assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
-        assert_eq!(doc["scopes_supported"], serde_json::json!(["access_as_user"]), "short names only");
-        assert_eq!(doc["token_endpoint_auth_methods_supported"], serde_json::json!(["none"]));
+        assert_eq!(
+            doc["scopes_supported"],
+            serde_json::json!(["access_as_user"]),
+            "short names only"
+        );
+        assert_eq!(
+            doc["token_endpoint_auth_methods_supported"],
+            serde_json::json!(["none"])
+        );
     }
     let (_, prm) = get_json(&format!("{base}/.well-known/oauth-protected-resource/mcp")).await;
     assert_eq!(prm["resource"], stack.mcp_url.as_str());
@@ -41,8 +51,16 @@ async fn discovery_documents_name_the_proxy() {
 
     let unauthenticated = reqwest::Client::new().post(&stack.mcp_url).send().await.unwrap();
     assert_eq!(unauthenticated.status(), 401);
-    let challenge = unauthenticated.headers()["www-authenticate"].to_str().unwrap().to_owned();
-    assert!(challenge.contains(&format!("resource_metadata=\"{base}/.well-known/oauth-protected-resource/mcp\"")), "{challenge}");
+    let challenge = unauthenticated.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        challenge.contains(&format!(
+            "resource_metadata=\"{base}/.well-known/oauth-protected-resource/mcp\""
+        )),
+        "{challenge}"
+    );
     assert!(challenge.contains("scope=\"access_as_user\""), "{challenge}");
 }
 
@@ -61,27 +79,56 @@ async fn a_registered_client_signs_a_user_in_with_consent_and_calls_tools() {
         .await;
     assert_eq!(start.status, 302, "{}", start.body);
     let entra = url::Url::parse(start.location.as_deref().unwrap()).unwrap();
-    let param = |name: &str| entra.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
+    let param = |name: &str| {
+        entra
+            .query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
     assert!(entra.as_str().starts_with(&stack.emulator.base_url()));
     assert_eq!(param("client_id").as_deref(), Some(demo::API_CLIENT_ID));
     assert_eq!(param("redirect_uri"), Some(format!("{base}/auth/callback")));
     assert_eq!(param("resource"), None, "resource is never sent to Entra");
     let scope = param("scope").unwrap();
-    assert!(scope.contains(demo::API_SCOPE_ACCESS_AS_USER) && scope.contains("offline_access"), "{scope}");
+    assert!(
+        scope.contains(demo::API_SCOPE_ACCESS_AS_USER) && scope.contains("offline_access"),
+        "{scope}"
+    );
     assert_eq!(param("code_challenge_method").as_deref(), Some("S256"));
-    assert_ne!(param("code_challenge").as_deref(), Some(pkce.challenge.as_str()), "the proxy's own PKCE pair");
-    assert_ne!(param("state").as_deref(), Some(pkce.state.as_str()), "a transaction id, not the client's state");
+    assert_ne!(
+        param("code_challenge").as_deref(),
+        Some(pkce.challenge.as_str()),
+        "the proxy's own PKCE pair"
+    );
+    assert_ne!(
+        param("state").as_deref(),
+        Some(pkce.state.as_str()),
+        "a transaction id, not the client's state"
+    );
     let set_cookie = start.headers["set-cookie"].to_str().unwrap();
     assert!(set_cookie.starts_with("__Host-toolgate-tx-"), "{set_cookie}");
-    assert!(set_cookie.contains("Secure; HttpOnly; SameSite=Lax") && set_cookie.contains("Path=/"), "{set_cookie}");
+    assert!(
+        set_cookie.contains("Secure; HttpOnly; SameSite=Lax") && set_cookie.contains("Path=/"),
+        "{set_cookie}"
+    );
 
     // Entra → callback → the consent page: client, redirect host, scopes, who is signed in.
     let back = browser.sign_in_at_entra(entra.as_str(), "alice").await;
     let consent = browser.get(back.location.as_deref().unwrap()).await;
     assert_eq!(consent.status, 200);
     assert!(consent.location.is_none(), "no redirect to the client before consent");
-    for shown in ["e2e test client", "127.0.0.1", "access_as_user", "Alice", "registered itself"] {
-        assert!(consent.body.contains(shown), "consent page lacks {shown}: {}", consent.body);
+    for shown in [
+        "e2e test client",
+        "127.0.0.1",
+        "access_as_user",
+        "Alice",
+        "registered itself",
+    ] {
+        assert!(
+            consent.body.contains(shown),
+            "consent page lacks {shown}: {}",
+            consent.body
+        );
     }
     let csp = consent.headers["content-security-policy"].to_str().unwrap();
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
@@ -94,7 +141,11 @@ async fn a_registered_client_signs_a_user_in_with_consent_and_calls_tools() {
     assert!(done.location.as_deref().unwrap().starts_with(redirect));
     assert_eq!(done.location_param("state"), Some(pkce.state.clone()));
     assert_eq!(done.location_param("iss"), Some(base.clone()));
-    assert!(browser.cookies.is_empty(), "binding and CSRF cookies are cleared: {:?}", browser.cookies);
+    assert!(
+        browser.cookies.is_empty(),
+        "binding and CSRF cookies are cleared: {:?}",
+        browser.cookies
+    );
     let code = done.location_param("code").unwrap();
 
     let tokens = redeem(base, &client_id, redirect, &code, &pkce.verifier).await;
@@ -114,7 +165,12 @@ async fn a_registered_client_signs_a_user_in_with_consent_and_calls_tools() {
     assert_eq!(claims["client_id"], client_id.as_str());
     assert_eq!(claims["oid"], demo::ALICE_OID);
     assert_eq!(claims["tid"], demo::TENANT_ID);
-    let roles: Vec<&str> = claims["roles"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+    let roles: Vec<&str> = claims["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
     assert!(roles.contains(&"Task.Write"), "{roles:?}");
 
     // The token works on MCP: alice sees exactly what entra-jwt would show her.
@@ -139,7 +195,9 @@ async fn a_registered_client_signs_a_user_in_with_consent_and_calls_tools() {
     assert_eq!(refreshed.status, 200, "{}", refreshed.body);
     assert_ne!(refreshed.access_token(), access_token);
     assert_ne!(refreshed.refresh_token(), tokens.refresh_token());
-    let mut mcp = McpClient::connect(&stack.mcp_url, &refreshed.access_token()).await.unwrap();
+    let mut mcp = McpClient::connect(&stack.mcp_url, &refreshed.access_token())
+        .await
+        .unwrap();
     assert_eq!(mcp.list_tools().await.unwrap().len(), ALICE_TOOLS.len());
 }
 
@@ -152,7 +210,9 @@ async fn denying_consent_sends_access_denied_and_issues_nothing() {
     let pkce = Pkce::new();
     let mut browser = Browser::new();
     let start = browser.get(&pkce.authorize_url(base, &client_id, redirect, &[])).await;
-    let back = browser.sign_in_at_entra(start.location.as_deref().unwrap(), "bob").await;
+    let back = browser
+        .sign_in_at_entra(start.location.as_deref().unwrap(), "bob")
+        .await;
     let consent = browser.get(back.location.as_deref().unwrap()).await;
     let denied = browser.decide(base, &consent, "deny").await;
     assert_eq!(denied.status, 302);
@@ -201,12 +261,26 @@ async fn remembered_consent_is_off_by_default_and_opt_in() {
         let redirect = "http://127.0.0.1:9/callback";
         let client_id = register(base, &[redirect]).await;
         let mut browser = Browser::new();
-        let first = browser::authorize(&mut browser, base, &Pkce::new().authorize_url(base, &client_id, redirect, &[]), "alice").await;
+        let first = browser::authorize(
+            &mut browser,
+            base,
+            &Pkce::new().authorize_url(base, &client_id, redirect, &[]),
+            "alice",
+        )
+        .await;
         assert!(first.location_param("code").is_some());
-        let start = browser.get(&Pkce::new().authorize_url(base, &client_id, redirect, &[])).await;
-        let back = browser.sign_in_at_entra(start.location.as_deref().unwrap(), "alice").await;
+        let start = browser
+            .get(&Pkce::new().authorize_url(base, &client_id, redirect, &[]))
+            .await;
+        let back = browser
+            .sign_in_at_entra(start.location.as_deref().unwrap(), "alice")
+            .await;
         let second = browser.get(back.location.as_deref().unwrap()).await;
-        assert_eq!(second.status == 200, expect_page, "remember_consent = {remember}: {second:?}");
+        assert_eq!(
+            second.status == 200,
+            expect_page,
+            "remember_consent = {remember}: {second:?}"
+        );
         if !expect_page {
             assert!(second.location_param("code").is_some());
         }
@@ -220,7 +294,9 @@ async fn browser_login_shows_a_one_time_code_for_a_token() {
     let mut browser = Browser::new();
     let start = browser.get(&format!("{base}/auth/login")).await;
     assert_eq!(start.status, 302);
-    let back = browser.sign_in_at_entra(start.location.as_deref().unwrap(), "carol").await;
+    let back = browser
+        .sign_in_at_entra(start.location.as_deref().unwrap(), "carol")
+        .await;
     let page = browser.get(back.location.as_deref().unwrap()).await;
     assert_eq!(page.status, 200, "{}", page.body);
     let code = page
@@ -264,7 +340,11 @@ async fn tools_get_the_users_entra_token_for_on_behalf_of() {
     assert_ne!(entra_token, tokens.access_token());
     let validator = crate::harness::validator(crate::harness::api_settings(&stack.emulator));
     let verified = validator.validate(&entra_token).await.unwrap();
-    assert_eq!(verified.claims["oid"], demo::ALICE_OID, "Entra's token for the same user");
+    assert_eq!(
+        verified.claims["oid"],
+        demo::ALICE_OID,
+        "Entra's token for the same user"
+    );
 }
 
 #[tokio::test]
@@ -292,13 +372,18 @@ async fn copilot_studio_reads_the_static_client_from_get_register() {
         .json()
         .await
         .unwrap();
-    assert_eq!(posted["client_id"], "copilot-studio", "static mode hands out the one client");
+    assert_eq!(
+        posted["client_id"], "copilot-studio",
+        "static mode hands out the one client"
+    );
     // The static client still goes through consent like any other.
     let mut browser = Browser::new();
     let start = browser
         .get(&Pkce::new().authorize_url(base, "copilot-studio", copilot_redirect, &[]))
         .await;
-    let back = browser.sign_in_at_entra(start.location.as_deref().unwrap(), "bob").await;
+    let back = browser
+        .sign_in_at_entra(start.location.as_deref().unwrap(), "bob")
+        .await;
     let consent = browser.get(back.location.as_deref().unwrap()).await;
     assert!(consent.body.contains("Copilot Studio") && consent.body.contains("pre-registered"));
 }

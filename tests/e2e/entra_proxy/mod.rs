@@ -64,7 +64,10 @@ pub async fn stack(options: Options) -> ProxyStack {
 }
 
 /// Starts a proxy gateway trusting `emulator`; returns it with its own base URL.
-pub async fn proxy_gateway(emulator: &RunningEmulator, options: &Options) -> (RunningGateway, String, tempfile::TempDir) {
+pub async fn proxy_gateway(
+    emulator: &RunningEmulator,
+    options: &Options,
+) -> (RunningGateway, String, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();

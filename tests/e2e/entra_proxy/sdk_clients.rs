@@ -37,7 +37,11 @@ async fn run_client(program: &Path, script: &Path, installed: &Path, install_hin
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{} failed\nstdout: {stdout}\nstderr: {stderr}", script.display());
+    assert!(
+        output.status.success(),
+        "{} failed\nstdout: {stdout}\nstderr: {stderr}",
+        script.display()
+    );
     assert!(!stderr.contains("Bearer ey"), "no token in the client's log");
     eprintln!("{}", stderr);
     let report: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
@@ -45,7 +49,11 @@ async fn run_client(program: &Path, script: &Path, installed: &Path, install_hin
 
     // What the SDK saw must match what the proxy did.
     assert_eq!(report["tools"], serde_json::json!(ALICE_TOOLS), "{report}");
-    assert_eq!(report["tools_after_refresh"], serde_json::json!(ALICE_TOOLS), "{report}");
+    assert_eq!(
+        report["tools_after_refresh"],
+        serde_json::json!(ALICE_TOOLS),
+        "{report}"
+    );
     assert_eq!(report["refreshed"], true);
     assert_eq!(report["token_changed"], true);
     assert_eq!(report["iss_checked"], true, "the redirect carried iss = issuer");
@@ -53,9 +61,19 @@ async fn run_client(program: &Path, script: &Path, installed: &Path, install_hin
     let rows = stack.audit_rows().await;
     let listed = rows
         .iter()
-        .filter(|row| row.principal_id.as_deref() == Some(&format!("user:{}/{}", toolgate_emulator::demo::TENANT_ID, toolgate_emulator::demo::ALICE_OID)))
+        .filter(|row| {
+            row.principal_id.as_deref()
+                == Some(&format!(
+                    "user:{}/{}",
+                    toolgate_emulator::demo::TENANT_ID,
+                    toolgate_emulator::demo::ALICE_OID
+                ))
+        })
         .count();
-    assert!(listed >= 2, "two tools/list by alice audited, got {listed}: client {client_id}");
+    assert!(
+        listed >= 2,
+        "two tools/list by alice audited, got {listed}: client {client_id}"
+    );
     report
 }
 

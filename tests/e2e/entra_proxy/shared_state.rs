@@ -39,15 +39,23 @@ async fn two_processes_sharing_redis_complete_one_flow() {
     let (b, b_base, _b_dir) = proxy_gateway(&emulator, &options).await;
     let a_proxy = a.entra_proxy.as_ref().unwrap();
     let b_proxy = b.entra_proxy.as_ref().unwrap();
-    assert_eq!(a_proxy.signer().kid(), b_proxy.signer().kid(), "one signing key, created once");
+    assert_eq!(
+        a_proxy.signer().kid(),
+        b_proxy.signer().kid(),
+        "one signing key, created once"
+    );
 
     let client_id = register(&a_base, &[REDIRECT]).await;
     let pkce = Pkce::new();
     let mut browser = Browser::new();
     // /authorize on A, Entra's callback lands on B, the consent POST on A, the token at B.
-    let start = browser.get(&pkce.authorize_url(&a_base, &client_id, REDIRECT, &[])).await;
+    let start = browser
+        .get(&pkce.authorize_url(&a_base, &client_id, REDIRECT, &[]))
+        .await;
     assert_eq!(start.status, 302, "{}", start.body);
-    let back = browser.sign_in_at_entra(start.location.as_deref().unwrap(), "alice").await;
+    let back = browser
+        .sign_in_at_entra(start.location.as_deref().unwrap(), "alice")
+        .await;
     let consent = browser.get(&via(&b_base, back.location.as_deref().unwrap())).await;
     assert_eq!(consent.status, 200, "{}", consent.body);
     let done = browser.decide(&a_base, &consent, "approve").await;
@@ -56,7 +64,9 @@ async fn two_processes_sharing_redis_complete_one_flow() {
     let tokens = redeem(&b_base, &client_id, REDIRECT, &code, &pkce.verifier).await;
     assert_eq!(tokens.status, 200, "{}", tokens.body);
     // A token from B works on A.
-    let mut mcp = McpClient::connect(&format!("{a_base}/mcp"), &tokens.access_token()).await.unwrap();
+    let mut mcp = McpClient::connect(&format!("{a_base}/mcp"), &tokens.access_token())
+        .await
+        .unwrap();
     let mut tools = mcp.list_tools().await.unwrap();
     tools.sort();
     assert_eq!(tools, ALICE_TOOLS);
@@ -108,7 +118,9 @@ impl Cuttable {
             let connections = connections.clone();
             tokio::spawn(async move {
                 loop {
-                    let Ok((mut client, _)) = listener.accept().await else { continue };
+                    let Ok((mut client, _)) = listener.accept().await else {
+                        continue;
+                    };
                     if cut.load(Ordering::SeqCst) {
                         drop(client);
                         continue;
@@ -171,12 +183,20 @@ async fn redis_down_means_503_from_the_proxy_while_issued_tokens_keep_working() 
     let started = std::time::Instant::now();
     let token = browser::token_request(
         &base,
-        &[("grant_type", "refresh_token"), ("client_id", &client_id), ("refresh_token", &tokens.refresh_token())],
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", &client_id),
+            ("refresh_token", &tokens.refresh_token()),
+        ],
     )
     .await;
     assert_eq!(token.status, 503, "{}", token.body);
     assert_eq!(token.error(), "temporarily_unavailable");
-    assert!(started.elapsed() < std::time::Duration::from_secs(10), "fails fast: {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "fails fast: {:?}",
+        started.elapsed()
+    );
     let register = http
         .post(format!("{base}/register"))
         .json(&serde_json::json!({"redirect_uris": [REDIRECT]}))
@@ -192,7 +212,9 @@ async fn redis_down_means_503_from_the_proxy_while_issued_tokens_keep_working() 
     assert_eq!(authorize.status, 503, "{authorize:?}");
     assert!(authorize.body.contains("temporarily unavailable"));
     // Issued tokens are verified without the store.
-    let mut mcp = McpClient::connect(&format!("{base}/mcp"), &tokens.access_token()).await.unwrap();
+    let mut mcp = McpClient::connect(&format!("{base}/mcp"), &tokens.access_token())
+        .await
+        .unwrap();
     assert_eq!(mcp.list_tools().await.unwrap().len(), ALICE_TOOLS.len());
 
     link.restore();

@@ -5,8 +5,8 @@ mod keys;
 mod pkce;
 mod sealing;
 
-pub use keys::{ProxySecret, ProxySecretError};
 pub(crate) use keys::DerivedKeys;
+pub use keys::{ProxySecret, ProxySecretError};
 pub use pkce::{PkceChallenge, PkceError, PkceVerifier};
 pub(crate) use sealing::{Sealed, SealingKey};
 

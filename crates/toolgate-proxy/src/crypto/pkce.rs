@@ -75,7 +75,11 @@ impl PkceVerifier {
             && value
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
-        if ok { Ok(Self(value.to_owned())) } else { Err(PkceError::MalformedVerifier) }
+        if ok {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err(PkceError::MalformedVerifier)
+        }
     }
 
     pub fn expose(&self) -> &str {
@@ -95,7 +99,10 @@ mod tests {
     #[test]
     fn rfc7636_appendix_b_example() {
         let verifier = PkceVerifier::parse("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk").unwrap();
-        assert_eq!(verifier.challenge().as_str(), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+        assert_eq!(
+            verifier.challenge().as_str(),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
         let challenge =
             PkceChallenge::from_request(Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"), Some("S256")).unwrap();
         assert!(challenge.verify("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk").unwrap());
@@ -105,8 +112,14 @@ mod tests {
     #[test]
     fn plain_missing_and_malformed_are_refused() {
         let c = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-        assert_eq!(PkceChallenge::from_request(None, Some("S256")), Err(PkceError::MissingChallenge));
-        assert_eq!(PkceChallenge::from_request(Some(c), None), Err(PkceError::MissingMethod));
+        assert_eq!(
+            PkceChallenge::from_request(None, Some("S256")),
+            Err(PkceError::MissingChallenge)
+        );
+        assert_eq!(
+            PkceChallenge::from_request(Some(c), None),
+            Err(PkceError::MissingMethod)
+        );
         assert_eq!(
             PkceChallenge::from_request(Some(c), Some("plain")),
             Err(PkceError::UnsupportedMethod("plain".into()))
@@ -115,6 +128,9 @@ mod tests {
             PkceChallenge::from_request(Some("short"), Some("S256")),
             Err(PkceError::MalformedChallenge)
         );
-        assert_eq!(PkceVerifier::parse("too-short").unwrap_err(), PkceError::MalformedVerifier);
+        assert_eq!(
+            PkceVerifier::parse("too-short").unwrap_err(),
+            PkceError::MalformedVerifier
+        );
     }
 }

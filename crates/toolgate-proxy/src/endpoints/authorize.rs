@@ -88,7 +88,14 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Http
         params.get("login_hint"),
     ) {
         Ok(url) => url,
-        Err(_) => return error_page(StatusCode::INTERNAL_SERVER_ERROR, "Configuration error", "bad authority URL", &[]),
+        Err(_) => {
+            return error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Configuration error",
+                "bad authority URL",
+                &[],
+            );
+        }
     };
     let transaction = Transaction {
         purpose: Purpose::Client(ClientRequest {
@@ -132,7 +139,12 @@ pub(crate) async fn start_sign_in(
 
 async fn known_client(state: &ProxyState, params: &Params) -> Result<Arc<RegisteredClient>, HttpResponse> {
     let Some(client_id) = params.get("client_id") else {
-        return Err(error_page(StatusCode::BAD_REQUEST, "Invalid request", "client_id is required", &[]));
+        return Err(error_page(
+            StatusCode::BAD_REQUEST,
+            "Invalid request",
+            "client_id is required",
+            &[],
+        ));
     };
     match state.registry.lookup(client_id).await {
         Ok(Some(client)) => Ok(client),
@@ -187,8 +199,10 @@ pub(crate) fn granted_scopes(state: &ProxyState, requested: Option<&str>) -> Res
 }
 
 pub(crate) fn client_name(client: &RegisteredClient) -> String {
-    client
-        .client_name
-        .clone()
-        .unwrap_or_else(|| format!("Unnamed application {}", client.client_id.as_str().chars().take(12).collect::<String>()))
+    client.client_name.clone().unwrap_or_else(|| {
+        format!(
+            "Unnamed application {}",
+            client.client_id.as_str().chars().take(12).collect::<String>()
+        )
+    })
 }

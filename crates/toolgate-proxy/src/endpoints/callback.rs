@@ -28,7 +28,12 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Http
         Err(bad) => return error_page(StatusCode::BAD_REQUEST, "Invalid request", &bad.0, &[]),
     };
     let Some(transaction_id) = params.get("state") else {
-        return error_page(StatusCode::BAD_REQUEST, "Invalid sign-in response", "state is missing", &[]);
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Invalid sign-in response",
+            "state is missing",
+            &[],
+        );
     };
     let transaction = match state
         .grants
@@ -67,15 +72,28 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Http
             Purpose::Client(request) => redirect_to_client(
                 &state,
                 &request.redirect_uri,
-                &[("error", "access_denied"), ("error_description", "the sign-in was not completed")],
+                &[
+                    ("error", "access_denied"),
+                    ("error_description", "the sign-in was not completed"),
+                ],
                 request.state.as_deref(),
                 &[clear_binding],
             ),
-            Purpose::BrowserLogin => error_page(StatusCode::FORBIDDEN, "Sign-in failed", "The sign-in was not completed.", &[clear_binding]),
+            Purpose::BrowserLogin => error_page(
+                StatusCode::FORBIDDEN,
+                "Sign-in failed",
+                "The sign-in was not completed.",
+                &[clear_binding],
+            ),
         };
     }
     let Some(code) = params.get("code") else {
-        return error_page(StatusCode::BAD_REQUEST, "Invalid sign-in response", "code is missing", &[clear_binding]);
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Invalid sign-in response",
+            "code is missing",
+            &[clear_binding],
+        );
     };
     let scopes = match &transaction.purpose {
         Purpose::Client(request) => request.scopes.clone(),
@@ -83,13 +101,24 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Http
     };
     let tokens = match state
         .upstream
-        .redeem_code(code, &state.callback_url(), &scopes, &transaction.upstream_verifier, state.clock.as_ref())
+        .redeem_code(
+            code,
+            &state.callback_url(),
+            &scopes,
+            &transaction.upstream_verifier,
+            state.clock.as_ref(),
+        )
         .await
     {
         Ok(tokens) => tokens,
         Err(error) => {
             tracing::warn!(error = %error, "Entra refused the proxy's code redemption");
-            return error_page(StatusCode::BAD_GATEWAY, "Sign-in failed", "Entra ID did not complete the sign-in.", &[clear_binding]);
+            return error_page(
+                StatusCode::BAD_GATEWAY,
+                "Sign-in failed",
+                "Entra ID did not complete the sign-in.",
+                &[clear_binding],
+            );
         }
     };
     let user = match validated_user(&state, &tokens.access_token).await {
@@ -116,13 +145,24 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Http
         Purpose::Client(request) => {
             if state.config.remember_consent {
                 match super::consent::remembered(&state, &user, &request).await {
-                    Ok(true) => return super::consent::grant_and_redirect(&state, request, user, &tokens, &[clear_binding]).await,
+                    Ok(true) => {
+                        return super::consent::grant_and_redirect(&state, request, user, &tokens, &[clear_binding])
+                            .await;
+                    }
                     Ok(false) => {}
                     Err(error) => return store_failure_page(&error),
                 }
             }
             let upstream_tokens = tokens;
-            consent_page(&state, request, user, &upstream_tokens, transaction.binding, binding_cookie).await
+            consent_page(
+                &state,
+                request,
+                user,
+                &upstream_tokens,
+                transaction.binding,
+                binding_cookie,
+            )
+            .await
         }
     }
 }
@@ -150,7 +190,11 @@ async fn consent_page(
     };
     let redirect_host = url::Url::parse(&request.redirect_uri)
         .ok()
-        .and_then(|u| u.host_str().map(str::to_owned).or_else(|| Some(format!("{}:", u.scheme()))))
+        .and_then(|u| {
+            u.host_str()
+                .map(str::to_owned)
+                .or_else(|| Some(format!("{}:", u.scheme())))
+        })
         .unwrap_or_default();
     let html = pages::consent(&ConsentView {
         client_name: &request.client_name,
@@ -173,7 +217,12 @@ async fn consent_page(
         csrf_digest: digest_b64(&csrf_token),
     };
     let ttl = state.config.lifetimes.transaction;
-    if let Err(error) = state.grants.store().put_json(PENDING_CONSENT, &consent_id, &pending, ttl).await {
+    if let Err(error) = state
+        .grants
+        .store()
+        .put_json(PENDING_CONSENT, &consent_id, &pending, ttl)
+        .await
+    {
         return store_failure_page(&error);
     }
     let csrf_cookie = cookies::set(&state.keys.cookies, &cookies::csrf_name(&consent_id), &csrf_token, ttl);

@@ -45,7 +45,10 @@ pub(crate) async fn authenticate(
         Err(LookupError::Store(error)) => return Err(store_failure(&error)),
         Err(LookupError::Cimd(error)) => {
             tracing::info!(error = %error, "CIMD client could not be fetched at the token endpoint");
-            return Err(invalid_client("the client's metadata document could not be used", used_basic));
+            return Err(invalid_client(
+                "the client's metadata document could not be used",
+                used_basic,
+            ));
         }
     };
     match (client.kind, secret) {
@@ -60,9 +63,10 @@ pub(crate) async fn authenticate(
 fn invalid_client(description: &str, basic: bool) -> HttpResponse {
     let mut response = responses::oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", description);
     if basic {
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"toolgate\""));
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"toolgate\""),
+        );
     }
     response
 }

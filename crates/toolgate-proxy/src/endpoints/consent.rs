@@ -78,7 +78,10 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Http
             redirect_to_client(
                 &state,
                 &pending.request.redirect_uri,
-                &[("error", "access_denied"), ("error_description", "the user denied access")],
+                &[
+                    ("error", "access_denied"),
+                    ("error_description", "the user denied access"),
+                ],
                 pending.request.state.as_deref(),
                 &clear,
             )
@@ -125,11 +128,18 @@ pub(crate) async fn grant_and_redirect(
 }
 
 fn remembered_key(user: &UserClaims, request: &ClientRequest) -> String {
-    digest_b64(&format!("{}\n{}\n{}", user.sub, request.client_id, request.redirect_uri))
+    digest_b64(&format!(
+        "{}\n{}\n{}",
+        user.sub, request.client_id, request.redirect_uri
+    ))
 }
 
 /// Whether this user already approved this client and redirect URI for these scopes.
-pub(crate) async fn remembered(state: &ProxyState, user: &UserClaims, request: &ClientRequest) -> Result<bool, StoreError> {
+pub(crate) async fn remembered(
+    state: &ProxyState,
+    user: &UserClaims,
+    request: &ClientRequest,
+) -> Result<bool, StoreError> {
     let stored: Option<RememberedConsent> = state
         .grants
         .store()

@@ -41,7 +41,12 @@ pub(crate) async fn start(state: Arc<ProxyState>, request: HttpRequest) -> HttpR
         &verifier,
         login_hint.as_deref(),
     ) else {
-        return error_page(StatusCode::INTERNAL_SERVER_ERROR, "Configuration error", "bad authority URL", &[]);
+        return error_page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Configuration error",
+            "bad authority URL",
+            &[],
+        );
     };
     let transaction = Transaction {
         purpose: Purpose::BrowserLogin,
@@ -52,7 +57,12 @@ pub(crate) async fn start(state: Arc<ProxyState>, request: HttpRequest) -> HttpR
 }
 
 /// After the callback validated the user: a grant and a one-time code shown on a page.
-pub(crate) async fn finish(state: &ProxyState, user: UserClaims, tokens: &EntraTokens, clear_binding: String) -> HttpResponse {
+pub(crate) async fn finish(
+    state: &ProxyState,
+    user: UserClaims,
+    tokens: &EntraTokens,
+    clear_binding: String,
+) -> HttpResponse {
     let code = random_token(24);
     let result = async {
         let grant_id = state
@@ -62,7 +72,12 @@ pub(crate) async fn finish(state: &ProxyState, user: UserClaims, tokens: &EntraT
         state
             .grants
             .store()
-            .put_json(LOGIN_CODES, &digest_b64(&code), &LoginCode { grant_id }, state.config.lifetimes.login_code)
+            .put_json(
+                LOGIN_CODES,
+                &digest_b64(&code),
+                &LoginCode { grant_id },
+                state.config.lifetimes.login_code,
+            )
             .await
     }
     .await;
@@ -70,7 +85,11 @@ pub(crate) async fn finish(state: &ProxyState, user: UserClaims, tokens: &EntraT
         return store_failure_page(&error);
     }
     let minutes = state.config.lifetimes.login_code.as_secs().div_ceil(60);
-    responses::page(StatusCode::OK, pages::login_code(&user, &code, minutes), &[clear_binding])
+    responses::page(
+        StatusCode::OK,
+        pages::login_code(&user, &code, minutes),
+        &[clear_binding],
+    )
 }
 
 #[derive(Serialize)]
@@ -89,9 +108,20 @@ pub(crate) async fn exchange(state: Arc<ProxyState>, request: HttpRequest) -> Ht
     let Some(code) = params.get("code") else {
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "code is required");
     };
-    let login = match state.grants.store().take_json::<LoginCode>(LOGIN_CODES, &digest_b64(code)).await {
+    let login = match state
+        .grants
+        .store()
+        .take_json::<LoginCode>(LOGIN_CODES, &digest_b64(code))
+        .await
+    {
         Ok(Some(login)) => login,
-        Ok(None) => return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "the code is invalid, expired, or already used"),
+        Ok(None) => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "the code is invalid, expired, or already used",
+            );
+        }
         Err(error) => return store_failure(&error),
     };
     let grant = match state.grants.grant(&login.grant_id).await {
@@ -99,7 +129,10 @@ pub(crate) async fn exchange(state: Arc<ProxyState>, request: HttpRequest) -> Ht
         Ok(None) => return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "the sign-in was revoked"),
         Err(error) => return store_failure(&error),
     };
-    match state.signer.mint(&grant.user, BROWSER_LOGIN_CLIENT, &grant.scopes, &login.grant_id) {
+    match state
+        .signer
+        .mint(&grant.user, BROWSER_LOGIN_CLIENT, &grant.scopes, &login.grant_id)
+    {
         Ok(access_token) => responses::json(
             StatusCode::OK,
             &ExchangeResponse {

@@ -48,7 +48,10 @@ pub(crate) fn document(state: &ProxyState) -> Value {
     });
     if state.config.registration.mode != RegistrationMode::Disabled {
         if let Some(map) = document.as_object_mut() {
-            map.insert("registration_endpoint".into(), Value::from(format!("{issuer}/register")));
+            map.insert(
+                "registration_endpoint".into(),
+                Value::from(format!("{issuer}/register")),
+            );
         }
     }
     document

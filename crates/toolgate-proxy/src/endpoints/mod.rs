@@ -29,8 +29,18 @@ const UPSTREAM_REFRESH_MARGIN_SECONDS: i64 = 300;
 
 pub(crate) fn routes(state: &Arc<ProxyState>) -> Vec<ProviderRoute> {
     let mut routes = vec![
-        route(state, Method::GET, metadata::AUTHORIZATION_SERVER_PATH, metadata::authorization_server),
-        route(state, Method::GET, metadata::OPENID_CONFIGURATION_PATH, metadata::authorization_server),
+        route(
+            state,
+            Method::GET,
+            metadata::AUTHORIZATION_SERVER_PATH,
+            metadata::authorization_server,
+        ),
+        route(
+            state,
+            Method::GET,
+            metadata::OPENID_CONFIGURATION_PATH,
+            metadata::authorization_server,
+        ),
         route(state, Method::GET, metadata::JWKS_PATH, metadata::jwks),
         route(state, Method::GET, "/authorize", authorize::handle),
         route(state, Method::GET, "/auth/callback", callback::handle),
@@ -84,7 +94,10 @@ pub(crate) fn store_failure(error: &StoreError) -> HttpResponse {
 pub(crate) fn store_failure_page(error: &StoreError) -> HttpResponse {
     let (status, detail) = if error.is_unavailable() {
         tracing::warn!(error = %error, "state store unavailable");
-        (StatusCode::SERVICE_UNAVAILABLE, "The sign-in service is temporarily unavailable. Try again in a moment.")
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The sign-in service is temporarily unavailable. Try again in a moment.",
+        )
     } else {
         tracing::error!(error = %error, "state store error");
         (StatusCode::INTERNAL_SERVER_ERROR, "An internal error occurred.")
@@ -106,7 +119,12 @@ pub(crate) fn redirect_to_client(
     cookies: &[String],
 ) -> HttpResponse {
     let Ok(mut url) = Url::parse(redirect_uri) else {
-        return error_page(StatusCode::BAD_REQUEST, "Invalid redirect URI", "The redirect URI is not a URL.", cookies);
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Invalid redirect URI",
+            "The redirect URI is not a URL.",
+            cookies,
+        );
     };
     {
         let mut query = url.query_pairs_mut();

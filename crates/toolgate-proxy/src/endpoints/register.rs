@@ -15,7 +15,11 @@ use crate::web::responses::{self, oauth_error};
 pub(crate) async fn post(state: Arc<ProxyState>, request: HttpRequest) -> HttpResponse {
     match state.config.registration.mode {
         RegistrationMode::Disabled => {
-            return oauth_error(StatusCode::NOT_FOUND, "invalid_request", "dynamic client registration is disabled");
+            return oauth_error(
+                StatusCode::NOT_FOUND,
+                "invalid_request",
+                "dynamic client registration is disabled",
+            );
         }
         RegistrationMode::Static => return static_client(&state),
         RegistrationMode::Dynamic => {}
@@ -33,7 +37,11 @@ pub(crate) async fn post(state: Arc<ProxyState>, request: HttpRequest) -> HttpRe
     match state
         .grants
         .store()
-        .incr(Namespace::RATE, &format!("register:{minute}"), std::time::Duration::from_secs(60))
+        .incr(
+            Namespace::RATE,
+            &format!("register:{minute}"),
+            std::time::Duration::from_secs(60),
+        )
         .await
     {
         Ok(count) if count > state.config.registration.per_minute => {
@@ -76,6 +84,10 @@ fn static_client(state: &ProxyState) -> HttpResponse {
         .and_then(|id| state.registry.preregistered(id));
     match client {
         Some(client) => responses::json(StatusCode::CREATED, &client.registration_response(None)),
-        None => oauth_error(StatusCode::NOT_FOUND, "invalid_request", "no static client is configured"),
+        None => oauth_error(
+            StatusCode::NOT_FOUND,
+            "invalid_request",
+            "no static client is configured",
+        ),
     }
 }

@@ -41,23 +41,39 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Http
     };
     if let Some(resource) = params.get("resource") {
         if resource.trim_end_matches('/') != state.config.resource {
-            return oauth_error(StatusCode::BAD_REQUEST, "invalid_target", "resource is not this server's MCP endpoint");
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_target",
+                "resource is not this server's MCP endpoint",
+            );
         }
     }
     match params.get("grant_type") {
         Some("authorization_code") => authorization_code(&state, &client, &params).await,
         Some("refresh_token") => refresh_token(&state, &client, &params).await,
-        Some(_) => oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "grant_type is not supported"),
+        Some(_) => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "grant_type is not supported",
+        ),
         None => oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "grant_type is required"),
     }
 }
 
 async fn authorization_code(state: &ProxyState, client: &RegisteredClient, params: &Params) -> HttpResponse {
     let (Some(code), Some(redirect_uri)) = (params.get("code"), params.get("redirect_uri")) else {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "code and redirect_uri are required");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "code and redirect_uri are required",
+        );
     };
     let Some(verifier) = params.get("code_verifier") else {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "code_verifier is required (PKCE)");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "code_verifier is required (PKCE)",
+        );
     };
     // Consumed before any check, so a wrong guess also burns the code.
     let issued = match state.grants.redeem_code(code).await {
@@ -96,20 +112,38 @@ async fn refresh_token(state: &ProxyState, client: &RegisteredClient, params: &P
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "refresh_token is required");
     };
     if !client.grant_types.contains(&GrantType::RefreshToken) {
-        return oauth_error(StatusCode::BAD_REQUEST, "unauthorized_client", "the client did not register the refresh_token grant");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            "the client did not register the refresh_token grant",
+        );
     }
-    let (grant_id, mut grant) = match state.grants.redeem_refresh_token(presented, client.client_id.as_str()).await {
+    let (grant_id, mut grant) = match state
+        .grants
+        .redeem_refresh_token(presented, client.client_id.as_str())
+        .await
+    {
         Ok(RefreshOutcome::Valid { grant_id, grant }) => (grant_id, grant),
-        Ok(RefreshOutcome::Replayed) => return invalid_grant("refresh token reuse detected; the authorization has been revoked"),
+        Ok(RefreshOutcome::Replayed) => {
+            return invalid_grant("refresh token reuse detected; the authorization has been revoked");
+        }
         Ok(RefreshOutcome::Unknown) => return invalid_grant("the refresh token is invalid, expired, or revoked"),
         Err(error) => return store_failure(&error),
     };
     let scopes = match params.get("scope") {
         None => grant.scopes.clone(),
         Some(requested) => {
-            let narrowed: Vec<String> = requested.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+            let narrowed: Vec<String> = requested
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
             if !narrowed.iter().all(|s| grant.scopes.contains(s)) {
-                return oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", "scope exceeds the original grant");
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_scope",
+                    "scope exceeds the original grant",
+                );
             }
             narrowed
         }
@@ -121,7 +155,11 @@ async fn refresh_token(state: &ProxyState, client: &RegisteredClient, params: &P
         Err(UpstreamTokenError::Store(error)) => return store_failure(&error),
         Err(error) => {
             tracing::warn!(error = %error, "Entra refresh failed");
-            return oauth_error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "Entra ID could not be reached");
+            return oauth_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "Entra ID could not be reached",
+            );
         }
     }
     issue_tokens(state, client, &grant_id, &grant, &scopes).await
@@ -134,7 +172,10 @@ async fn issue_tokens(
     grant: &Grant,
     scopes: &[String],
 ) -> HttpResponse {
-    let access_token = match state.signer.mint(&grant.user, client.client_id.as_str(), scopes, grant_id) {
+    let access_token = match state
+        .signer
+        .mint(&grant.user, client.client_id.as_str(), scopes, grant_id)
+    {
         Ok(token) => token,
         Err(error) => {
             tracing::error!(error = %error, "could not sign an access token");

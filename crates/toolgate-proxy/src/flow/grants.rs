@@ -50,7 +50,12 @@ pub(crate) struct Grants {
 }
 
 impl Grants {
-    pub fn new(store: Arc<dyn StateStore>, keys: Arc<DerivedKeys>, lifetimes: Lifetimes, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        store: Arc<dyn StateStore>,
+        keys: Arc<DerivedKeys>,
+        lifetimes: Lifetimes,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             store,
             keys,
@@ -69,7 +74,10 @@ impl Grants {
             ns: Namespace::REFRESH_FAMILY,
             source,
         })?;
-        self.keys.sealing.seal(&plain, record_id.as_bytes()).map_err(|_| sealing_failed())
+        self.keys
+            .sealing
+            .seal(&plain, record_id.as_bytes())
+            .map_err(|_| sealing_failed())
     }
 
     pub fn open(&self, sealed: &Sealed, record_id: &str) -> Result<EntraTokens, StoreError> {
@@ -102,7 +110,12 @@ impl Grants {
             expires_at: self.clock.now_unix().saturating_add(secs(self.lifetimes.refresh_token)),
         };
         self.store
-            .put_json(Namespace::REFRESH_FAMILY, &grant_id, &grant, self.lifetimes.refresh_token)
+            .put_json(
+                Namespace::REFRESH_FAMILY,
+                &grant_id,
+                &grant,
+                self.lifetimes.refresh_token,
+            )
             .await?;
         Ok(grant_id)
     }
@@ -116,7 +129,9 @@ impl Grants {
         let Some(ttl) = self.remaining(grant.expires_at) else {
             return Ok(());
         };
-        self.store.put_json(Namespace::REFRESH_FAMILY, grant_id, grant, ttl).await
+        self.store
+            .put_json(Namespace::REFRESH_FAMILY, grant_id, grant, ttl)
+            .await
     }
 
     /// Revokes a grant: every refresh token of its family stops working at once.
@@ -134,7 +149,12 @@ impl Grants {
             challenge: request.challenge.clone(),
         };
         self.store
-            .put_json(Namespace::CODE, &digest_b64(&code), &record, self.lifetimes.authorization_code)
+            .put_json(
+                Namespace::CODE,
+                &digest_b64(&code),
+                &record,
+                self.lifetimes.authorization_code,
+            )
             .await?;
         Ok(code)
     }
@@ -195,9 +215,7 @@ impl Grants {
         let Some(grant) = self.grant(&record.grant_id).await? else {
             return Ok(RefreshOutcome::Unknown);
         };
-        let ttl = self
-            .remaining(grant.expires_at)
-            .unwrap_or(Duration::from_secs(1));
+        let ttl = self.remaining(grant.expires_at).unwrap_or(Duration::from_secs(1));
         let first = self
             .store
             .put_new(Namespace::REFRESH_USED, &key, record.grant_id.as_bytes(), ttl)

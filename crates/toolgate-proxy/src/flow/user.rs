@@ -54,7 +54,11 @@ impl UserClaims {
     pub fn token_claims(&self, claims: &mut Map<String, Value>) {
         claims.insert("sub".into(), Value::from(self.sub.clone()));
         claims.insert("tid".into(), Value::from(self.tid.clone()));
-        let optional = [("oid", &self.oid), ("name", &self.name), ("preferred_username", &self.preferred_username)];
+        let optional = [
+            ("oid", &self.oid),
+            ("name", &self.name),
+            ("preferred_username", &self.preferred_username),
+        ];
         for (name, value) in optional {
             if let Some(value) = value {
                 claims.insert(name.into(), Value::from(value.clone()));

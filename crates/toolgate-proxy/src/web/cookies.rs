@@ -78,7 +78,10 @@ mod tests {
         assert!(!header.contains("Domain"));
         let pair = header.split(';').next().unwrap().to_owned();
         let mut headers = HeaderMap::new();
-        headers.insert(http::header::COOKIE, HeaderValue::from_str(&format!("a=b; {pair}")).unwrap());
+        headers.insert(
+            http::header::COOKIE,
+            HeaderValue::from_str(&format!("a=b; {pair}")).unwrap(),
+        );
         assert_eq!(read(&key, &headers, &name).as_deref(), Some("nonce"));
         assert_eq!(read(&other, &headers, &name), None, "other key");
         assert_eq!(read(&key, &headers, &binding_name("tx-2")), None, "other cookie");

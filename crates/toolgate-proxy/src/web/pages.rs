@@ -43,7 +43,10 @@ pub(crate) fn consent(view: &ConsentView<'_>) -> String {
     let scopes: String = if view.scopes.is_empty() {
         "<li>sign you in</li>".to_owned()
     } else {
-        view.scopes.iter().map(|s| format!("<li><code>{}</code></li>", text(s))).collect()
+        view.scopes
+            .iter()
+            .map(|s| format!("<li><code>{}</code></li>", text(s)))
+            .collect()
     };
     let body = format!(
         "<h1>Allow access?</h1><div class=\"box\">\

@@ -7,7 +7,8 @@ use serde::Serialize;
 use toolgate_core::HttpResponse;
 
 /// The CSP of every proxy page: nothing loads, nothing frames it.
-const PAGE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; base-uri 'none'; frame-ancestors 'none'";
+const PAGE_CSP: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; base-uri 'none'; frame-ancestors 'none'";
 
 fn finish(builder: http::response::Builder, body: Bytes) -> HttpResponse {
     builder.body(body).unwrap_or_else(|_| {
@@ -79,6 +80,8 @@ pub(crate) fn page(status: StatusCode, html: String, cookies: &[String]) -> Http
 /// `405` with `Allow`.
 pub(crate) fn method_not_allowed(allow: &'static str) -> HttpResponse {
     let mut response = oauth_error(StatusCode::METHOD_NOT_ALLOWED, "invalid_request", "method not allowed");
-    response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
     response
 }

@@ -153,7 +153,12 @@ pub async fn gateway_with(config: &LoadedConfig, origin: PolicyOrigin) -> Result
 pub(crate) type ProviderParts = (Arc<dyn AuthProvider>, Vec<EntraValidator>, OAuthSettings);
 
 /// Swagger UI's sign-in settings for an Entra (or B2C) v2.0 authority `…/v2.0`.
-pub(crate) fn oauth_settings(config: &LoadedConfig, v2_authority: &str, client_id: &str, scopes: Vec<String>) -> OAuthSettings {
+pub(crate) fn oauth_settings(
+    config: &LoadedConfig,
+    v2_authority: &str,
+    client_id: &str,
+    scopes: Vec<String>,
+) -> OAuthSettings {
     let base = v2_authority.trim_end_matches("/v2.0");
     OAuthSettings {
         authorization_url: format!("{base}/oauth2/v2.0/authorize"),

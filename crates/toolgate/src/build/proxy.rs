@@ -29,11 +29,12 @@ pub(crate) async fn entra_proxy(
     app: &AppSettings,
 ) -> Result<(ProviderParts, EntraProxy), ConfigError> {
     let raw = &config.raw;
-    let entra = raw
-        .auth
-        .entra
-        .as_ref()
-        .ok_or_else(|| config.error("auth.entra", "the entra-proxy provider needs an [auth.entra] section (its Entra app)"))?;
+    let entra = raw.auth.entra.as_ref().ok_or_else(|| {
+        config.error(
+            "auth.entra",
+            "the entra-proxy provider needs an [auth.entra] section (its Entra app)",
+        )
+    })?;
     let section = raw
         .auth
         .proxy
@@ -45,8 +46,7 @@ pub(crate) async fn entra_proxy(
             "the entra-proxy provider signs in at Entra as a confidential client: set the app's client secret",
         )
     })?;
-    let secret =
-        ProxySecret::new(section.secret.expose_secret()).map_err(|e| config.error("auth.proxy.secret", e))?;
+    let secret = ProxySecret::new(section.secret.expose_secret()).map_err(|e| config.error("auth.proxy.secret", e))?;
     let mode = match section.registration.as_str() {
         "dynamic" => RegistrationMode::Dynamic,
         "static" => RegistrationMode::Static,
@@ -59,7 +59,10 @@ pub(crate) async fn entra_proxy(
         }
     };
     if mode == RegistrationMode::Static && section.static_client.is_none() {
-        return Err(config.error("auth.proxy.static_client", "registration = \"static\" needs a static_client"));
+        return Err(config.error(
+            "auth.proxy.static_client",
+            "registration = \"static\" needs a static_client",
+        ));
     }
     let settings = entra_settings(config, entra)?;
     let scope_prefix = settings
@@ -139,7 +142,11 @@ pub(crate) async fn entra_proxy(
     let oauth = OAuthSettings {
         authorization_url: format!("{issuer}/authorize"),
         token_url: format!("{issuer}/token"),
-        client_id: raw.api.swagger_client_id.clone().unwrap_or_else(|| SWAGGER_CLIENT_ID.into()),
+        client_id: raw
+            .api
+            .swagger_client_id
+            .clone()
+            .unwrap_or_else(|| SWAGGER_CLIENT_ID.into()),
         scopes,
     };
     Ok(((Arc::new(proxy.clone()), vec![validator], oauth), proxy))

@@ -17,6 +17,10 @@ pub struct DevArgs {
     /// Address of the Entra emulator.
     #[arg(long, default_value = "127.0.0.1:8400")]
     pub emulator_bind: SocketAddr,
+    /// The auth provider: `entra-jwt` (clients bring Entra tokens) or `entra-proxy` (toolgate is
+    /// the OAuth server MCP clients register with, sign in through and consent to).
+    #[arg(long, default_value = "entra-jwt", value_parser = ["entra-jwt", "entra-proxy"])]
+    pub auth: String,
 }
 
 pub async fn execute(args: DevArgs) -> u8 {
@@ -35,7 +39,15 @@ pub async fn execute(args: DevArgs) -> u8 {
         }
     };
     let authority = emulator.base_url();
-    let loaded = match config::load_str(&config::dev_config(&authority, args.bind)) {
+    let proxy = args.auth == "entra-proxy";
+    let toml = if proxy {
+        let mut secret = [0u8; 48];
+        rand::fill(&mut secret);
+        config::dev_proxy_config(&authority, args.bind, &toolgate_jose::base64url_encode(secret))
+    } else {
+        config::dev_config(&authority, args.bind)
+    };
+    let loaded = match config::load_str(&toml) {
         Ok(loaded) => loaded,
         Err(error) => return super::config_failure(&error),
     };
@@ -57,6 +69,16 @@ pub async fn execute(args: DevArgs) -> u8 {
         &gateway.policy.policy_set_hash()[..12]
     );
     println!("  audit trail    : {}", gateway.audit.database_url);
+    if proxy {
+        println!("Auth: entra-proxy. toolgate is the OAuth server; point any MCP client at the MCP resource:");
+        println!("  it discovers {public_url}/.well-known/oauth-authorization-server, registers itself, sends you");
+        println!("  to the emulator's sign-in page (pick a user) and then to toolgate's consent page.");
+        println!("  e.g. npx @modelcontextprotocol/inspector  (transport: Streamable HTTP, URL {mcp_url})");
+        println!("A token for curl, through the browser: open {public_url}/auth/login, then");
+        println!("  curl -s -X POST -d code=<the one-time code> {public_url}/auth/exchange");
+        println!("Swagger UI (Authorize goes through the proxy and its consent page): {public_url}/docs");
+        return super::serve::run(gateway).await;
+    }
     println!("List the tools each demo user may use (in another terminal):");
     for user in &users {
         println!("  {exe} tools --authority {authority} --url {mcp_url} --user {user}");

@@ -26,3 +26,35 @@ app_roles = ["Task.Read", "Task.Write", "Task.All", "MCPServer.Admin"]
         client = demo::API_CLIENT_ID,
     )
 }
+
+/// The same gate with the `entra-proxy` provider (`toolgate dev --auth entra-proxy`): MCP clients
+/// register, sign in at the emulator and consent; the proxy issues its own tokens. `secret` is
+/// random per run, so nothing issued survives a restart.
+pub fn dev_proxy_config(authority: &str, bind: SocketAddr, secret: &str) -> String {
+    format!(
+        r#"
+[server]
+bind = "{bind}"
+
+[auth]
+provider = "entra-proxy"
+
+[auth.entra]
+authority_host = "{authority}"
+tenant_id = "{tenant}"
+client_id = "{client}"
+client_secret = "{client_secret}"
+scopes = ["access_as_user"]
+required_scopes = ["access_as_user"]
+
+[auth.proxy]
+secret = "{secret}"
+
+[state]
+backend = "memory"
+"#,
+        tenant = demo::TENANT_ID,
+        client = demo::API_CLIENT_ID,
+        client_secret = demo::API_CLIENT_SECRET,
+    )
+}

@@ -8,5 +8,5 @@ mod dev;
 mod load;
 pub mod raw;
 
-pub use dev::dev_config;
+pub use dev::{dev_config, dev_proxy_config};
 pub use load::{ConfigError, LoadedConfig, load, load_str};
