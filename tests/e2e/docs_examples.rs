@@ -87,3 +87,28 @@ async fn dev_mode_config_builds_a_gateway() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn entra_proxy_page_example_builds_a_gateway() {
+    let page = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/entra-proxy.md")).unwrap();
+    let blocks = toml_blocks(&page);
+    assert_eq!(blocks.len(), 1, "the page's configuration example");
+    // The example's Redis is `redis.internal`; here it is the test machine's, under a fresh prefix.
+    let block = blocks[0].replace("redis://redis.internal:6379/0", &crate::entra_proxy::redis_url()).replace(
+        "key_prefix = \"toolgate\"",
+        &format!("key_prefix = \"{}\"", crate::entra_proxy::unique_prefix("docs")),
+    );
+    let loaded = config::load_str(&block).unwrap_or_else(|e| panic!("{e}\n{block}"));
+    let gateway = build::gateway_with(&loaded, build::PolicyOrigin::Embedded)
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{block}"));
+    assert!(gateway.entra_proxy.is_some());
+    // The same example with a short secret is refused, naming the key.
+    let short = block.replace("at-least-32-bytes-from-openssl-rand-base64-48", "short");
+    let error = build::gateway_with(&config::load_str(&short).unwrap(), build::PolicyOrigin::Embedded)
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(error.contains("auth.proxy.secret"), "{error}");
+}

@@ -28,13 +28,22 @@ impl LoadedConfig {
 
     /// Where a key's value came from (`toolgate.toml`, `AZURE_TENANT_ID` …), for error messages.
     pub fn origin(&self, key: &str) -> String {
-        match self.figment.find_metadata(key) {
-            Some(metadata) => match &metadata.source {
-                Some(source) => format!("{} ({})", source, metadata.name),
-                None => metadata.name.to_string(),
-            },
-            None => "the defaults".into(),
+        let describe = |metadata: &figment::Metadata| match &metadata.source {
+            Some(source) => format!("{} ({})", source, metadata.name),
+            None => metadata.name.to_string(),
+        };
+        if let Some(metadata) = self.figment.find_metadata(key) {
+            return describe(metadata);
         }
+        // An absent key: name where its enclosing section came from (`[auth]` in toolgate.toml).
+        let mut parent = key;
+        while let Some((section, _)) = parent.rsplit_once('.') {
+            if let Some(metadata) = self.figment.find_metadata(section) {
+                return format!("{}, where it is missing", describe(metadata));
+            }
+            parent = section;
+        }
+        "the defaults".into()
     }
 
     /// An error about `key`, naming where it was set.
