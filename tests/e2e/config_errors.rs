@@ -127,7 +127,10 @@ async fn entra_proxy_errors_name_the_key() {
     let cases = [
         (proxy.clone(), "auth.proxy"),
         (format!("{proxy}{secret}"), "auth.entra.client_secret"),
-        (format!("{with_client_secret}\n[auth.proxy]\nsecret = \"short\"\n"), "auth.proxy.secret"),
+        (
+            format!("{with_client_secret}\n[auth.proxy]\nsecret = \"short\"\n"),
+            "auth.proxy.secret",
+        ),
         (
             format!("{with_client_secret}{secret}registration = \"open\"\n"),
             "auth.proxy.registration",
@@ -137,18 +140,30 @@ async fn entra_proxy_errors_name_the_key() {
             "auth.proxy.static_client",
         ),
         (
-            format!("{with_client_secret}{secret}[[auth.proxy.clients]]\nclient_id = \"c\"\nclient_name = \"C\"\nredirect_uris = [\"javascript:alert(1)\"]\n"),
+            format!(
+                "{with_client_secret}{secret}[[auth.proxy.clients]]\nclient_id = \"c\"\nclient_name = \"C\"\nredirect_uris = [\"javascript:alert(1)\"]\n"
+            ),
             "auth.proxy",
         ),
-        (format!("{with_client_secret}{secret}\n[state]\nbackend = \"redis\"\n"), "state.url"),
+        (
+            format!("{with_client_secret}{secret}\n[state]\nbackend = \"redis\"\n"),
+            "state.url",
+        ),
     ];
     for (text, key) in cases {
         let file = write(&text);
         let path = file.path().display().to_string();
         let error = match config::load(file.path()) {
             Err(error) => error.to_string(),
-            Ok(loaded) => build::gateway(&loaded).await.err().map(|e| e.to_string()).unwrap_or_default(),
+            Ok(loaded) => build::gateway(&loaded)
+                .await
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default(),
         };
-        assert!(error.contains(key) && error.contains(&path), "expected {key}: {error}\n{text}");
+        assert!(
+            error.contains(key) && error.contains(&path),
+            "expected {key}: {error}\n{text}"
+        );
     }
 }

@@ -94,10 +94,12 @@ async fn entra_proxy_page_example_builds_a_gateway() {
     let blocks = toml_blocks(&page);
     assert_eq!(blocks.len(), 1, "the page's configuration example");
     // The example's Redis is `redis.internal`; here it is the test machine's, under a fresh prefix.
-    let block = blocks[0].replace("redis://redis.internal:6379/0", &crate::entra_proxy::redis_url()).replace(
-        "key_prefix = \"toolgate\"",
-        &format!("key_prefix = \"{}\"", crate::entra_proxy::unique_prefix("docs")),
-    );
+    let block = blocks[0]
+        .replace("redis://redis.internal:6379/0", &crate::entra_proxy::redis_url())
+        .replace(
+            "key_prefix = \"toolgate\"",
+            &format!("key_prefix = \"{}\"", crate::entra_proxy::unique_prefix("docs")),
+        );
     let loaded = config::load_str(&block).unwrap_or_else(|e| panic!("{e}\n{block}"));
     let gateway = build::gateway_with(&loaded, build::PolicyOrigin::Embedded)
         .await

@@ -19,7 +19,10 @@ use toolgate_proxy::{
 use toolgate_store::MemoryStore;
 
 fn tokens(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let tenant = "3c9a8b1e-5d2f-4e7a-9b0c-1d2e3f4a5b6c";
     let client = "a9e2d5f0-3b1c-4d8e-9f7a-6c5b4a3d2e1f";
     let settings = EntraSettings::single_tenant("https://login.microsoftonline.com", tenant, client).unwrap();
@@ -52,7 +55,12 @@ fn tokens(c: &mut Criterion) {
         cimd: None,
     };
     let proxy = runtime
-        .block_on(EntraProxy::new(config, validator, Arc::new(MemoryStore::new()), Arc::new(SystemClock)))
+        .block_on(EntraProxy::new(
+            config,
+            validator,
+            Arc::new(MemoryStore::new()),
+            Arc::new(SystemClock),
+        ))
         .unwrap();
     let user = UserClaims {
         sub: format!("user:{tenant}/a11ce000-0000-4000-8000-000000000001"),
@@ -68,7 +76,10 @@ fn tokens(c: &mut Criterion) {
     let scopes = vec!["access_as_user".to_owned()];
     let token = proxy.signer().mint(&user, "client-1", &scopes, "grant-1").unwrap();
     let mut headers = HeaderMap::new();
-    headers.insert(http::header::AUTHORIZATION, HeaderValue::from_str(&format!("Bearer {token}")).unwrap());
+    headers.insert(
+        http::header::AUTHORIZATION,
+        HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
+    );
     let uri = Uri::from_static("/mcp");
     let method = Method::POST;
     let head = RequestHead {
@@ -76,7 +87,9 @@ fn tokens(c: &mut Criterion) {
         uri: &uri,
         headers: &headers,
     };
-    runtime.block_on(proxy.authenticate(head)).expect("the benchmark token authenticates");
+    runtime
+        .block_on(proxy.authenticate(head))
+        .expect("the benchmark token authenticates");
 
     let mut group = c.benchmark_group("entra_proxy_tokens");
     group.bench_function("authenticate_proxy_jwt", |b| {

@@ -124,10 +124,10 @@ impl EntraProxy {
             config.lifetimes,
             clock.clone(),
         )?;
-        if let Some(id) = &config.registration.static_client {
-            if registry.preregistered(id).is_none() {
-                return Err(ProxyBuildError::UnknownStaticClient(id.clone()));
-            }
+        if let Some(id) = &config.registration.static_client
+            && registry.preregistered(id).is_none()
+        {
+            return Err(ProxyBuildError::UnknownStaticClient(id.clone()));
         }
         let grants = Grants::new(store, keys.clone(), config.lifetimes, clock.clone());
         let upstream = Upstream::new(config.upstream.clone())?;

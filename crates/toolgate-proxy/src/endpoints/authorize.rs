@@ -67,10 +67,10 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Http
         Ok(challenge) => challenge,
         Err(error) => return refuse("invalid_request", &error.to_string()),
     };
-    if let Some(resource) = params.get("resource") {
-        if resource.trim_end_matches('/') != state.config.resource {
-            return refuse("invalid_target", "resource is not this server's MCP endpoint");
-        }
+    if let Some(resource) = params.get("resource")
+        && resource.trim_end_matches('/') != state.config.resource
+    {
+        return refuse("invalid_target", "resource is not this server's MCP endpoint");
     }
     let scopes = match granted_scopes(&state, params.get("scope")) {
         Ok(scopes) => scopes,

@@ -66,10 +66,10 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Http
     match params.get("decision") {
         Some("approve") => {
             tracing::info!(principal = %pending.user.sub, client_id = %pending.request.client_id, "consent given");
-            if state.config.remember_consent {
-                if let Err(error) = remember(&state, &pending.user, &pending.request).await {
-                    return store_failure_page(&error);
-                }
+            if state.config.remember_consent
+                && let Err(error) = remember(&state, &pending.user, &pending.request).await
+            {
+                return store_failure_page(&error);
             }
             grant_and_redirect(&state, pending.request, pending.user, &tokens, &clear).await
         }

@@ -46,13 +46,13 @@ pub(crate) fn document(state: &ProxyState) -> Value {
         "id_token_signing_alg_values_supported": ["RS256"],
         "service_documentation": "https://example.invalid/toolgate/docs/entra-proxy.md",
     });
-    if state.config.registration.mode != RegistrationMode::Disabled {
-        if let Some(map) = document.as_object_mut() {
-            map.insert(
-                "registration_endpoint".into(),
-                Value::from(format!("{issuer}/register")),
-            );
-        }
+    if state.config.registration.mode != RegistrationMode::Disabled
+        && let Some(map) = document.as_object_mut()
+    {
+        map.insert(
+            "registration_endpoint".into(),
+            Value::from(format!("{issuer}/register")),
+        );
     }
     document
 }

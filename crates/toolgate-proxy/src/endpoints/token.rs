@@ -39,14 +39,14 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Http
         Ok(client) => client,
         Err(response) => return response,
     };
-    if let Some(resource) = params.get("resource") {
-        if resource.trim_end_matches('/') != state.config.resource {
-            return oauth_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_target",
-                "resource is not this server's MCP endpoint",
-            );
-        }
+    if let Some(resource) = params.get("resource")
+        && resource.trim_end_matches('/') != state.config.resource
+    {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_target",
+            "resource is not this server's MCP endpoint",
+        );
     }
     match params.get("grant_type") {
         Some("authorization_code") => authorization_code(&state, &client, &params).await,

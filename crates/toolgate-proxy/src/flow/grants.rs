@@ -27,7 +27,7 @@ pub(crate) const fn namespace(name: &'static str) -> Namespace {
 #[derive(Debug)]
 pub(crate) enum RefreshOutcome {
     /// First use of a live token: here is its grant, now rotated.
-    Valid { grant_id: String, grant: Grant },
+    Valid { grant_id: String, grant: Box<Grant> },
     /// The token was already used: its whole family has been revoked.
     Replayed,
     /// Never issued, expired, or its grant was revoked.
@@ -228,7 +228,7 @@ impl Grants {
         self.store.delete(Namespace::REFRESH, &key).await?;
         Ok(RefreshOutcome::Valid {
             grant_id: record.grant_id,
-            grant,
+            grant: Box::new(grant),
         })
     }
 
