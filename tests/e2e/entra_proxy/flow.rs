@@ -49,6 +49,26 @@ async fn discovery_documents_name_the_proxy() {
     assert_eq!(jwks["keys"][0]["kty"], "RSA");
     assert!(jwks["keys"][0]["kid"].is_string());
 
+    // Browser-based clients call these endpoints cross-origin.
+    let http = reqwest::Client::new();
+    let preflight = http
+        .request(reqwest::Method::OPTIONS, format!("{base}/token"))
+        .header("origin", "http://localhost:6274")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 204);
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+    let token_error = http
+        .post(format!("{base}/token"))
+        .form(&[("grant_type", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token_error.headers()["access-control-allow-origin"], "*");
+    assert_eq!(token_error.status(), 401, "no client authentication");
+
     let unauthenticated = reqwest::Client::new().post(&stack.mcp_url).send().await.unwrap();
     assert_eq!(unauthenticated.status(), 401);
     let challenge = unauthenticated.headers()["www-authenticate"]

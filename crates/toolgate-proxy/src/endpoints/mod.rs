@@ -52,6 +52,20 @@ pub(crate) fn routes(state: &Arc<ProxyState>) -> Vec<ProviderRoute> {
         route(state, Method::POST, "/register", register::post),
         route(state, Method::GET, "/register", register::get),
     ];
+    // CORS preflight for the endpoints browser-based clients call with fetch.
+    for path in [
+        metadata::AUTHORIZATION_SERVER_PATH,
+        metadata::OPENID_CONFIGURATION_PATH,
+        metadata::JWKS_PATH,
+        "/token",
+        "/revoke",
+        "/register",
+        "/auth/exchange",
+    ] {
+        routes.push(route(state, Method::OPTIONS, path, |_state, _request| async {
+            responses::preflight()
+        }));
+    }
     // An issuer with a path (`https://host/gateway`) also gets path-suffixed well-known documents
     // (RFC 8414 §3.1).
     let issuer_path = Url::parse(&state.config.issuer)

@@ -25,11 +25,34 @@ fn no_store(builder: http::response::Builder) -> http::response::Builder {
 }
 
 /// JSON with `Cache-Control: no-store` (token responses must not be cached, RFC 6749 §5.1).
+///
+/// Readable from any origin: browser-based MCP clients (the MCP Inspector, web apps) call the
+/// metadata, registration and token endpoints cross-origin. None of them relies on cookies or
+/// ambient credentials, so `*` grants nothing a non-browser client does not already have.
 pub(crate) fn json<T: Serialize>(status: StatusCode, value: &T) -> HttpResponse {
     let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
     finish(
-        no_store(http::Response::builder().status(status)).header(header::CONTENT_TYPE, "application/json"),
+        no_store(http::Response::builder().status(status))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
+            .header(header::ACCESS_CONTROL_EXPOSE_HEADERS, "WWW-Authenticate, Retry-After"),
         Bytes::from(body),
+    )
+}
+
+/// A CORS preflight answer for the JSON endpoints.
+pub(crate) fn preflight() -> HttpResponse {
+    finish(
+        http::Response::builder()
+            .status(StatusCode::NO_CONTENT)
+            .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")
+            .header(header::ACCESS_CONTROL_ALLOW_METHODS, "GET, POST, OPTIONS")
+            .header(
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                "Authorization, Content-Type, MCP-Protocol-Version",
+            )
+            .header(header::ACCESS_CONTROL_MAX_AGE, "600"),
+        Bytes::new(),
     )
 }
 
