@@ -1,12 +1,13 @@
 //! `entra-proxy`: the provider object. It owns the proxy's state, validates the proxy's own
 //! tokens on every request, and contributes the authorization server's routes.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 use thiserror::Error;
 use toolgate_core::{
-    AuthProvider, AuthRejection, Clock, Principal, ProtectedResourceMetadata, ProviderRoute, RequestHead, bearer_token,
+    AuditSink, AuthProvider, AuthRejection, Clock, Principal, ProtectedResourceMetadata, ProviderRoute, RequestHead,
+    bearer_token,
 };
 use toolgate_entra::EntraValidator;
 use toolgate_store::{StateStore, StoreError};
@@ -62,6 +63,8 @@ pub(crate) struct ProxyState {
     pub registry: ClientRegistry,
     pub grants: Grants,
     pub clock: Arc<dyn Clock>,
+    /// Where the authorization server's decisions go; attached once the audit trail runs.
+    pub audit: OnceLock<Arc<dyn AuditSink>>,
 }
 
 impl ProxyState {
@@ -141,8 +144,15 @@ impl EntraProxy {
                 registry,
                 grants,
                 clock,
+                audit: OnceLock::new(),
             }),
         })
+    }
+
+    /// Sends the authorization server's decisions (consent, tokens, replays, forged submissions)
+    /// to the audit trail. Only the first sink attached counts.
+    pub fn attach_audit(&self, sink: Arc<dyn AuditSink>) {
+        let _ = self.state.audit.set(sink);
     }
 
     /// The proxy's token signer (its JWKS, and minting in tests).

@@ -6,6 +6,8 @@ use poem::http::StatusCode;
 use poem::{Endpoint, Request, Response, Result};
 use toolgate_core::{ProviderRoute, RouteHandler};
 
+use crate::request_id::{REQUEST_ID_HEADER, RequestId};
+
 /// Provider endpoints take small forms and JSON; larger bodies are refused.
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
@@ -53,7 +55,14 @@ impl Endpoint for ProviderEndpoint {
             .method(req.method().clone())
             .uri(req.uri().clone());
         for (name, value) in req.headers() {
-            builder = builder.header(name, value);
+            if name != REQUEST_ID_HEADER {
+                builder = builder.header(name, value);
+            }
+        }
+        // The request id the server assigned (the caller's only if it was sane), for the
+        // provider's audit events.
+        if let Some(RequestId(id)) = req.extensions().get::<RequestId>() {
+            builder = builder.header(REQUEST_ID_HEADER, id.as_str());
         }
         let Ok(request) = builder.body(body) else {
             return Ok(Response::builder().status(StatusCode::BAD_REQUEST).finish());

@@ -71,6 +71,9 @@ pub async fn start_on(gateway: Gateway, listener: tokio::net::TcpListener) -> Re
     }
     let audit = AuditWriter::start(gateway.audit.clone()).await?;
     let sink: Arc<dyn AuditSink> = Arc::new(audit.clone());
+    if let Some(proxy) = &gateway.entra_proxy {
+        proxy.attach_audit(sink.clone());
+    }
     let policy: Arc<dyn ToolPolicy> = gateway.policy.clone();
     let shared = Arc::new(GateShared {
         policy,

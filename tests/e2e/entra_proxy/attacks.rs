@@ -69,6 +69,20 @@ async fn a_sign_in_started_in_one_browser_cannot_finish_in_another() {
     // The consent is still pending for the right browser.
     let approved = attacker.decide(base, &consent, "approve").await;
     assert!(approved.location_param("code").is_some(), "{approved:?}");
+    let outcomes = oauth_outcomes(&stack).await;
+    assert!(outcomes.contains(&"browser_mismatch".to_owned()), "{outcomes:?}");
+    assert!(outcomes.contains(&"csrf_failed".to_owned()), "{outcomes:?}");
+}
+
+/// The outcomes of the authorization server's audit rows.
+async fn oauth_outcomes(stack: &super::ProxyStack) -> Vec<String> {
+    stack
+        .audit_rows()
+        .await
+        .into_iter()
+        .filter(|row| row.method.starts_with("oauth/"))
+        .map(|row| row.outcome)
+        .collect()
 }
 
 #[tokio::test]

@@ -10,6 +10,9 @@ use http::StatusCode;
 use toolgate_core::{HttpRequest, HttpResponse};
 use toolgate_store::{Namespace, StateStoreJson};
 
+use toolgate_core::AuditDecision;
+
+use super::audit::{self, ProxyEvent};
 use super::{error_page, login, redirect_to_client, store_failure_page, validated_user};
 use crate::crypto::{digest_b64, random_token, same};
 use crate::flow::{ClientRequest, PendingConsent, Purpose, Transaction, UserClaims};
@@ -57,6 +60,15 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Http
         .is_some_and(|value| same(&value, &transaction.binding));
     if !bound {
         tracing::warn!("sign-in returned in a browser that did not start it (missing or wrong binding cookie)");
+        let event = ProxyEvent {
+            method: "oauth/callback",
+            user: None,
+            client_id: client_of(&transaction.purpose),
+            decision: AuditDecision::Deny,
+            outcome: "browser_mismatch",
+            reason: Some("binding_cookie"),
+        };
+        audit::record(&state, &request, event).await;
         return error_page(
             StatusCode::FORBIDDEN,
             "Sign-in started elsewhere",
@@ -125,6 +137,15 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Http
         Ok(user) => user,
         Err(reason) => {
             tracing::warn!(reason, "Entra token from sign-in refused");
+            let event = ProxyEvent {
+                method: "oauth/callback",
+                user: None,
+                client_id: client_of(&transaction.purpose),
+                decision: AuditDecision::AuthFailed,
+                outcome: "signin_refused",
+                reason: Some(reason.split(':').next().unwrap_or_default()),
+            };
+            audit::record(&state, &request, event).await;
             let detail = "Your account cannot use this server.";
             return match &transaction.purpose {
                 Purpose::Client(request) => redirect_to_client(
@@ -142,12 +163,27 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Http
 
     match transaction.purpose {
         Purpose::BrowserLogin => login::finish(&state, user, &tokens, clear_binding).await,
-        Purpose::Client(request) => {
+        Purpose::Client(client_request) => {
             if state.config.remember_consent {
-                match super::consent::remembered(&state, &user, &request).await {
+                match super::consent::remembered(&state, &user, &client_request).await {
                     Ok(true) => {
-                        return super::consent::grant_and_redirect(&state, request, user, &tokens, &[clear_binding])
-                            .await;
+                        let event = ProxyEvent {
+                            method: "oauth/consent",
+                            user: Some(&user),
+                            client_id: Some(&client_request.client_id),
+                            decision: AuditDecision::Allow,
+                            outcome: "consent_remembered",
+                            reason: None,
+                        };
+                        audit::record(&state, &request, event).await;
+                        return super::consent::grant_and_redirect(
+                            &state,
+                            client_request,
+                            user,
+                            &tokens,
+                            &[clear_binding],
+                        )
+                        .await;
                     }
                     Ok(false) => {}
                     Err(error) => return store_failure_page(&error),
@@ -156,7 +192,7 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Http
             let upstream_tokens = tokens;
             consent_page(
                 &state,
-                request,
+                client_request,
                 user,
                 &upstream_tokens,
                 transaction.binding,
@@ -227,4 +263,12 @@ async fn consent_page(
     }
     let csrf_cookie = cookies::set(&state.keys.cookies, &cookies::csrf_name(&consent_id), &csrf_token, ttl);
     responses::page(StatusCode::OK, html, &[csrf_cookie])
+}
+
+/// The client a transaction was for, for audit rows.
+fn client_of(purpose: &Purpose) -> Option<&str> {
+    match purpose {
+        Purpose::Client(request) => Some(&request.client_id),
+        Purpose::BrowserLogin => Some(crate::BROWSER_LOGIN_CLIENT),
+    }
 }

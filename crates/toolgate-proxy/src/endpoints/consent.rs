@@ -10,6 +10,9 @@ use toolgate_core::{HttpRequest, HttpResponse};
 use toolgate_store::{Namespace, StateStoreJson, StoreError};
 
 use super::callback::PENDING_CONSENT;
+use toolgate_core::AuditDecision;
+
+use super::audit::{self, ProxyEvent};
 use super::{error_page, redirect_to_client, store_failure_page};
 use crate::crypto::{digest_b64, same};
 use crate::flow::{ClientRequest, EntraTokens, PendingConsent, UserClaims};
@@ -28,12 +31,12 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Http
         Err(bad) => return error_page(StatusCode::BAD_REQUEST, "Invalid request", &bad.0, &[]),
     };
     let (Some(consent_id), Some(form_csrf)) = (params.get("consent"), params.get("csrf_token")) else {
-        return csrf_refused();
+        return csrf_refused(&state, &request, None).await;
     };
     let csrf_cookie = cookies::csrf_name(consent_id);
     let cookie_csrf = cookies::read(&state.keys.cookies, request.headers(), &csrf_cookie);
     if !cookie_csrf.is_some_and(|cookie| same(&cookie, form_csrf)) {
-        return csrf_refused();
+        return csrf_refused(&state, &request, None).await;
     }
     let pending = match state
         .grants
@@ -56,15 +59,29 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Http
         && cookies::read(&state.keys.cookies, request.headers(), &pending.binding_cookie)
             .is_some_and(|value| same(&value, &pending.binding));
     if !bound {
-        return csrf_refused();
+        return csrf_refused(&state, &request, Some(&pending)).await;
     }
     let clear = [cookies::clear(&csrf_cookie), cookies::clear(&pending.binding_cookie)];
     let tokens = match state.grants.open(&pending.upstream, consent_id) {
         Ok(tokens) => tokens,
         Err(error) => return store_failure_page(&error),
     };
-    match params.get("decision") {
-        Some("approve") => {
+    let approved = params.get("decision") == Some("approve");
+    let event = ProxyEvent {
+        method: "oauth/consent",
+        user: Some(&pending.user),
+        client_id: Some(&pending.request.client_id),
+        decision: if approved {
+            AuditDecision::Allow
+        } else {
+            AuditDecision::Deny
+        },
+        outcome: if approved { "consent_given" } else { "consent_refused" },
+        reason: None,
+    };
+    audit::record(&state, &request, event).await;
+    match approved {
+        true => {
             tracing::info!(principal = %pending.user.sub, client_id = %pending.request.client_id, "consent given");
             if state.config.remember_consent
                 && let Err(error) = remember(&state, &pending.user, &pending.request).await
@@ -73,7 +90,7 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Http
             }
             grant_and_redirect(&state, pending.request, pending.user, &tokens, &clear).await
         }
-        _ => {
+        false => {
             tracing::info!(principal = %pending.user.sub, client_id = %pending.request.client_id, "consent refused");
             redirect_to_client(
                 &state,
@@ -89,8 +106,21 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Http
     }
 }
 
-fn csrf_refused() -> HttpResponse {
+async fn csrf_refused(state: &ProxyState, request: &HttpRequest, pending: Option<&PendingConsent>) -> HttpResponse {
     tracing::warn!("consent POST refused: CSRF token or browser binding missing or wrong");
+    let event = ProxyEvent {
+        method: "oauth/consent",
+        user: pending.map(|p| &p.user),
+        client_id: pending.map(|p| p.request.client_id.as_str()),
+        decision: AuditDecision::Deny,
+        outcome: "csrf_failed",
+        reason: Some(if pending.is_some() {
+            "binding_cookie"
+        } else {
+            "csrf_token"
+        }),
+    };
+    audit::record(state, request, event).await;
     error_page(
         StatusCode::FORBIDDEN,
         "Consent not accepted",

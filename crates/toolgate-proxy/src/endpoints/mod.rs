@@ -2,6 +2,7 @@
 //! metadata → register → authorize → (Entra) → callback → consent → token → revoke; plus the
 //! browser login for tools that cannot do OAuth.
 
+mod audit;
 mod authorize;
 mod callback;
 mod client_auth;

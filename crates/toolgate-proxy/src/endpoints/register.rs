@@ -6,6 +6,9 @@ use http::StatusCode;
 use toolgate_core::{HttpRequest, HttpResponse};
 use toolgate_store::Namespace;
 
+use toolgate_core::AuditDecision;
+
+use super::audit::{self, ProxyEvent};
 use super::store_failure;
 use crate::config::RegistrationMode;
 use crate::proxy::ProxyState;
@@ -61,6 +64,15 @@ pub(crate) async fn post(state: Arc<ProxyState>, request: HttpRequest) -> HttpRe
     match state.registry.register(registration, validated).await {
         Ok((client, secret)) => {
             tracing::info!(client_id = %client.client_id, name = ?client.client_name, "client registered");
+            let event = ProxyEvent {
+                method: "oauth/register",
+                user: None,
+                client_id: Some(client.client_id.as_str()),
+                decision: AuditDecision::Allow,
+                outcome: "client_registered",
+                reason: None,
+            };
+            audit::record(&state, &request, event).await;
             responses::json(StatusCode::CREATED, &client.registration_response(secret.as_ref()))
         }
         Err(error) => store_failure(&error),

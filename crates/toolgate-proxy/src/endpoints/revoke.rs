@@ -6,6 +6,9 @@ use std::sync::Arc;
 use http::StatusCode;
 use toolgate_core::{HttpRequest, HttpResponse};
 
+use toolgate_core::AuditDecision;
+
+use super::audit::{self, ProxyEvent};
 use super::{client_auth, store_failure};
 use crate::proxy::ProxyState;
 use crate::web::params::Params;
@@ -39,6 +42,15 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Http
             return store_failure(&error);
         }
         tracing::info!(client_id, "grant revoked by its client");
+        let event = ProxyEvent {
+            method: "oauth/revoke",
+            user: None,
+            client_id: Some(client_id),
+            decision: AuditDecision::Allow,
+            outcome: "revoked",
+            reason: None,
+        };
+        audit::record(&state, &request, event).await;
     }
     responses::json(StatusCode::OK, &serde_json::json!({}))
 }

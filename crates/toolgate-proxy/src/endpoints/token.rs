@@ -10,7 +10,10 @@ use toolgate_core::{HttpRequest, HttpResponse};
 
 use super::{client_auth, fresh_upstream_tokens, store_failure};
 use crate::client::RegisteredClient;
-use crate::flow::{Grant, RefreshOutcome};
+use toolgate_core::AuditDecision;
+
+use super::audit::{self, ProxyEvent};
+use crate::flow::{CodeOutcome, Grant, RefreshOutcome};
 use crate::proxy::{ProxyState, UpstreamTokenError};
 use crate::registration::GrantType;
 use crate::web::params::Params;
@@ -49,8 +52,8 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Http
         );
     }
     match params.get("grant_type") {
-        Some("authorization_code") => authorization_code(&state, &client, &params).await,
-        Some("refresh_token") => refresh_token(&state, &client, &params).await,
+        Some("authorization_code") => authorization_code(&state, &request, &client, &params).await,
+        Some("refresh_token") => refresh_token(&state, &request, &client, &params).await,
         Some(_) => oauth_error(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
@@ -60,7 +63,31 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Http
     }
 }
 
-async fn authorization_code(state: &ProxyState, client: &RegisteredClient, params: &Params) -> HttpResponse {
+/// An audit row for a refused grant at the token endpoint.
+async fn refused(
+    state: &ProxyState,
+    request: &HttpRequest,
+    client: &RegisteredClient,
+    outcome: &'static str,
+    reason: &str,
+) {
+    let event = ProxyEvent {
+        method: "oauth/token",
+        user: None,
+        client_id: Some(client.client_id.as_str()),
+        decision: AuditDecision::Deny,
+        outcome,
+        reason: Some(reason),
+    };
+    audit::record(state, request, event).await;
+}
+
+async fn authorization_code(
+    state: &ProxyState,
+    request: &HttpRequest,
+    client: &RegisteredClient,
+    params: &Params,
+) -> HttpResponse {
     let (Some(code), Some(redirect_uri)) = (params.get("code"), params.get("redirect_uri")) else {
         return oauth_error(
             StatusCode::BAD_REQUEST,
@@ -77,8 +104,12 @@ async fn authorization_code(state: &ProxyState, client: &RegisteredClient, param
     };
     // Consumed before any check, so a wrong guess also burns the code.
     let issued = match state.grants.redeem_code(code).await {
-        Ok(Some(issued)) => issued,
-        Ok(None) => return invalid_grant("the code is invalid, expired, or already used"),
+        Ok(CodeOutcome::Valid(issued)) => issued,
+        Ok(CodeOutcome::Replayed) => {
+            refused(state, request, client, "replay_revoked", "code_replay").await;
+            return invalid_grant("the code is invalid, expired, or already used");
+        }
+        Ok(CodeOutcome::Unknown) => return invalid_grant("the code is invalid, expired, or already used"),
         Err(error) => return store_failure(&error),
     };
     let mismatch = if issued.client_id != client.client_id.as_str() {
@@ -97,6 +128,7 @@ async fn authorization_code(state: &ProxyState, client: &RegisteredClient, param
         if let Err(error) = state.grants.revoke(&issued.grant_id).await {
             return store_failure(&error);
         }
+        refused(state, request, client, "code_refused", &description).await;
         return invalid_grant(&description);
     }
     let grant = match state.grants.grant(&issued.grant_id).await {
@@ -104,10 +136,25 @@ async fn authorization_code(state: &ProxyState, client: &RegisteredClient, param
         Ok(None) => return invalid_grant("the authorization was revoked"),
         Err(error) => return store_failure(&error),
     };
-    issue_tokens(state, client, &issued.grant_id, &grant, &grant.scopes).await
+    let scopes = grant.scopes.clone();
+    issue_tokens(
+        state,
+        request,
+        client,
+        &issued.grant_id,
+        &grant,
+        &scopes,
+        "authorization_code",
+    )
+    .await
 }
 
-async fn refresh_token(state: &ProxyState, client: &RegisteredClient, params: &Params) -> HttpResponse {
+async fn refresh_token(
+    state: &ProxyState,
+    request: &HttpRequest,
+    client: &RegisteredClient,
+    params: &Params,
+) -> HttpResponse {
     let Some(presented) = params.get("refresh_token") else {
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "refresh_token is required");
     };
@@ -125,6 +172,7 @@ async fn refresh_token(state: &ProxyState, client: &RegisteredClient, params: &P
     {
         Ok(RefreshOutcome::Valid { grant_id, grant }) => (grant_id, grant),
         Ok(RefreshOutcome::Replayed) => {
+            refused(state, request, client, "replay_revoked", "refresh_token_replay").await;
             return invalid_grant("refresh token reuse detected; the authorization has been revoked");
         }
         Ok(RefreshOutcome::Unknown) => return invalid_grant("the refresh token is invalid, expired, or revoked"),
@@ -162,15 +210,17 @@ async fn refresh_token(state: &ProxyState, client: &RegisteredClient, params: &P
             );
         }
     }
-    issue_tokens(state, client, &grant_id, &grant, &scopes).await
+    issue_tokens(state, request, client, &grant_id, &grant, &scopes, "refresh_token").await
 }
 
 async fn issue_tokens(
     state: &ProxyState,
+    request: &HttpRequest,
     client: &RegisteredClient,
     grant_id: &str,
     grant: &Grant,
     scopes: &[String],
+    grant_type: &'static str,
 ) -> HttpResponse {
     let access_token = match state
         .signer
@@ -191,6 +241,15 @@ async fn issue_tokens(
         None
     };
     tracing::info!(principal = %grant.user.sub, client_id = %client.client_id, "tokens issued");
+    let event = ProxyEvent {
+        method: "oauth/token",
+        user: Some(&grant.user),
+        client_id: Some(client.client_id.as_str()),
+        decision: AuditDecision::Allow,
+        outcome: "tokens_issued",
+        reason: Some(grant_type),
+    };
+    audit::record(state, request, event).await;
     responses::json(
         StatusCode::OK,
         &TokenResponse {

@@ -23,6 +23,16 @@ pub(crate) const fn namespace(name: &'static str) -> Namespace {
     }
 }
 
+/// What presenting an authorization code led to.
+#[derive(Debug)]
+pub(crate) enum CodeOutcome {
+    Valid(IssuedCode),
+    /// Already redeemed: the grant the first redemption obtained has been revoked.
+    Replayed,
+    /// Never issued or expired.
+    Unknown,
+}
+
 /// What presenting a refresh token led to.
 #[derive(Debug)]
 pub(crate) enum RefreshOutcome {
@@ -161,21 +171,22 @@ impl Grants {
 
     /// Consumes a code. A second presentation finds the "used" marker and revokes the grant the
     /// first one obtained.
-    pub async fn redeem_code(&self, code: &str) -> Result<Option<IssuedCode>, StoreError> {
+    pub async fn redeem_code(&self, code: &str) -> Result<CodeOutcome, StoreError> {
         let key = digest_b64(code);
         match self.store.take_json::<IssuedCode>(Namespace::CODE, &key).await? {
             Some(issued) => {
                 let ttl = self.lifetimes.authorization_code.saturating_mul(2);
                 self.store.put(CODE_USED, &key, issued.grant_id.as_bytes(), ttl).await?;
-                Ok(Some(issued))
+                Ok(CodeOutcome::Valid(issued))
             }
             None => {
                 if let Some(grant_id) = self.store.take(CODE_USED, &key).await? {
                     let grant_id = String::from_utf8_lossy(&grant_id).into_owned();
                     self.revoke(&grant_id).await?;
                     tracing::warn!("authorization code replayed: its grant has been revoked");
+                    return Ok(CodeOutcome::Replayed);
                 }
-                Ok(None)
+                Ok(CodeOutcome::Unknown)
             }
         }
     }
