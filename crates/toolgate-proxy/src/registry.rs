@@ -124,12 +124,14 @@ impl ClientRegistry {
         if let Some(client) = self.preregistered(client_id) {
             return Ok(Some(client));
         }
-        if CimdUrl::looks_like_cimd(client_id) {
-            let Some(fetcher) = &self.cimd else {
-                return Ok(None);
-            };
-            let url = fetcher.parse_url(client_id).map_err(CimdError::from)?;
-            return Ok(Some(fetcher.fetch(&url).await?));
+        match &self.cimd {
+            Some(fetcher) if fetcher.handles(client_id) => {
+                let url = fetcher.parse_url(client_id).map_err(CimdError::from)?;
+                return Ok(Some(fetcher.fetch(&url).await?));
+            }
+            // CIMD is off: a URL client id names nothing here.
+            None if CimdUrl::looks_like_cimd(client_id) => return Ok(None),
+            _ => {}
         }
         let Some(stored) = self
             .store

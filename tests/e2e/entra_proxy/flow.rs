@@ -407,3 +407,69 @@ async fn copilot_studio_reads_the_static_client_from_get_register() {
     let consent = browser.get(back.location.as_deref().unwrap()).await;
     assert!(consent.body.contains("Copilot Studio") && consent.body.contains("pre-registered"));
 }
+
+/// Serves one Client ID Metadata Document over plain http on loopback (the test flags allow it:
+/// there are no certificates here); returns its URL.
+async fn serve_metadata_document(redirect_uri: &'static str, wrong_id: bool) -> (String, tokio::task::JoinHandle<()>) {
+    use poem::{EndpointExt, Route, get, handler, web::Data};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/client.json", listener.local_addr().unwrap());
+    let client_id = if wrong_id { "http://elsewhere.example/client.json".to_owned() } else { url.clone() };
+    let document = serde_json::json!({
+        "client_id": client_id,
+        "client_name": "Metadata document client",
+        "redirect_uris": [redirect_uri],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "token_endpoint_auth_method": "none",
+    })
+    .to_string();
+    #[handler]
+    fn document_handler(Data(body): Data<&String>) -> poem::Response {
+        poem::Response::builder()
+            .content_type("application/json")
+            .header("cache-control", "max-age=300")
+            .body(body.clone())
+    }
+    let app = Route::new().at("/client.json", get(document_handler)).data(document);
+    let acceptor = poem::listener::TcpAcceptor::from_tokio(listener).unwrap();
+    let server = tokio::spawn(async move {
+        let _ = poem::Server::new_with_acceptor(acceptor).run(app).await;
+    });
+    (url, server)
+}
+
+#[tokio::test]
+async fn a_client_id_metadata_document_client_signs_in_without_registering() {
+    let stack = stack(Options {
+        proxy_toml: "danger_cimd_allow_http = true\ncimd_allow_private_addresses = true".into(),
+        ..Options::default()
+    })
+    .await;
+    let base = &stack.base;
+    let redirect = "http://127.0.0.1:9/callback";
+    let (client_id, _server) = serve_metadata_document(redirect, false).await;
+    let pkce = Pkce::new();
+    let mut browser = Browser::new();
+    let start = browser.get(&pkce.authorize_url(base, &client_id, redirect, &[])).await;
+    assert_eq!(start.status, 302, "{}", start.body);
+    let back = browser.sign_in_at_entra(start.location.as_deref().unwrap(), "alice").await;
+    let consent = browser.get(back.location.as_deref().unwrap()).await;
+    assert!(consent.body.contains("Metadata document client"), "{}", consent.body);
+    assert!(consent.body.contains("described by its metadata document at"), "{}", consent.body);
+    let done = browser.decide(base, &consent, "approve").await;
+    let tokens = redeem(base, &client_id, redirect, &done.location_param("code").unwrap(), &pkce.verifier).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    let claims = CompactJws::parse(&tokens.access_token()).unwrap().payload;
+    assert_eq!(claims["client_id"], client_id.as_str());
+    // A redirect URI the document does not list is refused.
+    let other = browser
+        .get(&pkce.authorize_url(base, &client_id, "http://127.0.0.1:9/elsewhere", &[]))
+        .await;
+    assert_eq!(other.status, 400);
+
+    // A document whose client_id is not its own URL is refused.
+    let (impostor, _server) = serve_metadata_document(redirect, true).await;
+    let refused = browser.get(&pkce.authorize_url(base, &impostor, redirect, &[])).await;
+    assert_eq!(refused.status, 400);
+    assert!(refused.body.contains("Client metadata refused"), "{}", refused.body);
+}

@@ -166,6 +166,13 @@ impl CimdFetcher {
         CimdUrl::parse_inner(client_id, self.config.danger_allow_http_for_tests)
     }
 
+    /// Whether `client_id` is a metadata document URL this fetcher would fetch (https, or http
+    /// under the test flag) rather than a DCR or configured id.
+    pub fn handles(&self, client_id: &str) -> bool {
+        CimdUrl::looks_like_cimd(client_id)
+            || (self.config.danger_allow_http_for_tests && client_id.starts_with("http://"))
+    }
+
     /// Number of cached documents.
     pub fn cached_documents(&self) -> usize {
         self.cache.len()
