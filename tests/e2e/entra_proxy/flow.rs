@@ -414,7 +414,11 @@ async fn serve_metadata_document(redirect_uri: &'static str, wrong_id: bool) -> 
     use poem::{EndpointExt, Route, get, handler, web::Data};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/client.json", listener.local_addr().unwrap());
-    let client_id = if wrong_id { "http://elsewhere.example/client.json".to_owned() } else { url.clone() };
+    let client_id = if wrong_id {
+        "http://elsewhere.example/client.json".to_owned()
+    } else {
+        url.clone()
+    };
     let document = serde_json::json!({
         "client_id": client_id,
         "client_name": "Metadata document client",
@@ -452,12 +456,25 @@ async fn a_client_id_metadata_document_client_signs_in_without_registering() {
     let mut browser = Browser::new();
     let start = browser.get(&pkce.authorize_url(base, &client_id, redirect, &[])).await;
     assert_eq!(start.status, 302, "{}", start.body);
-    let back = browser.sign_in_at_entra(start.location.as_deref().unwrap(), "alice").await;
+    let back = browser
+        .sign_in_at_entra(start.location.as_deref().unwrap(), "alice")
+        .await;
     let consent = browser.get(back.location.as_deref().unwrap()).await;
     assert!(consent.body.contains("Metadata document client"), "{}", consent.body);
-    assert!(consent.body.contains("described by its metadata document at"), "{}", consent.body);
+    assert!(
+        consent.body.contains("described by its metadata document at"),
+        "{}",
+        consent.body
+    );
     let done = browser.decide(base, &consent, "approve").await;
-    let tokens = redeem(base, &client_id, redirect, &done.location_param("code").unwrap(), &pkce.verifier).await;
+    let tokens = redeem(
+        base,
+        &client_id,
+        redirect,
+        &done.location_param("code").unwrap(),
+        &pkce.verifier,
+    )
+    .await;
     assert_eq!(tokens.status, 200, "{}", tokens.body);
     let claims = CompactJws::parse(&tokens.access_token()).unwrap().payload;
     assert_eq!(claims["client_id"], client_id.as_str());
@@ -472,4 +489,75 @@ async fn a_client_id_metadata_document_client_signs_in_without_registering() {
     let refused = browser.get(&pkce.authorize_url(base, &impostor, redirect, &[])).await;
     assert_eq!(refused.status, 400);
     assert!(refused.body.contains("Client metadata refused"), "{}", refused.body);
+}
+
+#[tokio::test]
+async fn entra_tokens_are_refreshed_when_they_near_expiry() {
+    use std::sync::Arc;
+
+    use toolgate_core::{Clock, ManualClock, SystemClock};
+    use toolgate_proxy::{EntraProxy, Lifetimes, ProxyConfig, ProxySecret, RegistrationSettings, UpstreamConfig};
+
+    let emulator = crate::harness::emulator().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let validator = toolgate_entra::EntraValidator::new(crate::harness::api_settings(&emulator), Arc::new(SystemClock));
+    validator.start().await.unwrap();
+    // The proxy's clock is ours to move; Entra (the emulator) keeps real time.
+    let clock = ManualClock::new(crate::harness::now());
+    let proxy_clock: Arc<dyn Clock> = Arc::new(clock.clone());
+    let config = ProxyConfig {
+        issuer: base.clone(),
+        resource: format!("{base}/mcp"),
+        resource_name: None,
+        upstream: UpstreamConfig {
+            authority_host: emulator.base_url(),
+            tenant: demo::TENANT_ID.into(),
+            client_id: demo::API_CLIENT_ID.into(),
+            client_secret: demo::API_CLIENT_SECRET.into(),
+            scope_prefix: demo::API_IDENTIFIER_URI.into(),
+        },
+        scopes: vec!["access_as_user".into()],
+        requirements: Default::default(),
+        secret: ProxySecret::generate(),
+        lifetimes: Lifetimes::default(),
+        remember_consent: false,
+        require_state: true,
+        registration: RegistrationSettings::default(),
+        clients: Vec::new(),
+        cimd: None,
+    };
+    let store = Arc::new(toolgate_store::MemoryStore::with_clock(proxy_clock.clone()));
+    let proxy = EntraProxy::new(config, validator.clone(), store, proxy_clock)
+        .await
+        .unwrap();
+    let settings = toolgate_server::AppSettings {
+        public_url: base.clone(),
+        mcp_path: "/mcp".into(),
+    };
+    let app = toolgate_server::build_app(Arc::new(proxy.clone()), &settings);
+    let _server = toolgate_server::serve_on(app, listener).unwrap();
+
+    let (client_id, tokens) = browser::sign_in(&base, "alice").await;
+    let principal = proxy.signer().principal(&tokens.access_token(), "entra-proxy").unwrap();
+    let first = proxy.upstream_access_token(&principal).await.unwrap();
+    assert_eq!(
+        proxy.upstream_access_token(&principal).await.unwrap(),
+        first,
+        "fresh: no refresh yet"
+    );
+
+    // Almost an hour later Entra's token is inside the five-minute margin: a client refresh
+    // refreshes it at Entra first (and re-validates it).
+    clock.advance(3500);
+    let refreshed = refresh(&base, &client_id, &tokens.refresh_token()).await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.body);
+    let principal = proxy
+        .signer()
+        .principal(&refreshed.access_token(), "entra-proxy")
+        .unwrap();
+    let second = proxy.upstream_access_token(&principal).await.unwrap();
+    assert_ne!(second, first, "Entra's token was refreshed");
+    let verified = validator.validate(&second).await.unwrap();
+    assert_eq!(verified.claims["oid"], demo::ALICE_OID);
 }
