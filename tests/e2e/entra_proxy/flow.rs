@@ -561,3 +561,68 @@ async fn entra_tokens_are_refreshed_when_they_near_expiry() {
     let verified = validator.validate(&second).await.unwrap();
     assert_eq!(verified.claims["oid"], demo::ALICE_OID);
 }
+
+#[tokio::test]
+async fn multi_tenant_sign_in_goes_through_organizations_and_the_allow_list() {
+    for (allowed, frank_admitted) in [
+        (vec![demo::TENANT_ID, demo::FABRIKAM_TENANT_ID], true),
+        (vec![demo::TENANT_ID], false),
+    ] {
+        let allowed_toml = allowed
+            .iter()
+            .map(|t| format!("\"{t}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let stack = stack(Options {
+            entra_toml: format!("tenancy = \"multi\"\nallowed_tenants = [{allowed_toml}]"),
+            ..Options::default()
+        })
+        .await;
+        let base = &stack.base;
+        let redirect = "http://127.0.0.1:9/callback";
+        let client_id = register(base, &[redirect]).await;
+        let pkce = Pkce::new();
+        let mut browser = Browser::new();
+        let start = browser.get(&pkce.authorize_url(base, &client_id, redirect, &[])).await;
+        assert!(
+            start
+                .location
+                .as_deref()
+                .unwrap()
+                .contains("/organizations/oauth2/v2.0/authorize"),
+            "{start:?}"
+        );
+        let back = browser
+            .sign_in_at_entra(start.location.as_deref().unwrap(), "frank")
+            .await;
+        let reply = browser.get(back.location.as_deref().unwrap()).await;
+        if frank_admitted {
+            assert_eq!(reply.status, 200, "consent page for a fabrikam user: {}", reply.body);
+            let done = browser.decide(base, &reply, "approve").await;
+            let tokens = redeem(
+                base,
+                &client_id,
+                redirect,
+                &done.location_param("code").unwrap(),
+                &pkce.verifier,
+            )
+            .await;
+            let claims = CompactJws::parse(&tokens.access_token()).unwrap().payload;
+            assert_eq!(claims["tid"], demo::FABRIKAM_TENANT_ID);
+        } else {
+            assert_eq!(
+                reply.location_param("error").as_deref(),
+                Some("access_denied"),
+                "{reply:?}"
+            );
+            let refused: Vec<_> = stack
+                .audit_rows()
+                .await
+                .into_iter()
+                .filter(|row| row.outcome == "signin_refused")
+                .map(|row| row.reason_code.unwrap_or_default())
+                .collect();
+            assert_eq!(refused, ["tenant_not_allowed"]);
+        }
+    }
+}

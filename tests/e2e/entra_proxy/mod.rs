@@ -45,6 +45,8 @@ impl ProxyStack {
 pub struct Options {
     /// Extra lines in `[auth.proxy]`.
     pub proxy_toml: String,
+    /// Extra lines in `[auth.entra]`.
+    pub entra_toml: String,
     /// A `[state]` section (default: memory).
     pub state_toml: String,
     /// Pretend the public URL is this (several processes behind one address).
@@ -90,6 +92,7 @@ authority_host = "{authority}"
 tenant_id = "{tenant}"
 client_id = "{client}"
 client_secret = "{client_secret}"
+{entra_toml}
 
 [auth.proxy]
 secret = "{SECRET}"
@@ -110,6 +113,7 @@ dir = "{policies}"
         client = demo::API_CLIENT_ID,
         client_secret = demo::API_CLIENT_SECRET,
         proxy_toml = options.proxy_toml,
+        entra_toml = options.entra_toml,
         state_toml = options.state_toml,
         db = dir.path().join("audit.db").display(),
         spool = dir.path().join("audit.spool").display(),

@@ -18,7 +18,7 @@ use toolgate_server::AppSettings;
 use toolgate_store::{MemoryStore, RedisStore, StateStore};
 
 use super::{ProviderParts, entra_settings};
-use crate::config::raw::StateBackend;
+use crate::config::raw::{StateBackend, Tenancy};
 use crate::config::{ConfigError, LoadedConfig};
 
 /// The pre-registered public client Swagger UI signs in with when the proxy is the authority.
@@ -96,7 +96,12 @@ pub(crate) async fn entra_proxy(
         resource_name: Some("toolgate".into()),
         upstream: UpstreamConfig {
             authority_host: settings.authority_host.clone(),
-            tenant: settings.tenant_id.clone(),
+            // Multi-tenant sign-in goes through `organizations`; the validator then decides which
+            // tenants are accepted (allow-list or any tenant, on verified claims).
+            tenant: match entra.tenancy {
+                Tenancy::Single => settings.tenant_id.clone(),
+                Tenancy::Multi | Tenancy::AnyTenant => "organizations".into(),
+            },
             client_id: settings.client_id.clone(),
             client_secret: client_secret.expose_secret().to_owned(),
             scope_prefix,
