@@ -28,7 +28,7 @@ pub use client_secret::{ClientSecret, ClientSecretDigest};
 pub use config::{Lifetimes, PreregisteredClient, ProxyConfig, RegistrationMode, RegistrationSettings, UpstreamConfig};
 pub use crypto::{PkceChallenge, PkceError, PkceVerifier, ProxySecret, ProxySecretError};
 pub use flow::UserClaims;
-pub use proxy::{EntraProxy, ProxyBuildError, UpstreamTokenError};
+pub use proxy::{EntraProxy, ProxyBuildError, UpstreamAccessToken, UpstreamTokenError};
 pub use redirect_uri::{RedirectUri, RedirectUriError, RedirectUriKind};
 pub use registration::{
     ApplicationType, GrantType, RegistrationError, RegistrationErrorCode, RegistrationPolicy, RegistrationRequest,

@@ -53,6 +53,22 @@ pub enum UpstreamTokenError {
     Upstream(#[from] UpstreamError),
 }
 
+/// A user's Entra access token, for On-Behalf-Of exchanges. `Debug` never prints it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UpstreamAccessToken(String);
+
+impl UpstreamAccessToken {
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for UpstreamAccessToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UpstreamAccessToken([redacted])")
+    }
+}
+
 /// Everything the endpoints share.
 pub(crate) struct ProxyState {
     pub config: ProxyConfig,
@@ -167,7 +183,10 @@ impl EntraProxy {
     /// An Entra access token for the user behind `principal`, for tools that call downstream
     /// APIs On-Behalf-Of the user. Refreshed at Entra when it is about to expire. The client's
     /// token is never passed upstream; this is the proxy's own Entra token for the user.
-    pub async fn upstream_access_token(&self, principal: &Principal) -> Result<String, UpstreamTokenError> {
+    pub async fn upstream_access_token(
+        &self,
+        principal: &Principal,
+    ) -> Result<UpstreamAccessToken, UpstreamTokenError> {
         if principal.provider != Self::NAME {
             return Err(UpstreamTokenError::NotAProxyPrincipal);
         }
@@ -183,7 +202,7 @@ impl EntraProxy {
             .await?
             .ok_or(UpstreamTokenError::GrantGone)?;
         let tokens = endpoints::fresh_upstream_tokens(state, grant_id, &mut grant).await?;
-        Ok(tokens.access_token)
+        Ok(UpstreamAccessToken(tokens.access_token))
     }
 }
 

@@ -51,6 +51,12 @@ impl Browser {
         self.send(request).await
     }
 
+    /// A navigation another site started (a link on someone else's page).
+    pub async fn follow_link_from_another_site(&mut self, url: &str) -> Reply {
+        let request = self.http.get(url).header("sec-fetch-site", "cross-site");
+        self.send(request).await
+    }
+
     pub async fn post_form(&mut self, url: &str, form: &[(String, String)]) -> Reply {
         let request = self.http.post(url).form(form);
         self.send(request).await

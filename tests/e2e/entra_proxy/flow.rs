@@ -304,6 +304,18 @@ async fn remembered_consent_is_off_by_default_and_opt_in() {
         if !expect_page {
             assert!(second.location_param("code").is_some());
         }
+        // Even when remembered, a sign-in started from another site's link shows the page.
+        let start = browser
+            .follow_link_from_another_site(&Pkce::new().authorize_url(base, &client_id, redirect, &[]))
+            .await;
+        let back = browser
+            .sign_in_at_entra(start.location.as_deref().unwrap(), "alice")
+            .await;
+        let third = browser.get(back.location.as_deref().unwrap()).await;
+        assert_eq!(
+            third.status, 200,
+            "cross-site start: consent page again ({remember}): {third:?}"
+        );
     }
 }
 
@@ -357,9 +369,11 @@ async fn tools_get_the_users_entra_token_for_on_behalf_of() {
     let proxy = stack.gateway.entra_proxy.as_ref().unwrap();
     let principal = proxy.signer().principal(&tokens.access_token(), "entra-proxy").unwrap();
     let entra_token = proxy.upstream_access_token(&principal).await.unwrap();
+    assert_eq!(format!("{entra_token:?}"), "UpstreamAccessToken([redacted])");
+    let entra_token = entra_token.expose_secret();
     assert_ne!(entra_token, tokens.access_token());
     let validator = crate::harness::validator(crate::harness::api_settings(&stack.emulator));
-    let verified = validator.validate(&entra_token).await.unwrap();
+    let verified = validator.validate(entra_token).await.unwrap();
     assert_eq!(
         verified.claims["oid"],
         demo::ALICE_OID,
@@ -558,7 +572,7 @@ async fn entra_tokens_are_refreshed_when_they_near_expiry() {
         .unwrap();
     let second = proxy.upstream_access_token(&principal).await.unwrap();
     assert_ne!(second, first, "Entra's token was refreshed");
-    let verified = validator.validate(&second).await.unwrap();
+    let verified = validator.validate(second.expose_secret()).await.unwrap();
     assert_eq!(verified.claims["oid"], demo::ALICE_OID);
 }
 

@@ -108,6 +108,7 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Http
         }),
         upstream_verifier: verifier,
         binding: binding.clone(),
+        may_skip_consent: !cross_site(&request),
     };
     start_sign_in(&state, &transaction_id, &transaction, entra_url.as_str()).await
 }
@@ -196,6 +197,15 @@ pub(crate) fn granted_scopes(state: &ProxyState, requested: Option<&str>) -> Res
         granted = state.config.scopes.clone();
     }
     Ok(granted)
+}
+
+/// The browser says the navigation came from another site. Native clients opening the system
+/// browser send `none`; browsers without Fetch Metadata send nothing (treated as same-site).
+fn cross_site(request: &HttpRequest) -> bool {
+    request
+        .headers()
+        .get("sec-fetch-site")
+        .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"cross-site"))
 }
 
 pub(crate) fn client_name(client: &RegisteredClient) -> String {

@@ -7,10 +7,8 @@
 use std::sync::Arc;
 
 use http::StatusCode;
-use toolgate_core::{HttpRequest, HttpResponse};
+use toolgate_core::{AuditDecision, HttpRequest, HttpResponse};
 use toolgate_store::{Namespace, StateStoreJson};
-
-use toolgate_core::AuditDecision;
 
 use super::audit::{self, ProxyEvent};
 use super::{error_page, login, redirect_to_client, store_failure_page, validated_user};
@@ -164,7 +162,7 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Http
     match transaction.purpose {
         Purpose::BrowserLogin => login::finish(&state, user, &tokens, clear_binding).await,
         Purpose::Client(client_request) => {
-            if state.config.remember_consent {
+            if state.config.remember_consent && transaction.may_skip_consent {
                 match super::consent::remembered(&state, &user, &client_request).await {
                     Ok(true) => {
                         let event = ProxyEvent {

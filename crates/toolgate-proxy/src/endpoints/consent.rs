@@ -6,13 +6,11 @@ use std::sync::Arc;
 
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
-use toolgate_core::{HttpRequest, HttpResponse};
+use toolgate_core::{AuditDecision, HttpRequest, HttpResponse};
 use toolgate_store::{Namespace, StateStoreJson, StoreError};
 
-use super::callback::PENDING_CONSENT;
-use toolgate_core::AuditDecision;
-
 use super::audit::{self, ProxyEvent};
+use super::callback::PENDING_CONSENT;
 use super::{error_page, redirect_to_client, store_failure_page};
 use crate::crypto::{digest_b64, same};
 use crate::flow::{ClientRequest, EntraTokens, PendingConsent, UserClaims};

@@ -52,6 +52,7 @@ pub(crate) async fn start(state: Arc<ProxyState>, request: HttpRequest) -> HttpR
         purpose: Purpose::BrowserLogin,
         upstream_verifier: verifier,
         binding: random_token(32),
+        may_skip_consent: false,
     };
     start_sign_in(&state, &transaction_id, &transaction, entra_url.as_str()).await
 }

@@ -3,10 +3,8 @@
 use std::sync::Arc;
 
 use http::StatusCode;
-use toolgate_core::{HttpRequest, HttpResponse};
+use toolgate_core::{AuditDecision, HttpRequest, HttpResponse};
 use toolgate_store::Namespace;
-
-use toolgate_core::AuditDecision;
 
 use super::audit::{self, ProxyEvent};
 use super::store_failure;

@@ -4,9 +4,7 @@
 use std::sync::Arc;
 
 use http::StatusCode;
-use toolgate_core::{HttpRequest, HttpResponse};
-
-use toolgate_core::AuditDecision;
+use toolgate_core::{AuditDecision, HttpRequest, HttpResponse};
 
 use super::audit::{self, ProxyEvent};
 use super::{client_auth, store_failure};

@@ -6,13 +6,11 @@ use std::sync::Arc;
 
 use http::StatusCode;
 use serde::Serialize;
-use toolgate_core::{HttpRequest, HttpResponse};
-
-use super::{client_auth, fresh_upstream_tokens, store_failure};
-use crate::client::RegisteredClient;
-use toolgate_core::AuditDecision;
+use toolgate_core::{AuditDecision, HttpRequest, HttpResponse};
 
 use super::audit::{self, ProxyEvent};
+use super::{client_auth, fresh_upstream_tokens, store_failure};
+use crate::client::RegisteredClient;
 use crate::flow::{CodeOutcome, Grant, RefreshOutcome};
 use crate::proxy::{ProxyState, UpstreamTokenError};
 use crate::registration::GrantType;
