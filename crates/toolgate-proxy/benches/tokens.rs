@@ -50,6 +50,7 @@ fn tokens(c: &mut Criterion) {
         },
         remember_consent: false,
         require_state: true,
+        sign_ins_per_minute: 1200,
         registration: RegistrationSettings::default(),
         clients: Vec::new(),
         cimd: None,

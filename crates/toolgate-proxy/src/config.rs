@@ -30,6 +30,9 @@ pub struct ProxyConfig {
     pub remember_consent: bool,
     /// Refuse authorization requests without `state` (clients must protect their redirect).
     pub require_state: bool,
+    /// Sign-ins started per minute (all callers together): each stores a transaction for an
+    /// unauthenticated request, so a flood must not fill the store.
+    pub sign_ins_per_minute: u64,
     pub registration: RegistrationSettings,
     /// Operator-configured clients (Swagger UI, Copilot Studio, …).
     pub clients: Vec<PreregisteredClient>,

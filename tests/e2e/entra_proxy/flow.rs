@@ -537,6 +537,7 @@ async fn entra_tokens_are_refreshed_when_they_near_expiry() {
         lifetimes: Lifetimes::default(),
         remember_consent: false,
         require_state: true,
+        sign_ins_per_minute: 1200,
         registration: RegistrationSettings::default(),
         clients: Vec::new(),
         cimd: None,

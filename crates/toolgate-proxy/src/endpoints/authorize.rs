@@ -120,6 +120,21 @@ pub(crate) async fn start_sign_in(
     transaction: &Transaction,
     entra_url: &str,
 ) -> HttpResponse {
+    match super::rate_limit::admit(state, "sign-in", state.config.sign_ins_per_minute).await {
+        Ok(true) => {}
+        Ok(false) => {
+            let mut page = error_page(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many sign-ins",
+                "This server is receiving too many sign-ins right now. Try again in a minute.",
+                &[],
+            );
+            page.headers_mut()
+                .insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("60"));
+            return page;
+        }
+        Err(error) => return store_failure_page(&error),
+    }
     let ttl = state.config.lifetimes.transaction;
     if let Err(error) = state
         .grants

@@ -9,6 +9,7 @@ mod client_auth;
 mod consent;
 pub(crate) mod login;
 mod metadata;
+mod rate_limit;
 mod register;
 mod revoke;
 mod token;

@@ -4,10 +4,9 @@ use std::sync::Arc;
 
 use http::StatusCode;
 use toolgate_core::{AuditDecision, HttpRequest, HttpResponse};
-use toolgate_store::Namespace;
 
 use super::audit::{self, ProxyEvent};
-use super::store_failure;
+use super::{rate_limit, store_failure};
 use crate::config::RegistrationMode;
 use crate::proxy::ProxyState;
 use crate::registration::RegistrationRequest;
@@ -33,19 +32,9 @@ pub(crate) async fn post(state: Arc<ProxyState>, request: HttpRequest) -> HttpRe
         Ok(validated) => validated,
         Err(error) => return responses::json(StatusCode::BAD_REQUEST, &error.to_json()),
     };
-    // A fixed window over all callers: registrations are unauthenticated and each one is stored.
-    let minute = state.clock.now_unix().div_euclid(60);
-    match state
-        .grants
-        .store()
-        .incr(
-            Namespace::RATE,
-            &format!("register:{minute}"),
-            std::time::Duration::from_secs(60),
-        )
-        .await
-    {
-        Ok(count) if count > state.config.registration.per_minute => {
+    // Registrations are unauthenticated and each one is stored.
+    match rate_limit::admit(&state, "register", state.config.registration.per_minute).await {
+        Ok(false) => {
             let mut response = oauth_error(
                 StatusCode::TOO_MANY_REQUESTS,
                 "temporarily_unavailable",
@@ -56,7 +45,7 @@ pub(crate) async fn post(state: Arc<ProxyState>, request: HttpRequest) -> HttpRe
                 .insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("60"));
             return response;
         }
-        Ok(_) => {}
+        Ok(true) => {}
         Err(error) => return store_failure(&error),
     }
     match state.registry.register(registration, validated).await {

@@ -120,6 +120,7 @@ pub(crate) async fn entra_proxy(
         },
         remember_consent: section.remember_consent,
         require_state: section.require_state,
+        sign_ins_per_minute: section.sign_ins_per_minute,
         registration: RegistrationSettings {
             mode,
             policy: RegistrationPolicy {

@@ -255,6 +255,9 @@ pub struct ProxySection {
     pub static_client: Option<String>,
     #[serde(default = "default_registrations_per_minute")]
     pub registrations_per_minute: u64,
+    /// Sign-ins (`/authorize`, `/auth/login`) started per minute, all callers together.
+    #[serde(default = "default_sign_ins_per_minute")]
+    pub sign_ins_per_minute: u64,
     #[serde(default)]
     pub allow_confidential_clients: bool,
     /// Accept Client ID Metadata Document URLs as client ids.
@@ -291,6 +294,10 @@ fn default_refresh_token_days() -> u64 {
 
 fn default_registration() -> String {
     "dynamic".into()
+}
+
+fn default_sign_ins_per_minute() -> u64 {
+    1200
 }
 
 fn default_registrations_per_minute() -> u64 {
