@@ -486,3 +486,63 @@ async fn tokens_for_another_resource_are_refused() {
         .collect();
     assert!(reasons.contains(&"wrong_audience".to_owned()), "{reasons:?}");
 }
+
+#[tokio::test]
+async fn malformed_input_gets_a_clear_4xx_and_never_breaks_the_proxy() {
+    let stack = stack(Options::default()).await;
+    let base = &stack.base;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let long = "x".repeat(10_000);
+    let queries = [
+        "".to_owned(),
+        "client_id=a&client_id=b".to_owned(),
+        "state=%FF%FE&code=%00".to_owned(),
+        "%zz=%zz".to_owned(),
+        format!("client_id={long}&redirect_uri={long}"),
+        "response_type=token&client_id=&redirect_uri=".to_owned(),
+    ];
+    for path in ["/authorize", "/auth/callback", "/auth/login", "/register"] {
+        for query in &queries {
+            let response = http.get(format!("{base}{path}?{query}")).send().await.unwrap();
+            let status = response.status().as_u16();
+            assert!(status < 500 && status != 0, "GET {path}?{} → {status}", &query[..query.len().min(60)]);
+        }
+    }
+    let bodies: [(&str, Vec<u8>); 6] = [
+        ("application/x-www-form-urlencoded", b"grant_type=authorization_code&code=%FF".to_vec()),
+        ("application/x-www-form-urlencoded", b"grant_type=refresh_token&grant_type=refresh_token".to_vec()),
+        ("application/x-www-form-urlencoded", vec![0xff, 0xfe, 0x00, 0x26, 0x3d]),
+        ("application/json", b"{\"redirect_uris\": [1, 2, {\"a\": null}]}".to_vec()),
+        ("application/json", b"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]".to_vec()),
+        ("text/plain", long.clone().into_bytes()),
+    ];
+    for path in ["/token", "/revoke", "/register", "/auth/consent", "/auth/exchange"] {
+        for (content_type, body) in &bodies {
+            let response = http
+                .post(format!("{base}{path}"))
+                .header("content-type", *content_type)
+                .header("authorization", "Basic !!!not-base64")
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            assert!((400..500).contains(&status), "POST {path} ({content_type}) → {status}");
+        }
+    }
+    // Oversized bodies are refused before any parsing.
+    let huge = http
+        .post(format!("{base}/register"))
+        .header("content-type", "application/json")
+        .body(vec![b' '; 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(huge.status(), 413);
+    // And the proxy still works.
+    let (_, tokens) = browser::sign_in(base, "alice").await;
+    assert_eq!(tokens.status, 200);
+}
