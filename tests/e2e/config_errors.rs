@@ -149,6 +149,10 @@ async fn entra_proxy_errors_name_the_key() {
             format!("{with_client_secret}{secret}\n[state]\nbackend = \"redis\"\n"),
             "state.url",
         ),
+        (
+            format!("[server]\npublic_url = \"http://tools.example.com\"\n{with_client_secret}{secret}"),
+            "server.public_url",
+        ),
     ];
     for (text, key) in cases {
         let file = write(&text);

@@ -508,15 +508,31 @@ async fn malformed_input_gets_a_clear_4xx_and_never_breaks_the_proxy() {
         for query in &queries {
             let response = http.get(format!("{base}{path}?{query}")).send().await.unwrap();
             let status = response.status().as_u16();
-            assert!(status < 500 && status != 0, "GET {path}?{} → {status}", &query[..query.len().min(60)]);
+            assert!(
+                status < 500 && status != 0,
+                "GET {path}?{} → {status}",
+                &query[..query.len().min(60)]
+            );
         }
     }
     let bodies: [(&str, Vec<u8>); 6] = [
-        ("application/x-www-form-urlencoded", b"grant_type=authorization_code&code=%FF".to_vec()),
-        ("application/x-www-form-urlencoded", b"grant_type=refresh_token&grant_type=refresh_token".to_vec()),
+        (
+            "application/x-www-form-urlencoded",
+            b"grant_type=authorization_code&code=%FF".to_vec(),
+        ),
+        (
+            "application/x-www-form-urlencoded",
+            b"grant_type=refresh_token&grant_type=refresh_token".to_vec(),
+        ),
         ("application/x-www-form-urlencoded", vec![0xff, 0xfe, 0x00, 0x26, 0x3d]),
-        ("application/json", b"{\"redirect_uris\": [1, 2, {\"a\": null}]}".to_vec()),
-        ("application/json", b"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]".to_vec()),
+        (
+            "application/json",
+            b"{\"redirect_uris\": [1, 2, {\"a\": null}]}".to_vec(),
+        ),
+        (
+            "application/json",
+            b"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]".to_vec(),
+        ),
         ("text/plain", long.clone().into_bytes()),
     ];
     for path in ["/token", "/revoke", "/register", "/auth/consent", "/auth/exchange"] {

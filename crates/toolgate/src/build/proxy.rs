@@ -64,6 +64,13 @@ pub(crate) async fn entra_proxy(
             "registration = \"static\" needs a static_client",
         ));
     }
+    if !secure_context(&app.public_url) {
+        return Err(config.error(
+            "server.public_url",
+            "the entra-proxy provider needs an https public URL (or a loopback address for local use): \
+             browsers drop its Secure __Host- cookies on plain http, and every sign-in would fail",
+        ));
+    }
     let settings = entra_settings(config, entra)?;
     let scope_prefix = settings
         .identifier_uris
@@ -156,6 +163,23 @@ pub(crate) async fn entra_proxy(
         scopes,
     };
     Ok(((Arc::new(proxy.clone()), vec![validator], oauth), proxy))
+}
+
+/// Whether browsers treat `public_url` as a secure context (https, or http on loopback).
+fn secure_context(public_url: &str) -> bool {
+    let Ok(url) = url::Url::parse(public_url) else {
+        return false;
+    };
+    match url.scheme() {
+        "https" => true,
+        "http" => match url.host() {
+            Some(url::Host::Domain(domain)) => domain == "localhost",
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        },
+        _ => false,
+    }
 }
 
 /// `[state]` → the store.
