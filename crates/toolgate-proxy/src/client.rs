@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::Serialize;
 use toolgate_core::Clock;
+use toolgate_jose::JwkSet;
 use url::Url;
 
 use crate::client_secret::{ClientSecret, ClientSecretDigest};
@@ -84,6 +85,9 @@ pub struct RegisteredClient {
     pub software_version: Option<String>,
     pub kind: ClientKind,
     pub source: ClientSource,
+    /// Keys a `private_key_jwt` client signs its token-endpoint assertions with (from its metadata
+    /// document's `jwks`).
+    pub jwks: Option<JwkSet>,
 }
 
 impl RegisteredClient {
@@ -148,6 +152,7 @@ impl RegisteredClient {
             software_version: validated.software_version,
             kind,
             source,
+            jwks: None,
         }
     }
 

@@ -39,7 +39,8 @@ async fn discovery_documents_name_the_proxy() {
         );
         assert_eq!(
             doc["token_endpoint_auth_methods_supported"],
-            serde_json::json!(["none"])
+            serde_json::json!(["none", "private_key_jwt"]),
+            "private_key_jwt for metadata-document clients"
         );
     }
     let (_, prm) = get_json(&format!("{base}/.well-known/oauth-protected-resource/mcp")).await;
@@ -424,7 +425,11 @@ async fn copilot_studio_reads_the_static_client_from_get_register() {
 
 /// Serves one Client ID Metadata Document over plain http on loopback (the test flags allow it:
 /// there are no certificates here); returns its URL.
-async fn serve_metadata_document(redirect_uri: &'static str, wrong_id: bool) -> (String, tokio::task::JoinHandle<()>) {
+async fn serve_metadata_document(
+    redirect_uri: &'static str,
+    wrong_id: bool,
+    jwks: Option<Value>,
+) -> (String, tokio::task::JoinHandle<()>) {
     use poem::{EndpointExt, Route, get, handler, web::Data};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/client.json", listener.local_addr().unwrap());
@@ -433,14 +438,18 @@ async fn serve_metadata_document(redirect_uri: &'static str, wrong_id: bool) -> 
     } else {
         url.clone()
     };
-    let document = serde_json::json!({
+    let mut document = serde_json::json!({
         "client_id": client_id,
         "client_name": "Metadata document client",
         "redirect_uris": [redirect_uri],
         "grant_types": ["authorization_code", "refresh_token"],
         "token_endpoint_auth_method": "none",
-    })
-    .to_string();
+    });
+    if let Some(jwks) = jwks {
+        document["jwks"] = jwks;
+        document["token_endpoint_auth_method"] = Value::from("private_key_jwt");
+    }
+    let document = document.to_string();
     #[handler]
     fn document_handler(Data(body): Data<&String>) -> poem::Response {
         poem::Response::builder()
@@ -465,7 +474,7 @@ async fn a_client_id_metadata_document_client_signs_in_without_registering() {
     .await;
     let base = &stack.base;
     let redirect = "http://127.0.0.1:9/callback";
-    let (client_id, _server) = serve_metadata_document(redirect, false).await;
+    let (client_id, _server) = serve_metadata_document(redirect, false, None).await;
     let pkce = Pkce::new();
     let mut browser = Browser::new();
     let start = browser.get(&pkce.authorize_url(base, &client_id, redirect, &[])).await;
@@ -499,7 +508,7 @@ async fn a_client_id_metadata_document_client_signs_in_without_registering() {
     assert_eq!(other.status, 400);
 
     // A document whose client_id is not its own URL is refused.
-    let (impostor, _server) = serve_metadata_document(redirect, true).await;
+    let (impostor, _server) = serve_metadata_document(redirect, true, None).await;
     let refused = browser.get(&pkce.authorize_url(base, &impostor, redirect, &[])).await;
     assert_eq!(refused.status, 400);
     assert!(refused.body.contains("Client metadata refused"), "{}", refused.body);
@@ -640,4 +649,107 @@ async fn multi_tenant_sign_in_goes_through_organizations_and_the_allow_list() {
             assert_eq!(refused, ["tenant_not_allowed"]);
         }
     }
+}
+
+/// A whole authorization for a `private_key_jwt` client, redeemed with `client_assertion`.
+async fn redeem_with_assertion(base: &str, client_id: &str, redirect: &str, client_assertion: &str) -> browser::Tokens {
+    let pkce = Pkce::new();
+    let mut browser = Browser::new();
+    let done = browser::authorize(
+        &mut browser,
+        base,
+        &pkce.authorize_url(base, client_id, redirect, &[]),
+        "alice",
+    )
+    .await;
+    let code = done.location_param("code").unwrap();
+    browser::token_request(
+        base,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", client_id),
+            ("redirect_uri", redirect),
+            ("code", &code),
+            ("code_verifier", &pkce.verifier),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", client_assertion),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_metadata_document_client_authenticates_with_private_key_jwt() {
+    use toolgate_jose::{RsaSigningKey, encode_compact};
+
+    let stack = stack(Options {
+        proxy_toml: "danger_cimd_allow_http = true\ncimd_allow_private_addresses = true".into(),
+        ..Options::default()
+    })
+    .await;
+    let base = &stack.base;
+    let redirect = "http://127.0.0.1:9/callback";
+    let key = RsaSigningKey::generate("client-key-1").unwrap();
+    let jwks = serde_json::json!({ "keys": [key.public_jwk()] });
+    let (client_id, _server) = serve_metadata_document(redirect, false, Some(jwks)).await;
+    let now = crate::harness::now();
+    let assertion = |signer: &RsaSigningKey, aud: &str, jti: &str, exp: i64| {
+        let claims =
+            serde_json::json!({"iss": client_id, "sub": client_id, "aud": aud, "jti": jti, "exp": exp, "iat": now});
+        encode_compact(serde_json::Map::new(), &claims, signer).unwrap()
+    };
+    let token_endpoint = format!("{base}/token");
+
+    let good = assertion(&key, &token_endpoint, "jti-1", now + 60);
+    let accepted = redeem_with_assertion(base, &client_id, redirect, &good).await;
+    assert_eq!(accepted.status, 200, "{}", accepted.body);
+    let replayed = redeem_with_assertion(base, &client_id, redirect, &good).await;
+    assert_eq!(
+        (replayed.status, replayed.error()),
+        (401, "invalid_client"),
+        "an assertion is single-use"
+    );
+    let other_key = RsaSigningKey::generate("client-key-1").unwrap();
+    for (why, bad) in [
+        (
+            "signed by another key",
+            assertion(&other_key, &token_endpoint, "jti-2", now + 60),
+        ),
+        (
+            "for another token endpoint",
+            assertion(&key, "https://other.example/token", "jti-3", now + 60),
+        ),
+        ("living an hour", assertion(&key, &token_endpoint, "jti-4", now + 3600)),
+        ("expired", assertion(&key, &token_endpoint, "jti-5", now - 10)),
+    ] {
+        let refused = redeem_with_assertion(base, &client_id, redirect, &bad).await;
+        assert_eq!(
+            (refused.status, refused.error()),
+            (401, "invalid_client"),
+            "{why}: {}",
+            refused.body
+        );
+    }
+    // Without an assertion the client is not authenticated at all.
+    let pkce = Pkce::new();
+    let mut browser = Browser::new();
+    let done = browser::authorize(
+        &mut browser,
+        base,
+        &pkce.authorize_url(base, &client_id, redirect, &[]),
+        "alice",
+    )
+    .await;
+    let bare = redeem(
+        base,
+        &client_id,
+        redirect,
+        &done.location_param("code").unwrap(),
+        &pkce.verifier,
+    )
+    .await;
+    assert_eq!((bare.status, bare.error()), (401, "invalid_client"));
 }

@@ -2,6 +2,7 @@
 
 use serde::Deserialize;
 use thiserror::Error;
+use toolgate_jose::JwkSet;
 
 use super::url::CimdUrl;
 use crate::client::{ClientId, ClientSource, RegisteredClient};
@@ -13,6 +14,9 @@ use crate::registration::{RegistrationError, RegistrationPolicy, RegistrationReq
 pub struct CimdDocument {
     #[serde(default)]
     pub client_id: Option<String>,
+    /// Keys for `private_key_jwt` (inline; `jwks_uri` is not fetched).
+    #[serde(default)]
+    pub jwks: Option<JwkSet>,
     #[serde(flatten)]
     pub metadata: RegistrationRequest,
 }
@@ -29,6 +33,8 @@ pub enum CimdDocumentError {
     ClientIdMismatch { expected: String, found: String },
     #[error("token_endpoint_auth_method `{0}` is not allowed in a metadata document; use `none` or `private_key_jwt`")]
     AuthMethod(String),
+    #[error("private_key_jwt needs an inline `jwks` with at least one RSA key (`jwks_uri` is not supported)")]
+    MissingJwks,
     #[error("metadata document: {0}")]
     Metadata(#[from] RegistrationError),
 }
@@ -65,15 +71,24 @@ impl CimdDocument {
         };
         let mut metadata = self.metadata.clone();
         metadata.token_endpoint_auth_method = None;
+        let jwks = match method {
+            TokenEndpointAuthMethod::PrivateKeyJwt => {
+                let usable = self.jwks.as_ref().filter(|set| set.keys.iter().any(|k| k.kty == "RSA"));
+                Some(usable.ok_or(CimdDocumentError::MissingJwks)?.clone())
+            }
+            _ => None,
+        };
         let mut validated = metadata.validate(&RegistrationPolicy::default())?;
         validated.token_endpoint_auth_method = method;
-        Ok(RegisteredClient::from_validated(
+        let mut client = RegisteredClient::from_validated(
             ClientId::new(url.as_str()),
             validated,
             None,
             issued_at,
             ClientSource::Cimd,
-        ))
+        );
+        client.jwks = jwks;
+        Ok(client)
     }
 }
 
@@ -114,6 +129,7 @@ mod tests {
         ] {
             let doc = CimdDocument {
                 client_id: Some(other.to_owned()),
+                jwks: None,
                 metadata: RegistrationRequest {
                     redirect_uris: Some(vec!["https://app.example.com/cb".to_owned()]),
                     ..RegistrationRequest::default()
@@ -134,8 +150,12 @@ mod tests {
 
     #[test]
     fn auth_method_and_redirects_are_checked() -> Result<(), Box<dyn std::error::Error>> {
+        let key = toolgate_jose::RsaSigningKey::generate("k")?;
         let base = |method: Option<&str>, redirects: Vec<&str>| CimdDocument {
             client_id: Some(URL.to_owned()),
+            jwks: Some(JwkSet {
+                keys: vec![key.public_jwk()],
+            }),
             metadata: RegistrationRequest {
                 redirect_uris: Some(redirects.into_iter().map(str::to_owned).collect()),
                 token_endpoint_auth_method: method.map(str::to_owned),

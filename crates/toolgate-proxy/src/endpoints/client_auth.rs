@@ -1,14 +1,17 @@
 //! Client authentication at `/token` and `/revoke` (RFC 6749 §2.3): public clients name
-//! themselves; confidential clients prove their secret with HTTP Basic or in the form.
+//! themselves; confidential clients prove their secret with HTTP Basic or in the form, or sign an
+//! assertion (`private_key_jwt`, metadata-document clients).
 
 use std::sync::Arc;
 
 use http::{HeaderValue, StatusCode, header};
 use toolgate_core::{HttpRequest, HttpResponse};
 
+use super::client_assertion::{self, AssertionError};
 use super::store_failure;
 use crate::client::{ClientKind, RegisteredClient};
 use crate::proxy::ProxyState;
+use crate::registration::TokenEndpointAuthMethod;
 use crate::registry::LookupError;
 use crate::web::params::Params;
 use crate::web::responses;
@@ -34,8 +37,12 @@ pub(crate) async fn authenticate(
             }
             (id, Some(secret))
         }
-        None => match params.get("client_id") {
-            Some(id) => (id.to_owned(), params.get("client_secret").map(str::to_owned)),
+        None => match params
+            .get("client_id")
+            .map(str::to_owned)
+            .or_else(|| client_assertion::claimed_client(params))
+        {
+            Some(id) => (id, params.get("client_secret").map(str::to_owned)),
             None => return Err(invalid_client("client authentication is required (client_id)", false)),
         },
     };
@@ -51,6 +58,25 @@ pub(crate) async fn authenticate(
             ));
         }
     };
+    if client.token_endpoint_auth_method == TokenEndpointAuthMethod::PrivateKeyJwt {
+        if used_basic || secret.is_some() {
+            return Err(invalid_client(
+                "this client authenticates with private_key_jwt",
+                used_basic,
+            ));
+        }
+        return match client_assertion::verify(state, &client, params).await {
+            Ok(()) => Ok(client),
+            Err(AssertionError::Refused(why)) => Err(invalid_client(why, false)),
+            Err(AssertionError::Store(error)) => Err(store_failure(&error)),
+        };
+    }
+    if params.get("client_assertion").is_some() {
+        return Err(invalid_client(
+            "this client does not authenticate with an assertion",
+            used_basic,
+        ));
+    }
     match (client.kind, secret) {
         (ClientKind::Confidential, Some(secret)) if client.verify_secret(&secret) => Ok(client),
         (ClientKind::Confidential, _) => Err(invalid_client("client authentication failed", used_basic)),

@@ -22,11 +22,14 @@ pub(crate) fn document(state: &ProxyState) -> Value {
     let issuer = &state.config.issuer;
     let confidential = state.registry.policy().allow_confidential_clients
         || state.config.clients.iter().any(|c| c.client_secret.is_some());
-    let auth_methods: Vec<&str> = if confidential {
+    let mut auth_methods: Vec<&str> = if confidential {
         vec!["none", "client_secret_basic", "client_secret_post"]
     } else {
         vec!["none"]
     };
+    if state.registry.cimd_enabled() {
+        auth_methods.push("private_key_jwt");
+    }
     let mut document = json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/authorize"),
@@ -38,6 +41,7 @@ pub(crate) fn document(state: &ProxyState) -> Value {
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": auth_methods,
+        "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
         "revocation_endpoint_auth_methods_supported": auth_methods,
         "scopes_supported": state.config.scopes,
         "client_id_metadata_document_supported": state.registry.cimd_enabled(),

@@ -5,6 +5,7 @@
 mod audit;
 mod authorize;
 mod callback;
+mod client_assertion;
 mod client_auth;
 mod consent;
 pub(crate) mod login;
