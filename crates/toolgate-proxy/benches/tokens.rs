@@ -71,7 +71,6 @@ fn tokens(c: &mut Criterion) {
         preferred_username: Some("alice@contoso.example".into()),
         roles: vec!["Task.Read".into(), "Task.Write".into()],
         groups: Some(vec!["0c4c6b1e-0000-4000-8000-00000000000a".into()]),
-        upstream_scopes: vec!["access_as_user".into()],
         guest: false,
     };
     let scopes = vec!["access_as_user".to_owned()];

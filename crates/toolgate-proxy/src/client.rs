@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use toolgate_core::Clock;
 use toolgate_jose::JwkSet;
 use url::Url;
@@ -22,9 +22,7 @@ pub struct ClientId(String);
 impl ClientId {
     /// A fresh URL-safe identifier (unpadded base64url of 256 random bits).
     pub fn generate() -> Self {
-        let mut bytes = [0u8; CLIENT_ID_BYTES];
-        rand::fill(&mut bytes);
-        Self(toolgate_jose::base64url_encode(bytes))
+        Self(crate::crypto::random_token(CLIENT_ID_BYTES))
     }
 
     /// An identifier from configuration or a CIMD URL, taken verbatim.
@@ -53,7 +51,7 @@ pub enum ClientKind {
 }
 
 /// How the proxy learned about the client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ClientSource {

@@ -15,9 +15,7 @@ pub struct ClientSecret(String);
 impl ClientSecret {
     /// A fresh random secret: 256 bits, unpadded base64url.
     pub fn generate() -> Self {
-        let mut bytes = [0u8; SECRET_BYTES];
-        rand::fill(&mut bytes);
-        Self(toolgate_jose::base64url_encode(bytes))
+        Self(crate::crypto::random_token(SECRET_BYTES))
     }
 
     /// Wraps a secret from configuration (pre-registered clients).

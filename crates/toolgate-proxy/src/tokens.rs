@@ -17,10 +17,7 @@ use crate::crypto::{SealingKey, random_token};
 use crate::flow::UserClaims;
 
 /// Where the sealed signing key is kept.
-const KEY_NS: Namespace = match Namespace::new("signing-key") {
-    Some(ns) => ns,
-    None => Namespace::CLIENT,
-};
+const KEY_NS: Namespace = Namespace::SIGNING_KEY;
 const KEY_NAME: &str = "current";
 /// Kept for ten years; rotation is an operator action (delete the key, restart).
 const KEY_TTL: Duration = Duration::from_secs(10 * 365 * 24 * 3600);

@@ -24,6 +24,16 @@ impl Namespace {
     pub const CLIENT: Namespace = Namespace("client");
     /// Rate-limit counters.
     pub const RATE: Namespace = Namespace("rate");
+    /// Authorization codes already redeemed (by hash): a second redemption finds the grant to revoke.
+    pub const CODE_USED: Namespace = Namespace("code-used");
+    /// Sign-ins waiting for the user's decision on the consent page.
+    pub const PENDING_CONSENT: Namespace = Namespace("pending-consent");
+    /// One-time codes of the browser login (`/auth/login`).
+    pub const LOGIN_CODE: Namespace = Namespace("login-code");
+    /// The proxy's token-signing key, sealed.
+    pub const SIGNING_KEY: Namespace = Namespace("signing-key");
+    /// `jti`s of client assertions already used (`private_key_jwt`).
+    pub const ASSERTION_JTI: Namespace = Namespace("assertion-jti");
 
     /// A custom namespace; `None` if empty or containing `:` (which would blur the key layout).
     pub const fn new(name: &'static str) -> Option<Namespace> {

@@ -101,6 +101,7 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Http
         purpose: Purpose::Client(ClientRequest {
             client_id: client.client_id.as_str().to_owned(),
             client_name: client_name(&client),
+            client_source: client.source,
             redirect_uri: redirect_uri.as_str().to_owned(),
             state: client_state.map(str::to_owned),
             challenge,

@@ -12,6 +12,7 @@ use toolgate_store::{Namespace, StateStoreJson};
 
 use super::audit::{self, ProxyEvent};
 use super::{error_page, login, redirect_to_client, store_failure_page, validated_user};
+use crate::client::ClientSource;
 use crate::crypto::{digest_b64, random_token, same};
 use crate::flow::{ClientRequest, PendingConsent, Purpose, Transaction, UserClaims};
 use crate::proxy::ProxyState;
@@ -21,7 +22,7 @@ use crate::web::params::Params;
 use crate::web::responses;
 
 /// Where pending consents are kept (between the callback and the consent POST).
-pub(crate) const PENDING_CONSENT: Namespace = crate::flow::namespace("pending-consent");
+pub(crate) const PENDING_CONSENT: Namespace = Namespace::PENDING_CONSENT;
 
 pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> HttpResponse {
     let params = match Params::from_query(&request) {
@@ -216,10 +217,9 @@ async fn consent_page(
         Ok(sealed) => sealed,
         Err(error) => return store_failure_page(&error),
     };
-    let client = state.registry.lookup(&request.client_id).await.ok().flatten();
-    let client_origin = match client.as_ref().map(|c| c.source) {
-        Some(crate::ClientSource::Preregistered) => "pre-registered by the operator".to_owned(),
-        Some(crate::ClientSource::Cimd) => format!("described by its metadata document at {}", request.client_id),
+    let client_origin = match request.client_source {
+        ClientSource::Preregistered => "pre-registered by the operator".to_owned(),
+        ClientSource::Cimd => format!("described by its metadata document at {}", request.client_id),
         _ => "registered itself; its name is not verified".to_owned(),
     };
     let redirect_host = url::Url::parse(&request.redirect_uri)

@@ -17,7 +17,7 @@ pub(crate) const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-
 /// Longest accepted assertion lifetime (and clock skew).
 const MAX_LIFETIME_SECONDS: i64 = 300;
 /// Assertion ids already used.
-const USED_ASSERTIONS: Namespace = crate::flow::namespace("assertion-jti");
+const USED_ASSERTIONS: Namespace = Namespace::ASSERTION_JTI;
 
 /// Why an assertion was refused (for the `invalid_client` description and the audit row).
 pub(crate) enum AssertionError {

@@ -16,6 +16,18 @@ use crate::registry::LookupError;
 use crate::web::params::Params;
 use crate::web::responses;
 
+/// The form of a `/token` or `/revoke` request and the client it authenticates, or the response
+/// refusing it.
+pub(crate) async fn form_and_client(
+    state: &ProxyState,
+    request: &HttpRequest,
+) -> Result<(Params, Arc<RegisteredClient>), HttpResponse> {
+    let params = Params::from_form(request)
+        .map_err(|bad| responses::oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &bad.0))?;
+    let client = authenticate(state, request, &params).await?;
+    Ok((params, client))
+}
+
 /// The authenticated client, or the response refusing it.
 pub(crate) async fn authenticate(
     state: &ProxyState,

@@ -21,7 +21,7 @@ use crate::web::responses::{self, oauth_error};
 /// The client id recorded in tokens obtained through the browser login.
 pub const BROWSER_LOGIN_CLIENT: &str = "toolgate-browser-login";
 
-const LOGIN_CODES: toolgate_store::Namespace = crate::flow::namespace("login-code");
+const LOGIN_CODES: toolgate_store::Namespace = toolgate_store::Namespace::LOGIN_CODE;
 
 #[derive(Serialize, Deserialize)]
 struct LoginCode {

@@ -62,18 +62,15 @@ pub(crate) fn document(state: &ProxyState) -> Value {
 }
 
 pub(crate) async fn authorization_server(state: Arc<ProxyState>, _request: HttpRequest) -> HttpResponse {
-    let mut response = responses::json(StatusCode::OK, &document(&state));
-    // Public, cacheable metadata (tokens are what must never be cached).
-    response.headers_mut().insert(
-        http::header::CACHE_CONTROL,
-        http::HeaderValue::from_static("public, max-age=300"),
-    );
-    response.headers_mut().remove(http::header::PRAGMA);
-    response
+    public(responses::json(StatusCode::OK, &document(&state)))
 }
 
 pub(crate) async fn jwks(state: Arc<ProxyState>, _request: HttpRequest) -> HttpResponse {
-    let mut response = responses::json(StatusCode::OK, &state.signer.jwks());
+    public(responses::json(StatusCode::OK, &state.signer.jwks()))
+}
+
+/// Discovery documents are public and cacheable (tokens are what must never be cached).
+fn public(mut response: HttpResponse) -> HttpResponse {
     response.headers_mut().insert(
         http::header::CACHE_CONTROL,
         http::HeaderValue::from_static("public, max-age=300"),

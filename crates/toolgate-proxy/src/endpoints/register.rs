@@ -21,7 +21,7 @@ pub(crate) async fn post(state: Arc<ProxyState>, request: HttpRequest) -> HttpRe
                 "dynamic client registration is disabled",
             );
         }
-        RegistrationMode::Static => return static_client(&state),
+        RegistrationMode::Static => return static_client(&state, StatusCode::CREATED),
         RegistrationMode::Dynamic => {}
     }
     let registration = match RegistrationRequest::from_json(request.body()) {
@@ -71,10 +71,11 @@ pub(crate) async fn get(state: Arc<ProxyState>, _request: HttpRequest) -> HttpRe
     if state.config.registration.static_client.is_none() {
         return responses::method_not_allowed("POST");
     }
-    static_client(&state)
+    static_client(&state, StatusCode::OK)
 }
 
-fn static_client(state: &ProxyState) -> HttpResponse {
+/// The static client's RFC 7591 description: `201` when answering a registration, `200` for a read.
+fn static_client(state: &ProxyState, status: StatusCode) -> HttpResponse {
     let client = state
         .config
         .registration
@@ -82,7 +83,7 @@ fn static_client(state: &ProxyState) -> HttpResponse {
         .as_deref()
         .and_then(|id| state.registry.preregistered(id));
     match client {
-        Some(client) => responses::json(StatusCode::CREATED, &client.registration_response(None)),
+        Some(client) => responses::json(status, &client.registration_response(None)),
         None => oauth_error(
             StatusCode::NOT_FOUND,
             "invalid_request",

@@ -9,16 +9,11 @@ use toolgate_core::{AuditDecision, HttpRequest, HttpResponse};
 use super::audit::{self, ProxyEvent};
 use super::{client_auth, store_failure};
 use crate::proxy::ProxyState;
-use crate::web::params::Params;
 use crate::web::responses::{self, oauth_error};
 
 pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> HttpResponse {
-    let params = match Params::from_form(&request) {
-        Ok(params) => params,
-        Err(bad) => return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &bad.0),
-    };
-    let client = match client_auth::authenticate(&state, &request, &params).await {
-        Ok(client) => client,
+    let (params, client) = match client_auth::form_and_client(&state, &request).await {
+        Ok(found) => found,
         Err(response) => return response,
     };
     let Some(token) = params.get("token") else {

@@ -32,12 +32,8 @@ fn invalid_grant(description: &str) -> HttpResponse {
 }
 
 pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> HttpResponse {
-    let params = match Params::from_form(&request) {
-        Ok(params) => params,
-        Err(bad) => return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &bad.0),
-    };
-    let client = match client_auth::authenticate(&state, &request, &params).await {
-        Ok(client) => client,
+    let (params, client) = match client_auth::form_and_client(&state, &request).await {
+        Ok(found) => found,
         Err(response) => return response,
     };
     if let Some(resource) = params.get("resource")

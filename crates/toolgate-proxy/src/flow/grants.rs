@@ -14,14 +14,7 @@ use crate::crypto::{DerivedKeys, Sealed, digest_b64, random_token};
 
 /// Redeemed codes, kept a little longer than the codes themselves: a second redemption revokes
 /// whatever the first one obtained (RFC 6749 §4.1.2).
-const CODE_USED: Namespace = namespace("code-used");
-
-pub(crate) const fn namespace(name: &'static str) -> Namespace {
-    match Namespace::new(name) {
-        Some(ns) => ns,
-        None => Namespace::CLIENT,
-    }
-}
+const CODE_USED: Namespace = Namespace::CODE_USED;
 
 /// What presenting an authorization code led to.
 #[derive(Debug)]

@@ -5,6 +5,6 @@ mod grants;
 mod records;
 mod user;
 
-pub(crate) use grants::{CodeOutcome, Grants, RefreshOutcome, namespace};
+pub(crate) use grants::{CodeOutcome, Grants, RefreshOutcome};
 pub(crate) use records::{ClientRequest, EntraTokens, Grant, IssuedCode, PendingConsent, Purpose, Transaction};
 pub use user::UserClaims;

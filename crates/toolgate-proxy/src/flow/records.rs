@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::UserClaims;
+use crate::client::ClientSource;
 use crate::crypto::{PkceChallenge, PkceVerifier, Sealed};
 
 /// A client's validated authorization request, carried until the code is issued.
@@ -11,6 +12,8 @@ use crate::crypto::{PkceChallenge, PkceVerifier, Sealed};
 pub(crate) struct ClientRequest {
     pub client_id: String,
     pub client_name: String,
+    /// How the client is known; the consent page says so.
+    pub client_source: ClientSource,
     /// Exactly as presented (and matched) at `/authorize`; `/token` must present it again.
     pub redirect_uri: String,
     pub state: Option<String>,

@@ -16,8 +16,6 @@ pub struct UserClaims {
     pub roles: Vec<String>,
     /// `None` when Entra reported a group overage (too many groups to list).
     pub groups: Option<Vec<String>>,
-    /// The delegated scopes Entra granted (short names).
-    pub upstream_scopes: Vec<String>,
     pub guest: bool,
 }
 
@@ -36,7 +34,6 @@ impl UserClaims {
                 Groups::Listed { ids } => Some(ids.clone()),
                 Groups::Overage { .. } => None,
             },
-            upstream_scopes: principal.scopes.clone(),
             guest: principal.guest,
         }
     }
@@ -100,7 +97,6 @@ impl UserClaims {
             preferred_username: text("preferred_username"),
             roles: list("roles"),
             groups: (!overage).then(|| list("groups")),
-            upstream_scopes: Vec::new(),
             guest: claims.get("guest").and_then(Value::as_bool) == Some(true),
         })
     }
