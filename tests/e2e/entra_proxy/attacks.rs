@@ -56,13 +56,9 @@ async fn a_sign_in_started_in_one_browser_cannot_finish_in_another() {
     assert_stays(&refused, 403, "another browser");
 
     // The attacker reaches a consent page and has someone else's browser submit it.
-    let start = attacker
-        .get(&Pkce::new().authorize_url(base, &client_id, REDIRECT, &[]))
+    let consent = attacker
+        .reach_consent(&Pkce::new().authorize_url(base, &client_id, REDIRECT, &[]), "alice")
         .await;
-    let back = attacker
-        .sign_in_at_entra(start.location.as_deref().unwrap(), "alice")
-        .await;
-    let consent = attacker.get(back.location.as_deref().unwrap()).await;
     let mut other = Browser::new();
     let refused = other.decide(base, &consent, "approve").await;
     assert_stays(&refused, 403, "Consent not accepted");
@@ -336,13 +332,9 @@ async fn consent_without_the_csrf_token_is_refused() {
     let base = &stack.base;
     let client_id = register(base, &[REDIRECT]).await;
     let mut browser = Browser::new();
-    let start = browser
-        .get(&Pkce::new().authorize_url(base, &client_id, REDIRECT, &[]))
+    let consent = browser
+        .reach_consent(&Pkce::new().authorize_url(base, &client_id, REDIRECT, &[]), "alice")
         .await;
-    let back = browser
-        .sign_in_at_entra(start.location.as_deref().unwrap(), "alice")
-        .await;
-    let consent = browser.get(back.location.as_deref().unwrap()).await;
     let fields = hidden_inputs(&consent.body);
     let consent_id = fields.iter().find(|(k, _)| k == "consent").unwrap().1.clone();
     let url = format!("{base}/auth/consent");

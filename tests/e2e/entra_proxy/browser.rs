@@ -110,6 +110,15 @@ impl Browser {
         reply
     }
 
+    /// `/authorize` → Entra's sign-in as `user` → the proxy's callback; returns the callback's answer
+    /// (the consent page, unless something refused).
+    pub async fn reach_consent(&mut self, authorize_url: &str, user: &str) -> Reply {
+        let start = self.get(authorize_url).await;
+        assert_eq!(start.status, 302, "authorize: {}", start.body);
+        let back = self.sign_in_at_entra(start.location.as_deref().unwrap(), user).await;
+        self.get(back.location.as_deref().unwrap()).await
+    }
+
     /// Submits the consent page's form with `decision`.
     pub async fn decide(&mut self, base: &str, consent_page: &Reply, decision: &str) -> Reply {
         let mut form = hidden_inputs(&consent_page.body);
@@ -267,11 +276,7 @@ pub async fn refresh(base: &str, client_id: &str, refresh_token: &str) -> Tokens
 /// The whole browser part for `user`: authorize → Entra → callback → consent (approve).
 /// Returns the final redirect to the client.
 pub async fn authorize(browser: &mut Browser, base: &str, authorize_url: &str, user: &str) -> Reply {
-    let start = browser.get(authorize_url).await;
-    assert_eq!(start.status, 302, "authorize: {}", start.body);
-    let entra = start.location.clone().unwrap();
-    let back = browser.sign_in_at_entra(&entra, user).await;
-    let consent = browser.get(back.location.as_deref().unwrap()).await;
+    let consent = browser.reach_consent(authorize_url, user).await;
     assert_eq!(consent.status, 200, "consent page: {}", consent.body);
     browser.decide(base, &consent, "approve").await
 }

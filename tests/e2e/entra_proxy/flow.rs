@@ -230,11 +230,9 @@ async fn denying_consent_sends_access_denied_and_issues_nothing() {
     let client_id = register(base, &[redirect]).await;
     let pkce = Pkce::new();
     let mut browser = Browser::new();
-    let start = browser.get(&pkce.authorize_url(base, &client_id, redirect, &[])).await;
-    let back = browser
-        .sign_in_at_entra(start.location.as_deref().unwrap(), "bob")
+    let consent = browser
+        .reach_consent(&pkce.authorize_url(base, &client_id, redirect, &[]), "bob")
         .await;
-    let consent = browser.get(back.location.as_deref().unwrap()).await;
     let denied = browser.decide(base, &consent, "deny").await;
     assert_eq!(denied.status, 302);
     assert_eq!(denied.location_param("error").as_deref(), Some("access_denied"));
@@ -290,13 +288,9 @@ async fn remembered_consent_is_off_by_default_and_opt_in() {
         )
         .await;
         assert!(first.location_param("code").is_some());
-        let start = browser
-            .get(&Pkce::new().authorize_url(base, &client_id, redirect, &[]))
+        let second = browser
+            .reach_consent(&Pkce::new().authorize_url(base, &client_id, redirect, &[]), "alice")
             .await;
-        let back = browser
-            .sign_in_at_entra(start.location.as_deref().unwrap(), "alice")
-            .await;
-        let second = browser.get(back.location.as_deref().unwrap()).await;
         assert_eq!(
             second.status == 200,
             expect_page,
@@ -413,13 +407,12 @@ async fn copilot_studio_reads_the_static_client_from_get_register() {
     );
     // The static client still goes through consent like any other.
     let mut browser = Browser::new();
-    let start = browser
-        .get(&Pkce::new().authorize_url(base, "copilot-studio", copilot_redirect, &[]))
+    let consent = browser
+        .reach_consent(
+            &Pkce::new().authorize_url(base, "copilot-studio", copilot_redirect, &[]),
+            "bob",
+        )
         .await;
-    let back = browser
-        .sign_in_at_entra(start.location.as_deref().unwrap(), "bob")
-        .await;
-    let consent = browser.get(back.location.as_deref().unwrap()).await;
     assert!(consent.body.contains("Copilot Studio") && consent.body.contains("pre-registered"));
 }
 
