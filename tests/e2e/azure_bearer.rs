@@ -137,19 +137,27 @@ async fn fastapi_azure_auth_negative_cases_get_the_right_status_and_code() {
         answer.body
     );
 
-    let answer = whoami(&server, &[("authorization", "Basic YWxpY2U6cHc=")]).await;
+    // No bearer credentials at all (another scheme, an empty bearer): a 401 challenge without
+    // an error code and with the metadata URL, so MCP clients start discovery (issue #10 A6).
+    for (header, case) in [
+        ("Basic YWxpY2U6cHc=", "wrong scheme"),
+        ("Bearer ", "empty bearer"),
+        ("Bearer", "bearer without a token"),
+    ] {
+        let answer = whoami(&server, &[("authorization", header)]).await;
+        assert_answer(&answer, unauthorized, None, case);
+        assert!(
+            answer.challenge.contains("resource_metadata="),
+            "{case}: {}",
+            answer.challenge
+        );
+    }
+    let answer = whoami(&server, &[("authorization", "Bearer a"), ("authorization", "Bearer b")]).await;
     assert_answer(
         &answer,
         StatusCode::BAD_REQUEST,
         Some("invalid_request"),
-        "wrong scheme",
-    );
-    let answer = whoami(&server, &[("authorization", "Bearer ")]).await;
-    assert_answer(
-        &answer,
-        StatusCode::BAD_REQUEST,
-        Some("invalid_request"),
-        "empty bearer",
+        "two Authorization headers",
     );
 
     let answer = with_token(&server, "not-a-jwt").await;

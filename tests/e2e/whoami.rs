@@ -136,9 +136,11 @@ async fn a_bad_token_is_invalid_token_and_the_body_stays_terse() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["error"], "invalid_request");
+    // Another scheme is no bearer credential: the discovery challenge, not a 400 (issue #10 A6).
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let challenge = response.headers()["www-authenticate"].to_str().unwrap().to_owned();
+    assert!(!challenge.contains("error="), "{challenge}");
+    assert!(challenge.contains("resource_metadata="), "{challenge}");
 }
 
 #[tokio::test]

@@ -119,6 +119,7 @@ impl TryFrom<Model> for AuditEvent {
             outcome: row.outcome,
             reason_code: row.reason_code,
             event_id: row.event_id,
+            write: toolgate_core::AuditWrite::Insert,
         })
     }
 }

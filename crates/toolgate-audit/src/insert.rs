@@ -1,26 +1,43 @@
 //! Writing events: multi-row INSERTs that skip event ids already stored, so a batch that was
-//! committed but whose acknowledgement was lost can be replayed without duplicates.
+//! committed but whose acknowledgement was lost can be replayed without duplicates; and the
+//! completions of rows written before a call ran ([`AuditWrite::CompleteOutcome`]), which
+//! replace the row's outcome, latency and reason.
 
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{DatabaseConnection, DbErr, EntityTrait};
-use toolgate_core::AuditEvent;
+use toolgate_core::{AuditEvent, AuditWrite};
 
 use crate::entity::{self, Column, Entity};
 
-/// Rows per statement: 19 bound values each stays below SQLite's 32 766-parameter limit and
+/// Rows per statement: 20 bound values each stays below SQLite's 32 766-parameter limit and
 /// PostgreSQL's 65 535 whatever `batch_size` is configured.
 const ROWS_PER_STATEMENT: usize = 1_000;
 
-/// Inserts `events`; rows whose `event_id` exists already are skipped. Returns the rows written.
+/// Inserts `events` (rows whose `event_id` exists already are skipped), then applies the
+/// outcome completions among them. A completion always follows its own insert in the queue, so
+/// inserting first keeps every row's history in order. Returns the rows written.
 pub(crate) async fn insert_events(db: &DatabaseConnection, events: &[AuditEvent]) -> Result<u64, DbErr> {
+    let (completions, inserts): (Vec<&AuditEvent>, Vec<&AuditEvent>) = events
+        .iter()
+        .partition(|event| event.write == AuditWrite::CompleteOutcome);
     let mut written = 0;
-    for chunk in events.chunks(ROWS_PER_STATEMENT) {
-        let result = Entity::insert_many(chunk.iter().map(entity::active_model))
+    for chunk in inserts.chunks(ROWS_PER_STATEMENT) {
+        let result = Entity::insert_many(chunk.iter().map(|event| entity::active_model(event)))
             .on_conflict_do_nothing_on([Column::EventId])
             .exec_without_returning(db)
             .await?;
         if let sea_orm::TryInsertResult::Inserted(rows) = result {
             written += rows;
         }
+    }
+    for chunk in completions.chunks(ROWS_PER_STATEMENT) {
+        let complete = OnConflict::column(Column::EventId)
+            .update_columns([Column::Outcome, Column::LatencyUs, Column::ReasonCode])
+            .to_owned();
+        written += Entity::insert_many(chunk.iter().map(|event| entity::active_model(event)))
+            .on_conflict(complete)
+            .exec_without_returning(db)
+            .await?;
     }
     Ok(written)
 }

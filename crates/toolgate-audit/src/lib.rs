@@ -7,10 +7,8 @@
 //! nothing. When the spool is full too, [`SpoolFullPolicy`] decides between waiting and refusing
 //! the request (fail closed). See `docs/audit.md`.
 
-mod capture;
 mod config;
 mod connect;
-mod digest;
 mod entity;
 mod error;
 mod health;
@@ -20,10 +18,10 @@ mod store;
 mod task;
 mod writer;
 
-pub use capture::{ArgumentCapture, capture};
+// Argument capture and digests are core vocabulary; re-exported where they were first defined.
 pub use config::{AuditConfig, SpoolFullPolicy};
-pub use digest::{argument_digest, canonical_json};
 pub use error::AuditError;
 pub use health::AuditHealth;
 pub use store::{AuditFilter, AuditStore};
+pub use toolgate_core::{ArgumentCapture, argument_digest, canonical_json, capture};
 pub use writer::AuditWriter;

@@ -159,6 +159,7 @@ mod tests {
             latency_us: 5,
             outcome: "ok".into(),
             reason_code: None,
+            write: Default::default(),
         }
     }
 

@@ -10,17 +10,35 @@ use std::time::Duration;
 use sea_orm::DatabaseConnection;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::{Instant, MissedTickBehavior};
-use toolgate_core::AuditEvent;
+use toolgate_core::{AuditEvent, AuditUnavailable};
 
-use crate::config::AuditConfig;
+use crate::config::{AuditConfig, SpoolFullPolicy};
 use crate::health::Shared;
 use crate::insert::insert_events;
 use crate::spool::Spool;
 
+/// Told whether an event became durable (committed, or written to the fsynced spool).
+pub(crate) type Ack = oneshot::Sender<Result<(), AuditUnavailable>>;
+
+/// An event on its way, with the waiter to tell once it is durable (if any).
+#[derive(Debug)]
+pub(crate) struct Queued {
+    pub(crate) event: AuditEvent,
+    pub(crate) ack: Option<Ack>,
+}
+
+impl Queued {
+    fn done(self, result: Result<(), AuditUnavailable>) {
+        if let Some(ack) = self.ack {
+            let _ = ack.send(result);
+        }
+    }
+}
+
 /// What handles send to the task.
 #[derive(Debug)]
 pub(crate) enum Command {
-    Event(Box<AuditEvent>),
+    Event(Box<Queued>),
     /// Answered once everything sent before it is committed or spooled.
     Flush(oneshot::Sender<()>),
 }
@@ -41,9 +59,10 @@ pub(crate) struct Task {
     batch_size: usize,
     flush_interval: Duration,
     replay_interval: Duration,
+    policy: SpoolFullPolicy,
     /// Events neither committed nor spooled because the spool had no room; while any are held
     /// the task reads nothing new from the queue.
-    held: Vec<AuditEvent>,
+    held: Vec<Queued>,
     /// Migrations ran (they cannot while the database is down at start).
     migrated: bool,
     /// The last database attempt failed: new batches go to the spool until a replay succeeds.
@@ -68,6 +87,7 @@ impl Task {
             batch_size: config.batch_size,
             flush_interval: config.flush_interval,
             replay_interval: config.replay_interval,
+            policy: config.on_spool_full,
             held: Vec::new(),
             migrated: false,
             db_down: false,
@@ -107,13 +127,22 @@ impl Task {
     }
 
     /// Collects up to `batch_size` events or until `flush_interval` has passed (or a flush is
-    /// asked for), then writes them.
+    /// asked for), then writes them. An event someone waits on (a call's decision, which must be
+    /// durable before the call runs) ends the collection as soon as the queue is empty: group
+    /// commit — under load batches stay large, alone an event costs one commit, never a wait.
     async fn handle_batch(&mut self, first: Command) {
         let mut batch = Vec::new();
         let mut flushes = Vec::new();
         sort(first, &mut batch, &mut flushes);
         let deadline = Instant::now() + self.flush_interval;
         while batch.len() < self.batch_size && flushes.is_empty() {
+            if batch.iter().any(|queued| queued.ack.is_some()) {
+                match self.rx.try_recv() {
+                    Ok(command) => sort(command, &mut batch, &mut flushes),
+                    Err(_) => break,
+                }
+                continue;
+            }
             match tokio::time::timeout_at(deadline, self.rx.recv()).await {
                 Ok(Some(command)) => sort(command, &mut batch, &mut flushes),
                 // Closed: the main loop sees it next and finishes.
@@ -133,17 +162,24 @@ impl Task {
         }
     }
 
-    async fn write(&mut self, batch: Vec<AuditEvent>) {
+    async fn write(&mut self, batch: Vec<Queued>) {
         if batch.is_empty() {
             return;
         }
         if !self.db_down && !self.spool.is_empty() {
             self.replay().await;
         }
-        if !self.db_down && self.spool.is_empty() && self.commit(&batch).await {
+        if !self.db_down && self.spool.is_empty() && self.commit_queued(&batch).await {
+            acknowledge(batch);
             return;
         }
         self.spool_or_hold(batch).await;
+    }
+
+    /// Commits the events of `batch`.
+    async fn commit_queued(&mut self, batch: &[Queued]) -> bool {
+        let events: Vec<AuditEvent> = batch.iter().map(|queued| queued.event.clone()).collect();
+        self.commit(&events).await
     }
 
     /// Replays the spool, then places held events. Runs every `replay_interval` while the
@@ -155,10 +191,13 @@ impl Task {
         if self.held.is_empty() {
             // Nothing waits: let the next batch try the database directly.
             self.db_down = false;
+            self.shared.set_spool_full(false);
             return;
         }
         let held = std::mem::take(&mut self.held);
-        if !self.commit(&held).await {
+        if self.commit_queued(&held).await {
+            acknowledge(held);
+        } else {
             self.spool_or_hold(held).await;
         }
         self.shared.set_spool_full(!self.held.is_empty());
@@ -232,21 +271,38 @@ impl Task {
         self.shared.db_failed(error);
     }
 
-    /// Appends what fits to the spool and holds the rest in memory (spool full).
-    async fn spool_or_hold(&mut self, batch: Vec<AuditEvent>) {
-        let written = match self.spool.append(&batch, false).await {
+    /// Appends what fits to the spool and holds the rest in memory (spool full). A held event
+    /// someone waits on is refused at once under `fail_closed` (its call will not run) and
+    /// waits for room under `block`.
+    async fn spool_or_hold(&mut self, batch: Vec<Queued>) {
+        let events: Vec<AuditEvent> = batch.iter().map(|queued| queued.event.clone()).collect();
+        let written = match self.spool.append(&events, false).await {
             Ok(written) => written,
             Err(error) => {
                 tracing::error!(%error, "cannot write the audit spool, holding events in memory");
                 0
             }
         };
-        self.held.extend(batch.into_iter().skip(written));
+        let mut rest = batch.into_iter();
+        acknowledge(rest.by_ref().take(written));
+        let mut refused = false;
+        for queued in rest {
+            if queued.ack.is_some() && self.policy == SpoolFullPolicy::FailClosed {
+                refused = true;
+                tracing::error!(event_id = %queued.event.event_id,
+                    "audit database unreachable and spool full: refusing a decision (its call does not run)");
+                queued.done(Err(AuditUnavailable(
+                    "audit database unreachable and spool full".to_owned(),
+                )));
+            } else {
+                self.held.push(queued);
+            }
+        }
         self.publish_spool();
         if !self.held.is_empty() {
             tracing::warn!(held = self.held.len(), "audit spool full");
         }
-        self.shared.set_spool_full(!self.held.is_empty());
+        self.shared.set_spool_full(!self.held.is_empty() || refused);
     }
 
     fn publish_spool(&self) {
@@ -265,12 +321,23 @@ impl Task {
         let committed = !batch.is_empty()
             && !self.db_down
             && (self.spool.is_empty() || self.replay().await)
-            && self.commit(&batch).await;
-        if !batch.is_empty() && !committed {
-            match self.spool.append(&batch, true).await {
-                Ok(_) => tracing::info!(events = batch.len(), "audit events spooled at shutdown"),
-                Err(error) => tracing::error!(%error, lost = batch.len(),
-                    "audit events lost at shutdown: the spool cannot be written"),
+            && self.commit_queued(&batch).await;
+        if committed {
+            acknowledge(batch);
+        } else if !batch.is_empty() {
+            let events: Vec<AuditEvent> = batch.iter().map(|queued| queued.event.clone()).collect();
+            match self.spool.append(&events, true).await {
+                Ok(_) => {
+                    tracing::info!(events = events.len(), "audit events spooled at shutdown");
+                    acknowledge(batch);
+                }
+                Err(error) => {
+                    tracing::error!(%error, lost = events.len(),
+                        "audit events lost at shutdown: the spool cannot be written");
+                    for queued in batch {
+                        queued.done(Err(AuditUnavailable("the audit spool cannot be written".to_owned())));
+                    }
+                }
             }
         }
         self.publish_spool();
@@ -281,10 +348,17 @@ impl Task {
     }
 }
 
-fn sort(command: Command, batch: &mut Vec<AuditEvent>, flushes: &mut Vec<oneshot::Sender<()>>) {
+fn sort(command: Command, batch: &mut Vec<Queued>, flushes: &mut Vec<oneshot::Sender<()>>) {
     match command {
-        Command::Event(event) => batch.push(*event),
+        Command::Event(queued) => batch.push(*queued),
         Command::Flush(done) => flushes.push(done),
+    }
+}
+
+/// Tells every waiter in `placed` that its event is durable.
+fn acknowledge(placed: impl IntoIterator<Item = Queued>) {
+    for queued in placed {
+        queued.done(Ok(()));
     }
 }
 

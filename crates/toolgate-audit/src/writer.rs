@@ -13,7 +13,7 @@ use crate::connect;
 use crate::error::AuditError;
 use crate::health::{AuditHealth, Shared};
 use crate::spool::Spool;
-use crate::task::{Command, Task};
+use crate::task::{Command, Queued, Task};
 
 /// Writes audit events to the database in batches, spooling them to disk while it is down.
 /// Cheap to clone; every clone feeds the same background task.
@@ -101,13 +101,16 @@ fn stopped() -> AuditUnavailable {
     AuditUnavailable("the audit writer is shut down".to_owned())
 }
 
-#[async_trait]
-impl AuditSink for AuditWriter {
-    /// Enqueues `event`. Under `FailClosed` refuses at once when the spool is full (database
-    /// down) or the queue is full; under `Block` waits for room.
-    async fn record(&self, event: AuditEvent) -> Result<(), AuditUnavailable> {
+impl AuditWriter {
+    /// Enqueues `event` (bounded to [`toolgate_core::audit_limits`]). Under `FailClosed` refuses
+    /// at once when the spool is full (database down) or the queue is full; under `Block` waits
+    /// for room.
+    async fn enqueue(&self, event: AuditEvent, ack: Option<crate::task::Ack>) -> Result<(), AuditUnavailable> {
         let inner = &self.inner;
-        let command = Command::Event(Box::new(event));
+        let command = Command::Event(Box::new(Queued {
+            event: event.bounded(),
+            ack,
+        }));
         match inner.policy {
             SpoolFullPolicy::FailClosed => {
                 if *inner.shared.spool_full.borrow() {
@@ -124,5 +127,37 @@ impl AuditSink for AuditWriter {
                 inner.tx.send(command).await.map_err(|_| stopped())
             }
         }
+    }
+}
+
+/// Authentication failures may take the queue only while more than this share of it is free:
+/// a flood of them cannot crowd out the events of authorized calls.
+const UNPRIVILEGED_QUEUE_SHARE: usize = 2;
+
+#[async_trait]
+impl AuditSink for AuditWriter {
+    async fn record(&self, event: AuditEvent) -> Result<(), AuditUnavailable> {
+        self.enqueue(event, None).await
+    }
+
+    /// Enqueues `event` and waits until the background task has committed it or written it to
+    /// the fsynced spool. Refused (under `FailClosed`) when neither is possible.
+    async fn record_durable(&self, event: AuditEvent) -> Result<(), AuditUnavailable> {
+        let (ack, acked) = oneshot::channel();
+        self.enqueue(event, Some(ack)).await?;
+        acked.await.map_err(|_| stopped())?
+    }
+
+    fn try_record_unprivileged(&self, event: AuditEvent) -> bool {
+        let inner = &self.inner;
+        let tx = &inner.tx;
+        if *inner.shared.spool_full.borrow() || tx.capacity() <= tx.max_capacity() / UNPRIVILEGED_QUEUE_SHARE {
+            return false;
+        }
+        tx.try_send(Command::Event(Box::new(Queued {
+            event: event.bounded(),
+            ack: None,
+        })))
+        .is_ok()
     }
 }

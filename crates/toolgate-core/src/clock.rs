@@ -7,6 +7,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// Seconds since the Unix epoch, the unit of JWT time claims.
 pub trait Clock: Send + Sync + 'static {
     fn now_unix(&self) -> i64;
+
+    /// Milliseconds since the Unix epoch (audit timestamps).
+    fn now_unix_ms(&self) -> i64 {
+        self.now_unix().saturating_mul(1000)
+    }
 }
 
 /// The wall clock.
@@ -18,6 +23,13 @@ impl Clock for SystemClock {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+            .unwrap_or(0)
+    }
+
+    fn now_unix_ms(&self) -> i64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
             .unwrap_or(0)
     }
 }

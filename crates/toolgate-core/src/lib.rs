@@ -12,11 +12,16 @@ mod principal;
 mod provider;
 mod provider_set;
 mod rejection;
+mod request_id;
 mod resource_metadata;
 mod route;
+pub mod text;
 mod tool;
 
-pub use audit::{AuditDecision, AuditEvent, AuditSink, AuditUnavailable, NoAudit};
+pub use audit::{
+    ArgumentCapture, AuditDecision, AuditEvent, AuditSink, AuditUnavailable, AuditWrite, NoAudit, argument_digest,
+    canonical_json, capture, limits as audit_limits,
+};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use decision::{Decision, Effect};
 pub use policy::ToolPolicy;
@@ -24,6 +29,7 @@ pub use principal::{Groups, Principal, PrincipalKind};
 pub use provider::{AuthProvider, RequestHead, bearer_token};
 pub use provider_set::ProviderSet;
 pub use rejection::{AuthRejection, Challenge, RejectReason};
+pub use request_id::RequestId;
 pub use resource_metadata::ProtectedResourceMetadata;
 pub use route::{HttpRequest, HttpResponse, ProviderRoute, RouteHandler};
 pub use tool::{ToolAnnotations, ToolCallError, ToolDescriptor, ToolInvoker};

@@ -47,8 +47,12 @@ pub trait AuthProvider: Send + Sync + 'static {
     }
 }
 
-/// Extracts the bearer token from `Authorization`. More than one `Authorization` header, a
-/// scheme other than Bearer, or an empty token is a malformed request.
+/// Extracts the bearer token from `Authorization` (RFC 6750 §2.1).
+///
+/// No header, another scheme (`Basic …`) or an empty `Bearer` are refusals *without* bearer
+/// credentials (401 with the challenge, so MCP clients start discovery); a token with spaces in
+/// it is an invalid token (401); two `Authorization` headers or a non-ASCII value are a
+/// malformed request (400).
 pub fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthRejection> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
     let Some(value) = values.next() else {
@@ -66,15 +70,21 @@ pub fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthRejection> {
     let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(AuthRejection::new(
-            RejectReason::MalformedRequest,
+            RejectReason::UnsupportedScheme,
             "Authorization scheme is not Bearer",
         ));
     }
     let token = token.trim();
-    if token.is_empty() || token.contains(' ') {
+    if token.is_empty() {
         return Err(AuthRejection::new(
-            RejectReason::MalformedRequest,
-            "Bearer credentials are empty or contain spaces",
+            RejectReason::EmptyToken,
+            "Bearer credentials are empty",
+        ));
+    }
+    if token.contains(' ') {
+        return Err(AuthRejection::new(
+            RejectReason::MalformedToken,
+            "Bearer credentials contain spaces",
         ));
     }
     Ok(token)
@@ -101,12 +111,15 @@ mod tests {
             bearer_token(&headers(&[])).unwrap_err().reason,
             RejectReason::MissingToken
         );
-        for bad in ["Basic abc", "Bearer", "Bearer ", "Bearer a b"] {
-            assert_eq!(
-                bearer_token(&headers(&[bad])).unwrap_err().reason,
-                RejectReason::MalformedRequest,
-                "{bad}"
-            );
+        for (bad, reason) in [
+            ("Basic abc", RejectReason::UnsupportedScheme),
+            ("Bearer", RejectReason::EmptyToken),
+            ("Bearer ", RejectReason::EmptyToken),
+            ("Bearer a b", RejectReason::MalformedToken),
+        ] {
+            let rejection = bearer_token(&headers(&[bad])).unwrap_err();
+            assert_eq!(rejection.reason, reason, "{bad}");
+            assert_eq!(rejection.status(), http::StatusCode::UNAUTHORIZED, "{bad}");
         }
         assert_eq!(
             bearer_token(&headers(&["Bearer a", "Bearer b"])).unwrap_err().reason,

@@ -12,7 +12,11 @@ use http::StatusCode;
 #[non_exhaustive]
 pub enum RejectReason {
     MissingToken,
-    /// `Authorization` present but not `Bearer <token>`, or the token was sent twice.
+    /// `Authorization` carries another scheme (`Basic …`): no bearer credentials were presented.
+    UnsupportedScheme,
+    /// `Authorization: Bearer` with nothing after it.
+    EmptyToken,
+    /// `Authorization` sent twice, or not ASCII.
     MalformedRequest,
     /// Not a compact JWS, bad base64url, or not JSON.
     MalformedToken,
@@ -56,6 +60,8 @@ impl RejectReason {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::MissingToken => "missing_token",
+            Self::UnsupportedScheme => "unsupported_scheme",
+            Self::EmptyToken => "empty_token",
             Self::MalformedRequest => "malformed_request",
             Self::MalformedToken => "malformed_token",
             Self::UnsupportedAlgorithm => "unsupported_algorithm",
@@ -93,6 +99,8 @@ impl RejectReason {
         !matches!(
             self,
             Self::MissingToken
+                | Self::UnsupportedScheme
+                | Self::EmptyToken
                 | Self::MalformedRequest
                 | Self::MalformedToken
                 | Self::WrongIssuer
@@ -144,11 +152,12 @@ impl AuthRejection {
         }
     }
 
-    /// The RFC 6750 error code, or `None` when no credentials were presented (§3.1: then the
-    /// challenge carries no `error`).
+    /// The RFC 6750 error code, or `None` when no bearer credentials were presented (§3.1: then
+    /// the challenge carries no `error`). Another scheme or an empty bearer counts as none: the
+    /// 401 and its `resource_metadata` are what makes an MCP client start discovery.
     pub fn error_code(&self) -> Option<&'static str> {
         match self.reason {
-            RejectReason::MissingToken => None,
+            RejectReason::MissingToken | RejectReason::UnsupportedScheme | RejectReason::EmptyToken => None,
             RejectReason::MalformedRequest => Some("invalid_request"),
             RejectReason::MissingScope
             | RejectReason::MissingRole
@@ -175,7 +184,9 @@ impl AuthRejection {
     /// refused: the precise reason is in the logs and the audit trail.
     pub fn public_message(&self) -> &'static str {
         match self.reason {
-            RejectReason::MissingToken => "authentication required",
+            RejectReason::MissingToken | RejectReason::UnsupportedScheme | RejectReason::EmptyToken => {
+                "authentication required"
+            }
             RejectReason::MalformedRequest => "malformed Authorization header",
             RejectReason::MissingScope | RejectReason::MissingRole => "the token lacks a required scope or role",
             RejectReason::GuestNotAllowed => "guest users are not allowed",

@@ -7,8 +7,7 @@ use std::sync::Arc;
 
 use rmcp::RoleServer;
 use rmcp::service::RequestContext;
-use toolgate_core::Principal;
-use toolgate_server::request_id::RequestId;
+use toolgate_core::{AuditDecision, AuditEvent, Principal, RequestId, SystemClock};
 
 /// The caller of one MCP request.
 #[derive(Debug, Clone)]
@@ -35,5 +34,11 @@ impl Caller {
             request_id,
             session_id,
         }
+    }
+
+    /// An audit event for this caller's request (the principal is added by the caller of this).
+    pub fn event(&self, method: &str, decision: AuditDecision, outcome: &str) -> AuditEvent {
+        AuditEvent::new(&SystemClock, &self.request_id, "", method, decision, outcome)
+            .session(self.session_id.as_deref())
     }
 }

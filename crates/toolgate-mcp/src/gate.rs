@@ -1,5 +1,10 @@
 //! [`Gate`]: an rmcp `ServerHandler` that wraps another and puts policy and audit in front of
-//! its tools. Everything else is forwarded untouched.
+//! its tools, prompts and resources. Everything else is forwarded untouched.
+//!
+//! One path decides every item ([`Item`]): name bounds → (tools) undeclared arguments removed →
+//! policy → a denial is audited and answered like a missing item → an allowed request's decision
+//! is recorded *durably* ([`AuditSink::record_durable`]) → only then is the wrapped handler
+//! called, with exactly the arguments the policy judged → its outcome completes the row.
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -9,14 +14,17 @@ use std::time::Instant;
 use rmcp::model::*;
 use rmcp::service::{MaybeSendFuture, NotificationContext, RequestContext, SubscriptionContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
-use serde_json::Value;
-use toolgate_audit::ArgumentCapture;
-use toolgate_core::{AuditSink, ToolPolicy};
+use serde_json::{Map, Value};
+use toolgate_core::{ArgumentCapture, AuditDecision, AuditEvent, AuditSink, Decision, Principal, ToolPolicy};
 
 use crate::caller::Caller;
 use crate::catalog::ToolTags;
 use crate::denial::{DenialStyle, unauthenticated};
-use crate::record::Record;
+
+/// The longest tool or prompt name accepted (MCP: names are 1–128 characters).
+pub const MAX_NAME_CHARS: usize = 128;
+/// The longest resource URI accepted.
+pub const MAX_URI_CHARS: usize = 2048;
 
 /// How the gate behaves.
 #[derive(Debug, Clone, Default)]
@@ -40,6 +48,85 @@ pub struct Gate<H> {
     shared: Arc<GateShared>,
 }
 
+/// What a request is about: the one thing policy decides on.
+enum Item<'a> {
+    Tool { name: &'a str, arguments: &'a Value },
+    Prompt { name: &'a str },
+    Resource { uri: &'a str },
+}
+
+impl Item<'_> {
+    fn method(&self) -> &'static str {
+        match self {
+            Self::Tool { .. } => "tools/call",
+            Self::Prompt { .. } => "prompts/get",
+            Self::Resource { .. } => "resources/read",
+        }
+    }
+
+    fn key(&self) -> &str {
+        match self {
+            Self::Tool { name, .. } | Self::Prompt { name } => name,
+            Self::Resource { uri } => uri,
+        }
+    }
+
+    /// MCP's bounds on names (and a bound on URIs), checked before policy, audit and logs see
+    /// the text.
+    fn check_bounds(&self) -> Result<(), McpError> {
+        let (what, max) = match self {
+            Self::Tool { .. } | Self::Prompt { .. } => ("name", MAX_NAME_CHARS),
+            Self::Resource { .. } => ("uri", MAX_URI_CHARS),
+        };
+        let key = self.key();
+        if key.is_empty() || key.chars().count() > max {
+            return Err(McpError::invalid_params(
+                format!("{what} must be 1 to {max} characters"),
+                None,
+            ));
+        }
+        Ok(())
+    }
+
+    fn decide(&self, policy: &dyn ToolPolicy, principal: &Principal) -> Decision {
+        match self {
+            Self::Tool { name, arguments } => policy.authorize_call(principal, name, arguments),
+            Self::Prompt { name } => policy.authorize_prompt(principal, name),
+            Self::Resource { uri } => policy.authorize_resource(principal, uri),
+        }
+    }
+
+    fn refusal(&self, denial: DenialStyle) -> McpError {
+        match self {
+            Self::Tool { name, .. } => denial.error(name),
+            Self::Prompt { name } => denial.prompt_error(name),
+            Self::Resource { uri } => denial.resource_error(uri),
+        }
+    }
+}
+
+/// How a forwarded request ended, for its audit row.
+trait Outcome {
+    fn outcome(&self) -> (&'static str, Option<String>);
+}
+
+impl<T> Outcome for Result<T, McpError> {
+    fn outcome(&self) -> (&'static str, Option<String>) {
+        match self {
+            Ok(_) => ("ok", None),
+            Err(error) => ("error", Some(format!("mcp_error_{}", error.code.0))),
+        }
+    }
+}
+
+/// A tool's own failure (`isError: true`) is an outcome of its own.
+fn tool_outcome(result: &Result<CallToolResponse, McpError>) -> (&'static str, Option<String>) {
+    match result {
+        Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => ("tool_error", None),
+        other => other.outcome(),
+    }
+}
+
 impl<H: ServerHandler> Gate<H> {
     pub fn new(inner: H, shared: Arc<GateShared>) -> Self {
         Self { inner, shared }
@@ -49,11 +136,88 @@ impl<H: ServerHandler> Gate<H> {
         &self.inner
     }
 
-    async fn record(&self, event: toolgate_core::AuditEvent) -> Result<(), McpError> {
-        self.shared.audit.record(event).await.map_err(|unavailable| {
-            tracing::error!(%unavailable, "audit trail unavailable: refusing the request (fail closed)");
-            McpError::internal_error("audit trail unavailable", None)
-        })
+    fn audit_unavailable(unavailable: &toolgate_core::AuditUnavailable) -> McpError {
+        tracing::error!(%unavailable, "audit trail unavailable: refusing the request (fail closed)");
+        McpError::internal_error("audit trail unavailable", None)
+    }
+
+    async fn record(&self, event: AuditEvent) -> Result<(), McpError> {
+        self.shared
+            .audit
+            .record(event)
+            .await
+            .map_err(|unavailable| Self::audit_unavailable(&unavailable))
+    }
+
+    /// The one decision path (see the module documentation). `forward` is called only once the
+    /// decision is allowed and durably recorded.
+    async fn decide_then<T, F, Fut>(
+        &self,
+        item: Item<'_>,
+        context: RequestContext<RoleServer>,
+        forward: F,
+        outcome: impl FnOnce(&Result<T, McpError>) -> (&'static str, Option<String>),
+    ) -> Result<T, McpError>
+    where
+        F: FnOnce(RequestContext<RoleServer>) -> Fut,
+        Fut: Future<Output = Result<T, McpError>>,
+    {
+        let started = Instant::now();
+        item.check_bounds()?;
+        let caller = Caller::of(&context);
+        let Some(principal) = caller.principal.clone() else {
+            return Err(unauthenticated());
+        };
+        let decision = item.decide(self.shared.policy.as_ref(), &principal);
+        let mut event = caller
+            .event(item.method(), AuditDecision::of(Some(&decision)), "pending")
+            .principal(&principal)
+            .tool(Some(item.key()))
+            .decided(&decision);
+        if let Item::Tool { arguments, .. } = &item {
+            event = event.arguments(arguments, &self.shared.options.capture);
+        }
+        if !decision.is_allowed() {
+            tracing::info!(item = %toolgate_core::text::bounded(item.key(), 128), method = item.method(),
+                policies = ?decision.determining_policies, errors = ?decision.errors, "request denied by policy");
+            self.record(event.outcome("denied").reason(Some("policy_deny")).latency(started))
+                .await?;
+            return Err(item.refusal(self.shared.options.denial));
+        }
+        let shadow = decision.is_shadow_deny();
+        if shadow {
+            tracing::warn!(item = %toolgate_core::text::bounded(item.key(), 128), policies = ?decision.determining_policies,
+                "shadow mode: policy would deny this request");
+        }
+        self.shared
+            .audit
+            .record_durable(event.clone())
+            .await
+            .map_err(|unavailable| Self::audit_unavailable(&unavailable))?;
+        let result = forward(context).await;
+        let (done, reason) = outcome(&result);
+        let reason = reason.or_else(|| shadow.then(|| "shadow_would_deny".to_owned()));
+        self.record(event.completed(done, reason.as_deref(), started)).await?;
+        result
+    }
+
+    /// Audits a filtered list (`tools/list`, `prompts/list`, `resources/list`).
+    async fn record_list(
+        &self,
+        method: &'static str,
+        caller: &Caller,
+        principal: &Principal,
+        started: Instant,
+        shown: usize,
+        total: usize,
+    ) -> Result<(), McpError> {
+        let event = caller
+            .event(method, AuditDecision::Allow, "ok")
+            .principal(principal)
+            .policy_set(self.shared.policy.policy_set_hash().as_deref())
+            .reason(Some(&format!("listed {shown} of {total}")))
+            .latency(started);
+        self.record(event).await
     }
 
     async fn gated_list_tools(
@@ -68,126 +232,48 @@ impl<H: ServerHandler> Gate<H> {
         };
         let mut result = self.inner.list_tools(request, context).await?;
         let total = result.tools.len();
-        let mut policy_set_hash = None;
-        result.tools.retain(|tool| {
-            let decision = self.shared.policy.authorize_list(&principal, &tool.name);
-            policy_set_hash.get_or_insert_with(|| decision.policy_set_hash.clone());
-            decision.is_allowed()
-        });
+        result
+            .tools
+            .retain(|tool| self.shared.policy.authorize_list(&principal, &tool.name).is_allowed());
         // The list depends on who asked: never let it be shared.
         result.cache_scope = Some(CacheScope::Private);
-        let record = Record {
-            caller: &caller,
-            principal: &principal,
-            method: "tools/list",
-            tool: None,
-            started,
-        };
-        let reason = format!("listed {} of {total}", result.tools.len());
-        let mut event = record.event(None, None, "ok", Some(reason));
-        event.policy_set_hash = policy_set_hash;
-        self.record(event).await?;
+        self.record_list("tools/list", &caller, &principal, started, result.tools.len(), total)
+            .await?;
         Ok(result)
     }
 
     async fn gated_call_tool(
         &self,
-        request: CallToolRequestParams,
+        mut request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
-        let started = Instant::now();
-        let caller = Caller::of(&context);
-        let Some(principal) = caller.principal.clone() else {
-            return Err(unauthenticated());
-        };
         let name = request.name.to_string();
-        let arguments = Value::Object(request.arguments.clone().unwrap_or_default());
-        let decision = self.shared.policy.authorize_call(&principal, &name, &arguments);
-        let record = Record {
-            caller: &caller,
-            principal: &principal,
-            method: "tools/call",
-            tool: Some(&name),
-            started,
-        };
-        let captured = Some((&arguments, &self.shared.options.capture));
-        if !decision.is_allowed() {
-            tracing::info!(tool = %name, policies = ?decision.determining_policies, errors = ?decision.errors, "tool call denied");
-            self.record(record.event(Some(&decision), captured, "denied", Some("policy_deny".into())))
-                .await?;
-            return Err(self.shared.options.denial.error(&name));
+        let mut members: Map<String, Value> = request.arguments.take().unwrap_or_default();
+        if name.chars().count() <= MAX_NAME_CHARS {
+            let removed = self.shared.policy.retain_declared(&name, &mut members);
+            if !removed.is_empty() {
+                tracing::debug!(tool = %name, removed = removed.len(), "undeclared arguments removed before the decision");
+            }
         }
-        if decision.is_shadow_deny() {
-            tracing::warn!(tool = %name, policies = ?decision.determining_policies, "shadow mode: policy would deny this call");
-        }
-        let result = self.inner.call_tool(request, context).await;
-        let (outcome, reason) = match &result {
-            Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => ("tool_error", None),
-            Ok(_) => ("ok", None),
-            Err(error) => ("error", Some(format!("mcp_error_{}", error.code.0))),
-        };
-        let reason = reason.or_else(|| decision.is_shadow_deny().then(|| "shadow_would_deny".to_owned()));
-        self.record(record.event(Some(&decision), captured, outcome, reason))
-            .await?;
-        result
-    }
-
-    /// prompts/get and resources/read: decided by policy on the prompt name or resource URI,
-    /// audited, and refused like a missing item.
-    async fn gated_named<T>(
-        &self,
-        method: &'static str,
-        item: &str,
-        context: RequestContext<RoleServer>,
-        decide: impl FnOnce(&dyn ToolPolicy, &toolgate_core::Principal) -> toolgate_core::Decision,
-        refuse: impl FnOnce() -> McpError,
-        call: impl Future<Output = Result<T, McpError>>,
-    ) -> Result<T, McpError> {
-        let started = Instant::now();
-        let caller = Caller::of(&context);
-        let Some(principal) = caller.principal.clone() else {
-            return Err(unauthenticated());
-        };
-        let decision = decide(self.shared.policy.as_ref(), &principal);
-        let record = Record {
-            caller: &caller,
-            principal: &principal,
-            method,
-            tool: Some(item),
-            started,
-        };
-        if !decision.is_allowed() {
-            self.record(record.event(Some(&decision), None, "denied", Some("policy_deny".into())))
-                .await?;
-            return Err(refuse());
-        }
-        let result = call.await;
-        let outcome = if result.is_ok() { "ok" } else { "error" };
-        let reason = decision.is_shadow_deny().then(|| "shadow_would_deny".to_owned());
-        self.record(record.event(Some(&decision), None, outcome, reason))
-            .await?;
-        result
-    }
-
-    /// Audits a filtered prompts/list or resources/list.
-    async fn record_list(
-        &self,
-        method: &'static str,
-        caller: &Caller,
-        principal: &toolgate_core::Principal,
-        started: Instant,
-        shown: usize,
-        total: usize,
-    ) -> Result<(), McpError> {
-        let record = Record {
-            caller,
-            principal,
-            method,
-            tool: None,
-            started,
-        };
-        self.record(record.event(None, None, "ok", Some(format!("listed {shown} of {total}"))))
-            .await
+        let arguments = Value::Object(members);
+        let inner = &self.inner;
+        let decided = arguments.clone();
+        self.decide_then(
+            Item::Tool {
+                name: &name,
+                arguments: &arguments,
+            },
+            context,
+            move |context| {
+                // Exactly what the policies judged: the same members, not the request's.
+                if let Value::Object(members) = decided {
+                    request.arguments = Some(members);
+                }
+                inner.call_tool(request, context)
+            },
+            tool_outcome,
+        )
+        .await
     }
 }
 
@@ -237,25 +323,20 @@ impl<H: ServerHandler> ServerHandler for Gate<H> {
         Ok(result)
     }
 
-    fn get_prompt(
+    async fn get_prompt(
         &self,
         request: GetPromptRequestParams,
         context: RequestContext<RoleServer>,
-    ) -> impl Future<Output = Result<GetPromptResponse, McpError>> + MaybeSendFuture + '_ {
+    ) -> Result<GetPromptResponse, McpError> {
         let name = request.name.to_string();
-        let inner_context = context.clone();
-        async move {
-            let denial = self.shared.options.denial;
-            self.gated_named(
-                "prompts/get",
-                &name,
-                context,
-                |policy, principal| policy.authorize_prompt(principal, &name),
-                || denial.prompt_error(&name),
-                self.inner.get_prompt(request, inner_context),
-            )
-            .await
-        }
+        let inner = &self.inner;
+        self.decide_then(
+            Item::Prompt { name: &name },
+            context,
+            move |context| inner.get_prompt(request, context),
+            |result| result.outcome(),
+        )
+        .await
     }
 
     async fn list_resources(
@@ -286,25 +367,20 @@ impl<H: ServerHandler> ServerHandler for Gate<H> {
         Ok(result)
     }
 
-    fn read_resource(
+    async fn read_resource(
         &self,
         request: ReadResourceRequestParams,
         context: RequestContext<RoleServer>,
-    ) -> impl Future<Output = Result<ReadResourceResponse, McpError>> + MaybeSendFuture + '_ {
+    ) -> Result<ReadResourceResponse, McpError> {
         let uri = request.uri.to_string();
-        let inner_context = context.clone();
-        async move {
-            let denial = self.shared.options.denial;
-            self.gated_named(
-                "resources/read",
-                &uri,
-                context,
-                |policy, principal| policy.authorize_resource(principal, &uri),
-                || denial.resource_error(&uri),
-                self.inner.read_resource(request, inner_context),
-            )
-            .await
-        }
+        let inner = &self.inner;
+        self.decide_then(
+            Item::Resource { uri: &uri },
+            context,
+            move |context| inner.read_resource(request, context),
+            |result| result.outcome(),
+        )
+        .await
     }
 
     // Everything below is forwarded unchanged.

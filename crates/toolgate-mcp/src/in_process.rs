@@ -14,8 +14,8 @@ use rmcp::service::serve_directly;
 use rmcp::transport::OneshotTransport;
 use rmcp::{RoleServer, ServerHandler};
 use serde_json::{Map, Value};
+use toolgate_core::RequestId as HttpRequestId;
 use toolgate_core::{Principal, ToolCallError, ToolInvoker};
-use toolgate_server::request_id::RequestId as HttpRequestId;
 
 use crate::gate::{Gate, GateShared};
 

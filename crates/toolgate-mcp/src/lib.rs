@@ -8,8 +8,8 @@
 //! ```
 //!
 //! [`http::mcp_endpoint`] mounts the gated server in poem as a streamable-HTTP endpoint behind
-//! authentication, binds each MCP session to the principal that created it, and validates
-//! `Host`/`Origin`.
+//! authentication and the MCP edge (`Host`/`Origin`, sessions bound to their creator and capped,
+//! bounded bodies and JSON, one request per id, a concurrency cap per principal).
 
 mod caller;
 mod catalog;
@@ -17,12 +17,9 @@ mod denial;
 mod gate;
 pub mod http;
 mod in_process;
-mod record;
-mod session_binding;
 
 pub use catalog::{ToolTags, descriptor_of, normalize_schema};
 pub use denial::DenialStyle;
-pub use gate::{Gate, GateOptions, GateShared};
-pub use http::{McpTransportConfig, mcp_endpoint};
+pub use gate::{Gate, GateOptions, GateShared, MAX_NAME_CHARS, MAX_URI_CHARS};
+pub use http::{McpTransportConfig, SessionBindings, SessionLimits, mcp_endpoint};
 pub use in_process::InProcessTools;
-pub use session_binding::{BindSessions, SessionBindings};

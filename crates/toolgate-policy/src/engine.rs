@@ -12,6 +12,7 @@ use cedar_policy::{
 use toolgate_core::{Decision, Effect, Principal, PrincipalKind, ToolDescriptor};
 
 use crate::claims::ClaimMapping;
+use crate::declared::DeclaredShape;
 use crate::error::{PolicyError, PolicyProblem};
 use crate::input_type::InputType;
 use crate::loader::{PolicySource, build_policy_set, read_dir};
@@ -50,6 +51,8 @@ pub(crate) struct ToolEntry {
     pub action: EntityUid,
     pub action_entity: Entity,
     pub input: InputType,
+    /// What the tool declares it takes (undeclared members are removed before deciding).
+    pub declared: DeclaredShape,
 }
 
 /// Validated policies over a generated schema; answers call and list questions.
@@ -155,6 +158,7 @@ impl PolicyEngine {
                 action,
                 action_entity,
                 input: input.clone(),
+                declared: DeclaredShape::of_schema(&t.input_schema),
             });
         }
         let list_entity = Entity::new_no_attrs(names.list.clone(), HashSet::new());

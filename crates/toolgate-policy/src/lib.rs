@@ -13,6 +13,7 @@
 mod catalog;
 mod claims;
 mod decide;
+mod declared;
 mod engine;
 mod error;
 mod input_type;

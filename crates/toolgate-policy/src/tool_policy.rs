@@ -1,6 +1,6 @@
 //! The engine as the gate's [`ToolPolicy`].
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 use toolgate_core::{Decision, Principal, ToolPolicy};
 
 use crate::engine::PolicyEngine;
@@ -8,6 +8,16 @@ use crate::engine::PolicyEngine;
 impl ToolPolicy for PolicyEngine {
     fn authorize_call(&self, principal: &Principal, tool: &str, arguments: &Value) -> Decision {
         PolicyEngine::authorize_call(self, principal, tool, arguments)
+    }
+
+    fn retain_declared(&self, tool: &str, arguments: &mut Map<String, Value>) -> Vec<String> {
+        self.tool(tool)
+            .map(|entry| entry.declared.retain(arguments))
+            .unwrap_or_default()
+    }
+
+    fn policy_set_hash(&self) -> Option<String> {
+        Some(PolicyEngine::policy_set_hash(self).to_owned())
     }
 
     fn authorize_list(&self, principal: &Principal, tool: &str) -> Decision {

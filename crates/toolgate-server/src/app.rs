@@ -48,10 +48,13 @@ pub fn auth_gate(provider: Arc<dyn AuthProvider>, settings: &AppSettings) -> Aut
 /// The route tree before layers, so embedders (and later issues) can add to it.
 pub fn routes(gate: &AuthGate, settings: &AppSettings) -> Route {
     let mut route = Route::new()
-        .at(protected_resource::WELL_KNOWN_PATH, get(protected_resource::metadata))
+        .at(
+            protected_resource::WELL_KNOWN_PATH,
+            get(protected_resource::metadata).options(protected_resource::preflight),
+        )
         .at(
             format!("{}{}", protected_resource::WELL_KNOWN_PATH, settings.mcp_path),
-            get(protected_resource::metadata),
+            get(protected_resource::metadata).options(protected_resource::preflight),
         )
         .at("/healthz", get(health::live))
         .at("/whoami", get(whoami::whoami).with(RequireAuth(gate.clone())));

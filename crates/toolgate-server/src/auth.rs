@@ -9,17 +9,18 @@ use std::sync::Arc;
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::{Endpoint, FromRequest, IntoResponse, Middleware, Request, RequestBody, Response, Result};
 use toolgate_core::{
-    AuditDecision, AuditEvent, AuditSink, AuthProvider, AuthRejection, Challenge, Principal, RequestHead,
+    AuditDecision, AuditEvent, AuditSink, AuthProvider, AuthRejection, Challenge, Principal, RequestHead, RequestId,
+    SystemClock,
 };
 
-use crate::request_id::RequestId;
+use crate::failure_audit::{FailureAudit, FailureBudget};
 
 /// Authentication state shared by the middleware.
 #[derive(Clone)]
 pub struct AuthGate {
     provider: Arc<dyn AuthProvider>,
     challenge: Challenge,
-    audit: Option<Arc<dyn AuditSink>>,
+    refusals: Option<Arc<FailureAudit>>,
 }
 
 impl AuthGate {
@@ -27,52 +28,48 @@ impl AuthGate {
         Self {
             provider,
             challenge,
-            audit: None,
+            refusals: None,
         }
     }
 
-    /// Records every authentication failure in the audit trail.
+    /// Records every refused request in the audit trail, within the refusal budget
+    /// ([`FailureAudit`]).
     pub fn with_audit(mut self, audit: Arc<dyn AuditSink>) -> Self {
-        self.audit = Some(audit);
+        let provider = self.provider.name().to_owned();
+        self.refusals = Some(FailureAudit::new(audit, &provider, FailureBudget::default()));
         self
     }
 
-    /// Audits a refused request. Best effort: a refusal is already the safe outcome.
-    async fn audit_failure(&self, req: &Request, rejection: &AuthRejection) {
-        let Some(audit) = &self.audit else { return };
-        let event = AuditEvent {
-            event_id: uuid::Uuid::new_v4().to_string(),
-            occurred_at_ms: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-                .unwrap_or(0),
-            request_id: req
-                .extensions()
-                .get::<RequestId>()
-                .map(|id| id.0.clone())
-                .unwrap_or_default(),
-            session_id: req
-                .headers()
-                .get("mcp-session-id")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned),
-            principal_id: None,
-            tenant_id: None,
-            client_app_id: None,
-            provider: self.provider.name().to_owned(),
-            method: format!("{} {}", req.method(), req.uri().path()),
-            tool: None,
-            decision: AuditDecision::AuthFailed,
-            policy_ids: Vec::new(),
-            policy_set_hash: None,
-            argument_digest: None,
-            arguments: None,
-            latency_us: 0,
-            outcome: "auth_failed".into(),
-            reason_code: Some(rejection.reason.as_str().to_owned()),
-        };
-        if let Err(error) = audit.record(event).await {
-            tracing::warn!(%error, "could not audit an authentication failure");
+    /// Where refusals of unauthenticated requests are recorded (authentication failures, and
+    /// the MCP endpoint's `Host`/`Origin` refusals), if audit is on.
+    pub fn refusals(&self) -> Option<&Arc<FailureAudit>> {
+        self.refusals.as_ref()
+    }
+
+    /// The audit row of a request refused before anyone was authenticated.
+    pub fn refusal_event(&self, req: &Request, outcome: &str, reason: &str) -> AuditEvent {
+        let request_id = req
+            .extensions()
+            .get::<RequestId>()
+            .map(|id| id.0.as_str())
+            .unwrap_or_default();
+        let route = format!("{} {}", req.method(), req.uri().path());
+        AuditEvent::new(
+            &SystemClock,
+            request_id,
+            self.provider.name(),
+            &route,
+            AuditDecision::AuthFailed,
+            outcome,
+        )
+        .session(req.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()))
+        .reason(Some(reason))
+    }
+
+    /// Audits a refused request. Best effort and budgeted: a refusal is already the safe outcome.
+    fn audit_failure(&self, req: &Request, rejection: &AuthRejection) {
+        if let Some(refusals) = &self.refusals {
+            refusals.record(self.refusal_event(req, "auth_failed", rejection.reason.as_str()));
         }
     }
 
@@ -174,7 +171,7 @@ impl<E: Endpoint> Endpoint for RequireAuthEndpoint<E> {
                     provider = gate.provider().name(),
                     "authentication refused"
                 );
-                gate.audit_failure(&req, &rejection).await;
+                gate.audit_failure(&req, &rejection);
                 Ok(gate.rejection_response(&rejection))
             }
         }

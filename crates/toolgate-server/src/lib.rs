@@ -8,10 +8,13 @@
 
 pub mod app;
 pub mod auth;
+pub mod edge;
+pub mod failure_audit;
 mod listen;
 mod provider_routes;
 pub mod request_id;
 pub mod routes;
 
 pub use app::{AppSettings, auth_gate, build_app, build_app_with, build_app_with_mcp};
-pub use listen::{RunningServer, ServeError, serve, serve_on};
+pub use edge::connections::ConnectionLimits;
+pub use listen::{RunningServer, ServeError, serve, serve_on, serve_with_limits};

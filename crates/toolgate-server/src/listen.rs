@@ -2,14 +2,15 @@
 //! graceful shutdown handle.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
-use poem::http::uri::Scheme;
-use poem::listener::{Acceptor, TcpAcceptor};
-use poem::web::{LocalAddr, RemoteAddr};
-use poem::{IntoEndpoint, Server};
+use std::sync::Arc;
+
+use poem::listener::TcpAcceptor;
+use poem::{EndpointExt, IntoEndpoint, Server};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+
+use crate::edge::connections::{ConnectionLimits, Connections, LimitedAcceptor, TrackRequests};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -21,6 +22,7 @@ pub enum ServeError {
 #[derive(Debug)]
 pub struct RunningServer {
     addr: SocketAddr,
+    connections: Arc<Connections>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -34,7 +36,13 @@ impl RunningServer {
         format!("http://{}", self.addr)
     }
 
-    /// Stops accepting, lets in-flight requests finish (up to 5 s), then returns.
+    /// Open connections (tests, metrics).
+    pub fn open_connections(&self) -> usize {
+        self.connections.open()
+    }
+
+    /// Stops accepting, lets in-flight requests finish (up to the limits' `shutdown_grace`),
+    /// then returns.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -74,8 +82,21 @@ where
 }
 
 /// Serves `app` on an already bound listener (so a caller can learn the port before building
-/// the app, e.g. to put it in the public URL).
+/// the app, e.g. to put it in the public URL), with default [`ConnectionLimits`].
 pub fn serve_on<E>(app: E, listener: tokio::net::TcpListener) -> Result<RunningServer, ServeError>
+where
+    E: IntoEndpoint,
+    E::Endpoint: 'static,
+{
+    serve_with_limits(app, listener, ConnectionLimits::default())
+}
+
+/// Serves `app` on `listener` within `limits`.
+pub fn serve_with_limits<E>(
+    app: E,
+    listener: tokio::net::TcpListener,
+    limits: ConnectionLimits,
+) -> Result<RunningServer, ServeError>
 where
     E: IntoEndpoint,
     E::Endpoint: 'static,
@@ -85,45 +106,27 @@ where
         .local_addr()
         .map_err(|source| ServeError::Bind { addr: unknown, source })?;
     let addr = bound;
-    let acceptor = TcpAcceptor::from_tokio(listener)
-        .map(NoDelay)
-        .map_err(|source| ServeError::Bind { addr, source })?;
+    let tcp = TcpAcceptor::from_tokio(listener).map_err(|source| ServeError::Bind { addr, source })?;
+    let connections = Arc::new(Connections::default());
+    let acceptor = LimitedAcceptor::new(tcp, &limits, connections.clone());
     let (stop, stopped) = oneshot::channel::<()>();
-    let endpoint = app.into_endpoint();
+    let endpoint = app.into_endpoint().with(TrackRequests(connections.clone()));
     let task = tokio::spawn(async move {
         Server::new_with_acceptor(acceptor)
+            .idle_timeout(limits.idle_timeout)
             .run_with_graceful_shutdown(
                 endpoint,
                 async move {
                     let _ = stopped.await;
                 },
-                Some(Duration::from_secs(5)),
+                Some(limits.shutdown_grace),
             )
             .await
     });
     Ok(RunningServer {
         addr: bound,
+        connections,
         stop: Some(stop),
         task: Some(task),
     })
-}
-
-/// Accepts with `TCP_NODELAY`: MCP answers are small writes (headers, then SSE events), and with
-/// Nagle's algorithm against the client's delayed ACK each request-response waits ~40 ms.
-struct NoDelay(TcpAcceptor);
-
-impl Acceptor for NoDelay {
-    type Io = tokio::net::TcpStream;
-
-    fn local_addr(&self) -> Vec<LocalAddr> {
-        self.0.local_addr()
-    }
-
-    async fn accept(&mut self) -> std::io::Result<(Self::Io, LocalAddr, RemoteAddr, Scheme)> {
-        let (stream, local, remote, scheme) = self.0.accept().await?;
-        if let Err(error) = stream.set_nodelay(true) {
-            tracing::debug!(%error, "could not set TCP_NODELAY");
-        }
-        Ok((stream, local, remote, scheme))
-    }
 }

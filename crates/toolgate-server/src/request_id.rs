@@ -6,9 +6,8 @@ use tracing::Instrument as _;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
-/// The id of the current request, in request extensions.
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
+/// The id of the current request, in request extensions (defined in core: every layer uses it).
+pub use toolgate_core::RequestId;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RequestIdLayer;

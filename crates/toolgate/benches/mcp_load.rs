@@ -173,7 +173,8 @@ fn main() {
             shared,
             &transport(),
             SessionBindings::default(),
-        );
+        )
+        .unwrap();
         let app = build_app_with_mcp(
             auth_gate(gateway.provider.clone(), &gateway.app),
             &gateway.app,

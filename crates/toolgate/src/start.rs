@@ -7,9 +7,9 @@ use toolgate_audit::AuditStore;
 use toolgate_audit::{AuditError, AuditWriter};
 use toolgate_core::{AuditSink, ToolPolicy};
 use toolgate_demo::{TaskStore, TaskTools};
-use toolgate_mcp::{GateOptions, GateShared, InProcessTools, McpTransportConfig, SessionBindings, mcp_endpoint};
+use toolgate_mcp::{GateOptions, GateShared, InProcessTools, SessionBindings, mcp_endpoint};
 use toolgate_policy::PolicyEngine;
-use toolgate_server::{RunningServer, ServeError, auth_gate, build_app_with, serve_on};
+use toolgate_server::{RunningServer, ServeError, auth_gate, build_app_with, serve_with_limits};
 
 use crate::build::{self, Gateway};
 
@@ -19,6 +19,8 @@ pub enum StartError {
     Audit(#[from] AuditError),
     #[error(transparent)]
     Serve(#[from] ServeError),
+    #[error("the MCP endpoint's Host/Origin settings are invalid: {0}")]
+    Transport(toolgate_server::edge::host_origin::InvalidEntry),
     #[error("the OpenAPI document could not be prepared: {0}")]
     OpenApi(#[from] PlaceholderMissing),
     #[error("cannot listen on {addr}: {source}")]
@@ -84,14 +86,8 @@ pub async fn start_on(gateway: Gateway, listener: tokio::net::TcpListener) -> Re
             tool_tags: gateway.tool_tags.clone(),
         },
     });
-    let transport = McpTransportConfig {
-        stateful: gateway.mcp.stateful,
-        json_response: gateway.mcp.json_response,
-        allowed_hosts: gateway.mcp.allowed_hosts.clone(),
-        allowed_origins: gateway.mcp.allowed_origins.clone(),
-    };
     let tasks = TaskStore::seeded();
-    let sessions = SessionBindings::default();
+    let sessions = SessionBindings::new(gateway.sessions);
     let store = tasks.clone();
     let rest_store = tasks.clone();
     let invoker = Arc::new(InProcessTools::new(
@@ -101,9 +97,10 @@ pub async fn start_on(gateway: Gateway, listener: tokio::net::TcpListener) -> Re
     let endpoint = mcp_endpoint(
         move || TaskTools::new(store.clone()),
         shared,
-        &transport,
+        &gateway.transport,
         sessions.clone(),
-    );
+    )
+    .map_err(StartError::Transport)?;
     let gate = auth_gate(gateway.provider.clone(), &gateway.app).with_audit(sink);
     let api = if gateway.api.enabled {
         let routes = ApiRoutes::prepare(&gateway.app.public_url, &gateway.oauth)?;
@@ -122,7 +119,7 @@ pub async fn start_on(gateway: Gateway, listener: tokio::net::TcpListener) -> Re
         Some((routes, context)) => routes.mount(route, context),
         None => route,
     });
-    let server = serve_on(app, listener)?;
+    let server = serve_with_limits(app, listener, gateway.connections)?;
     tracing::info!(addr = %server.local_addr(), resource = %gateway.app.resource_url(), policy_set = %gateway.policy.policy_set_hash(), "toolgate is serving");
     Ok(RunningGateway {
         server,

@@ -85,7 +85,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let make = || Greeter {
         tool_router: Greeter::tool_router(),
     };
-    let endpoint = mcp_endpoint(make, shared, &McpTransportConfig::default(), SessionBindings::default());
+    let endpoint = mcp_endpoint(make, shared, &McpTransportConfig::default(), SessionBindings::default())?;
     let server = serve(
         build_app_with_mcp(auth_gate(provider, &app), &app, endpoint),
         "127.0.0.1:8090".parse()?,

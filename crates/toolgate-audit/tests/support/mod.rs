@@ -202,6 +202,7 @@ fn event_with_id(n: usize, event_id: String) -> AuditEvent {
         latency_us: (n as i64) * 13,
         outcome: if auth_failed { "auth_failed" } else { "ok" }.to_owned(),
         reason_code: auth_failed.then(|| "expired".to_owned()),
+        write: Default::default(),
     }
 }
 

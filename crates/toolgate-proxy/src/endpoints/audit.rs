@@ -56,6 +56,7 @@ pub(crate) async fn record(state: &ProxyState, request: &HttpRequest, event: Pro
         latency_us: 0,
         outcome: event.outcome.to_owned(),
         reason_code: event.reason.map(str::to_owned),
+        write: Default::default(),
     };
     if let Err(error) = sink.record(row).await {
         tracing::error!(error = %error, outcome = event.outcome, "audit trail refused an authorization-server event");

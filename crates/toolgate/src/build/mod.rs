@@ -8,7 +8,10 @@ use std::time::Duration;
 use toolgate_core::{AuthProvider, ProviderSet, SystemClock};
 use toolgate_entra::providers::{AccessRequirements, AzureBearerConfigError, EntraJwtConfig, EntraJwtProvider};
 use toolgate_entra::{AcceptedVersions, EntraSettings, EntraValidator, SettingsError, TenantPolicy};
-use toolgate_server::AppSettings;
+use toolgate_mcp::{McpTransportConfig, SessionLimits};
+use toolgate_server::edge::host_origin::HostOriginPolicy;
+use toolgate_server::edge::json_rpc::JsonRpcLimits;
+use toolgate_server::{AppSettings, ConnectionLimits};
 
 use toolgate_audit::AuditConfig;
 use toolgate_core::ToolDescriptor;
@@ -32,6 +35,11 @@ use crate::config::{ConfigError, LoadedConfig};
 pub struct Gateway {
     pub bind: SocketAddr,
     pub app: AppSettings,
+    /// Connection cap, header and idle timeouts, shutdown grace.
+    pub connections: ConnectionLimits,
+    /// The MCP endpoint's transport, `Host`/`Origin` rules and bounds.
+    pub transport: McpTransportConfig,
+    pub sessions: SessionLimits,
     pub provider: Arc<dyn AuthProvider>,
     /// Validators whose keys should be loaded at start.
     pub validators: Vec<EntraValidator>,
@@ -116,6 +124,7 @@ pub async fn gateway_with(config: &LoadedConfig, origin: PolicyOrigin) -> Result
         public_url,
         mcp_path: raw.server.mcp_path.clone(),
     };
+    let (connections, transport, sessions) = edge_limits(config, &app)?;
     let mut entra_proxy = None;
     let (provider, validators, oauth) = match raw.auth.provider {
         ProviderKind::EntraJwt => entra_jwt(config, &app)?,
@@ -138,6 +147,9 @@ pub async fn gateway_with(config: &LoadedConfig, origin: PolicyOrigin) -> Result
     Ok(Gateway {
         bind,
         app,
+        connections,
+        transport,
+        sessions,
         provider,
         validators,
         mcp: raw.mcp.clone(),
@@ -148,6 +160,60 @@ pub async fn gateway_with(config: &LoadedConfig, origin: PolicyOrigin) -> Result
         oauth,
         entra_proxy,
     })
+}
+
+/// `[server]` and `[mcp]` bounds → connection limits, MCP transport settings, session limits.
+fn edge_limits(
+    config: &LoadedConfig,
+    app: &AppSettings,
+) -> Result<(ConnectionLimits, McpTransportConfig, SessionLimits), ConfigError> {
+    let server = &config.raw.server;
+    let mcp = &config.raw.mcp;
+    let positive = |key: &str, value: u64| {
+        if value == 0 {
+            Err(config.error(key, "must be above 0"))
+        } else {
+            Ok(value)
+        }
+    };
+    let seconds = |key: &str, value: u64| positive(key, value).map(Duration::from_secs);
+    let count = |key: &str, value: usize| positive(key, value as u64).map(|_| value);
+    let connections = ConnectionLimits {
+        max_connections: count("server.max_connections", server.max_connections)?,
+        header_read_timeout: seconds("server.header_read_timeout_seconds", server.header_read_timeout_seconds)?,
+        idle_timeout: seconds("server.idle_timeout_seconds", server.idle_timeout_seconds)?,
+        shutdown_grace: Duration::from_secs(server.shutdown_grace_seconds),
+    };
+    let transport = McpTransportConfig {
+        stateful: mcp.stateful,
+        json_response: mcp.json_response,
+        allowed_hosts: mcp.allowed_hosts.clone(),
+        allowed_origins: mcp.allowed_origins.clone(),
+        public_url: app.public_url.clone(),
+        loopback_bound: server.bind.ip().is_loopback(),
+        max_body_bytes: count("mcp.max_body_bytes", mcp.max_body_bytes)?,
+        json: JsonRpcLimits {
+            max_values: count("mcp.max_json_values", mcp.max_json_values)?,
+            max_depth: count("mcp.max_json_depth", mcp.max_json_depth)?,
+            ..JsonRpcLimits::default()
+        },
+        max_concurrent_requests_per_principal: count(
+            "mcp.max_concurrent_requests_per_principal",
+            mcp.max_concurrent_requests_per_principal,
+        )?,
+        ..McpTransportConfig::default()
+    };
+    if let Err(invalid) = HostOriginPolicy::new(&transport.allowed_hosts, &[], &app.public_url, true) {
+        return Err(config.error("mcp.allowed_hosts", invalid));
+    }
+    if let Err(invalid) = HostOriginPolicy::new(&[], &transport.allowed_origins, &app.public_url, true) {
+        return Err(config.error("mcp.allowed_origins", invalid));
+    }
+    let sessions = SessionLimits {
+        max_per_principal: count("mcp.max_sessions_per_principal", mcp.max_sessions_per_principal)?,
+        idle_timeout: seconds("mcp.session_idle_seconds", mcp.session_idle_seconds)?,
+    };
+    Ok((connections, transport, sessions))
 }
 
 pub(crate) type ProviderParts = (Arc<dyn AuthProvider>, Vec<EntraValidator>, OAuthSettings);

@@ -17,7 +17,23 @@ fn config_failure(error: &ConfigError) -> u8 {
     exit::CONFIG
 }
 
-/// Waits for Ctrl-C (or SIGTERM through tokio's ctrl_c on Unix terminals).
+/// Waits for SIGINT (Ctrl-C) or SIGTERM — what Kubernetes, Docker and systemd send to stop a
+/// service. The caller then shuts down gracefully: stop accepting, let in-flight requests
+/// finish (bounded), flush the audit trail.
 async fn until_interrupted() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: shutting down"),
+                    _ = terminate.recv() => tracing::info!("SIGTERM: shutting down"),
+                }
+                return;
+            }
+            Err(error) => tracing::warn!(%error, "cannot listen for SIGTERM; only Ctrl-C stops gracefully"),
+        }
+    }
     let _ = tokio::signal::ctrl_c().await;
 }

@@ -7,8 +7,10 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 use toolgate_audit::{ArgumentCapture, AuditConfig};
-use toolgate_mcp::DenialStyle;
+use toolgate_mcp::{DenialStyle, McpTransportConfig, SessionLimits};
 use toolgate_policy::ExtraClaim;
+use toolgate_server::ConnectionLimits;
+use toolgate_server::edge::json_rpc::JsonRpcLimits;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -120,6 +122,24 @@ pub struct McpConfig {
     /// What of the arguments the audit trail keeps besides their digest.
     #[serde(default)]
     pub capture_arguments: ArgumentCapture,
+    /// Largest MCP request body, in bytes (413 above).
+    #[serde(default = "default_max_body_bytes")]
+    pub max_body_bytes: usize,
+    /// Most JSON values (object members and array elements count one each) in one message.
+    #[serde(default = "default_max_json_values")]
+    pub max_json_values: usize,
+    /// Deepest nesting of objects and arrays in one message.
+    #[serde(default = "default_max_json_depth")]
+    pub max_json_depth: usize,
+    /// POST requests one principal may have in flight at once (429 above).
+    #[serde(default = "default_max_concurrent")]
+    pub max_concurrent_requests_per_principal: usize,
+    /// Open sessions per principal; one more closes its least recently used session.
+    #[serde(default = "default_max_sessions")]
+    pub max_sessions_per_principal: usize,
+    /// A session unused this long is closed.
+    #[serde(default = "default_session_idle_seconds")]
+    pub session_idle_seconds: u64,
 }
 
 impl Default for McpConfig {
@@ -131,8 +151,38 @@ impl Default for McpConfig {
             allowed_origins: Vec::new(),
             denial: DenialStyle::default(),
             capture_arguments: ArgumentCapture::default(),
+            max_body_bytes: default_max_body_bytes(),
+            max_json_values: default_max_json_values(),
+            max_json_depth: default_max_json_depth(),
+            max_concurrent_requests_per_principal: default_max_concurrent(),
+            max_sessions_per_principal: default_max_sessions(),
+            session_idle_seconds: default_session_idle_seconds(),
         }
     }
+}
+
+fn default_max_body_bytes() -> usize {
+    toolgate_mcp::http::DEFAULT_MAX_BODY_BYTES
+}
+
+fn default_max_json_values() -> usize {
+    JsonRpcLimits::default().max_values
+}
+
+fn default_max_json_depth() -> usize {
+    JsonRpcLimits::default().max_depth
+}
+
+fn default_max_concurrent() -> usize {
+    McpTransportConfig::default().max_concurrent_requests_per_principal
+}
+
+fn default_max_sessions() -> usize {
+    SessionLimits::default().max_per_principal
+}
+
+fn default_session_idle_seconds() -> u64 {
+    SessionLimits::default().idle_timeout.as_secs()
 }
 
 fn yes() -> bool {
@@ -186,6 +236,18 @@ pub struct ServerConfig {
     pub public_url: Option<String>,
     #[serde(default = "default_mcp_path")]
     pub mcp_path: String,
+    /// Open connections; more wait in the accept backlog.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// A request's headers must arrive within this many seconds of its first byte.
+    #[serde(default = "default_header_read_timeout")]
+    pub header_read_timeout_seconds: u64,
+    /// A connection without traffic for this many seconds is closed.
+    #[serde(default = "default_idle_timeout")]
+    pub idle_timeout_seconds: u64,
+    /// On SIGTERM/SIGINT, in-flight requests get this many seconds to finish.
+    #[serde(default = "default_shutdown_grace")]
+    pub shutdown_grace_seconds: u64,
 }
 
 impl Default for ServerConfig {
@@ -194,8 +256,28 @@ impl Default for ServerConfig {
             bind: default_bind(),
             public_url: None,
             mcp_path: default_mcp_path(),
+            max_connections: default_max_connections(),
+            header_read_timeout_seconds: default_header_read_timeout(),
+            idle_timeout_seconds: default_idle_timeout(),
+            shutdown_grace_seconds: default_shutdown_grace(),
         }
     }
+}
+
+fn default_max_connections() -> usize {
+    ConnectionLimits::default().max_connections
+}
+
+fn default_header_read_timeout() -> u64 {
+    ConnectionLimits::default().header_read_timeout.as_secs()
+}
+
+fn default_idle_timeout() -> u64 {
+    ConnectionLimits::default().idle_timeout.as_secs()
+}
+
+fn default_shutdown_grace() -> u64 {
+    ConnectionLimits::default().shutdown_grace.as_secs()
 }
 
 fn default_bind() -> SocketAddr {

@@ -1,0 +1,349 @@
+//! The MCP edge: everything the MCP endpoint refuses before rmcp parses a request, in order —
+//!
+//! 1. `Host`/`Origin` (DNS rebinding) — 403;
+//! 2. the session belongs to this principal (or is unknown to rmcp too) — 403;
+//! 3. POST: a concurrency slot for this principal — 429 with `Retry-After`;
+//! 4. POST: the body within `max_body_bytes` (413), readable (400), and a bounded JSON-RPC
+//!    message ([`scan`]): `-32700`, `-32600` (batches, wrong shapes, too many values) or `-32602`
+//!    (over-long names);
+//! 5. POST: no other request with the same JSON-RPC id in flight in this session (rmcp routes
+//!    answers by id, so the second would hang) — answered at once with `-32600`.
+//!
+//! Each refusal leaves an audit row (within the refusal budget). After rmcp answers: a new
+//! session is bound to its creator (closing that principal's least recently used session beyond
+//! the cap), a deleted one is forgotten, and a 500 for a session that vanished while the request
+//! was on its way (rmcp's "Session service terminated") becomes the 404 the spec prescribes.
+
+use std::sync::Arc;
+
+use poem::http::{HeaderValue, Method, StatusCode, header};
+use poem::{Body, Endpoint, IntoResponse, Middleware, Request, Response, Result};
+use rmcp::transport::streamable_http_server::session::SessionManager as _;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use toolgate_core::{AuditDecision, AuditEvent, AuditSink, Principal, RequestId, SystemClock};
+use toolgate_server::edge::host_origin::HostOriginPolicy;
+use toolgate_server::edge::in_flight::{InFlight, Slot};
+use toolgate_server::edge::json_rpc::{JsonRpcHead, JsonRpcLimits, JsonRpcRefusal, MessageKind, scan};
+use toolgate_server::edge::response_guard::hold_until_sent;
+use toolgate_server::failure_audit::{FailureAudit, FailureBudget};
+
+use super::McpTransportConfig;
+use super::session_binding::{Check, SessionBindings};
+
+const SESSION_HEADER: &str = "mcp-session-id";
+/// Longer session ids were never issued by rmcp (UUIDs): refused without a lookup.
+const MAX_SESSION_ID_CHARS: usize = 128;
+
+struct Shared {
+    host_origin: HostOriginPolicy,
+    bindings: SessionBindings,
+    sessions: Arc<LocalSessionManager>,
+    refusals: Arc<FailureAudit>,
+    max_body_bytes: usize,
+    json: JsonRpcLimits,
+    per_principal: Arc<InFlight<String>>,
+    request_ids: Arc<InFlight<(String, String)>>,
+}
+
+/// The middleware: see the module documentation.
+#[derive(Clone)]
+pub struct McpEdgeLayer(Arc<Shared>);
+
+impl McpEdgeLayer {
+    pub(crate) fn new(
+        host_origin: HostOriginPolicy,
+        transport: &McpTransportConfig,
+        bindings: SessionBindings,
+        sessions: Arc<LocalSessionManager>,
+        audit: Arc<dyn AuditSink>,
+    ) -> Self {
+        Self(Arc::new(Shared {
+            host_origin,
+            bindings,
+            sessions,
+            refusals: FailureAudit::new(audit, "mcp", FailureBudget::default()),
+            max_body_bytes: transport.max_body_bytes,
+            json: transport.json,
+            per_principal: InFlight::new(transport.max_concurrent_requests_per_principal),
+            request_ids: InFlight::new(1),
+        }))
+    }
+}
+
+impl<E: Endpoint> Middleware<E> for McpEdgeLayer {
+    type Output = McpEdge<E>;
+
+    fn transform(&self, ep: E) -> Self::Output {
+        McpEdge {
+            shared: self.0.clone(),
+            inner: ep,
+        }
+    }
+}
+
+pub struct McpEdge<E> {
+    shared: Arc<Shared>,
+    inner: E,
+}
+
+/// A refused request: its answer and its audit reason.
+struct Refusal {
+    response: Response,
+    reason: &'static str,
+    item: Option<String>,
+}
+
+fn json_rpc_error(status: StatusCode, id: Option<&str>, code: i32, message: &str) -> Response {
+    let id = id
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+        .unwrap_or(serde_json::Value::Null);
+    let body = serde_json::json!({
+        "jsonrpc": "2.0",
+        "id": id,
+        "error": { "code": code, "message": message },
+    });
+    Response::builder()
+        .status(status)
+        .content_type("application/json")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(body.to_string())
+}
+
+impl Refusal {
+    fn json_rpc(refusal: &JsonRpcRefusal) -> Self {
+        let status = match refusal {
+            JsonRpcRefusal::TooLong { .. } => StatusCode::OK,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        Self {
+            response: json_rpc_error(status, None, refusal.code(), &refusal.to_string()),
+            reason: refusal.reason_code(),
+            item: None,
+        }
+    }
+
+    fn plain(status: StatusCode, reason: &'static str, message: &str) -> Self {
+        Self {
+            response: json_rpc_error(status, None, -32600, message),
+            reason,
+            item: None,
+        }
+    }
+}
+
+impl<E: Endpoint> McpEdge<E> {
+    fn refuse(&self, req: &Request, principal: &Principal, method: &str, refusal: Refusal) -> Response {
+        let request_id = req
+            .extensions()
+            .get::<RequestId>()
+            .map(|id| id.0.as_str())
+            .unwrap_or_default();
+        let event = AuditEvent::new(&SystemClock, request_id, "", method, AuditDecision::Deny, "refused")
+            .principal(principal)
+            .session(req.headers().get(SESSION_HEADER).and_then(|v| v.to_str().ok()))
+            .tool(refusal.item.as_deref())
+            .reason(Some(refusal.reason));
+        self.shared.refusals.record(event);
+        tracing::info!(reason = refusal.reason, principal = %principal.id, "MCP request refused at the edge");
+        refusal.response
+    }
+
+    /// Steps 1–2: checks common to every method.
+    async fn check_origin_and_session(&self, req: &Request, principal: &Principal) -> Result<Option<String>, Refusal> {
+        if let Err(refusal) = self.shared.host_origin.check(req.headers()) {
+            tracing::warn!(%refusal, "MCP request refused: Host/Origin");
+            return Err(Refusal::plain(
+                StatusCode::FORBIDDEN,
+                refusal.reason_code(),
+                "Forbidden: Host or Origin not allowed",
+            ));
+        }
+        let Some(value) = req.headers().get(SESSION_HEADER) else {
+            return Ok(None);
+        };
+        let session = match value.to_str() {
+            Ok(id) if !id.is_empty() && id.chars().count() <= MAX_SESSION_ID_CHARS => id.to_owned(),
+            _ => {
+                return Err(Refusal::plain(
+                    StatusCode::NOT_FOUND,
+                    "unknown_session",
+                    "Not Found: session not found",
+                ));
+            }
+        };
+        match self.shared.bindings.check(&session, &principal.id) {
+            Check::Owner => Ok(Some(session)),
+            Check::Stranger => Err(Refusal::plain(
+                StatusCode::FORBIDDEN,
+                "session_of_another_principal",
+                "Forbidden: this MCP session belongs to another principal",
+            )),
+            Check::Unknown => {
+                // A session rmcp holds but nobody is bound to (never the case for sessions made
+                // here) is refused rather than handed to whoever presents its id.
+                if self
+                    .shared
+                    .sessions
+                    .has_session(&session.clone().into())
+                    .await
+                    .unwrap_or(true)
+                {
+                    Err(Refusal::plain(
+                        StatusCode::FORBIDDEN,
+                        "session_unbound",
+                        "Forbidden: this MCP session is not bound to the caller",
+                    ))
+                } else {
+                    Ok(Some(session))
+                }
+            }
+        }
+    }
+
+    /// Step 4: the body, within its bound, scanned.
+    async fn read_message(&self, req: &mut Request) -> Result<(bytes::Bytes, JsonRpcHead), Refusal> {
+        let body = match req.take_body().into_bytes_limit(self.shared.max_body_bytes).await {
+            Ok(body) => body,
+            Err(poem::error::ReadBodyError::PayloadTooLarge) => {
+                return Err(Refusal::plain(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    &format!(
+                        "Payload Too Large: the body exceeds {} bytes",
+                        self.shared.max_body_bytes
+                    ),
+                ));
+            }
+            Err(_) => {
+                return Err(Refusal {
+                    response: json_rpc_error(StatusCode::BAD_REQUEST, None, -32700, "Parse error: unreadable body"),
+                    reason: "unreadable_body",
+                    item: None,
+                });
+            }
+        };
+        let head = scan(&body, &self.shared.json).map_err(|refusal| Refusal::json_rpc(&refusal))?;
+        Ok((body, head))
+    }
+}
+
+impl<E: Endpoint> Endpoint for McpEdge<E> {
+    type Output = Response;
+
+    async fn call(&self, mut req: Request) -> Result<Self::Output> {
+        let Some(principal) = req.extensions().get::<Arc<Principal>>().cloned() else {
+            return Ok(StatusCode::UNAUTHORIZED.into_response());
+        };
+        let http_method = req.method().clone();
+        let route = format!("{http_method} mcp");
+        let session = match self.check_origin_and_session(&req, &principal).await {
+            Ok(session) => session,
+            Err(refusal) => return Ok(self.refuse(&req, &principal, &route, refusal)),
+        };
+        if http_method != Method::POST {
+            let response = self.inner.call(req).await?.into_response();
+            if http_method == Method::DELETE
+                && response.status().is_success()
+                && let Some(session) = &session
+            {
+                self.shared.bindings.forget(session);
+            }
+            return Ok(response);
+        }
+
+        let Some(principal_slot) = self.shared.per_principal.try_acquire(principal.id.clone()) else {
+            let mut refused = self.refuse(
+                &req,
+                &principal,
+                &route,
+                Refusal::plain(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_concurrent_requests",
+                    "Too Many Requests: too many requests in flight for this caller",
+                ),
+            );
+            refused
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return Ok(refused);
+        };
+        let (body, head) = match self.read_message(&mut req).await {
+            Ok(read) => read,
+            Err(refusal) => return Ok(self.refuse(&req, &principal, &route, refusal)),
+        };
+        let method = head.method.clone().unwrap_or_else(|| route.clone());
+        let id_slot: Option<Slot<(String, String)>> = match (&session, head.kind, &head.id) {
+            (Some(session), MessageKind::Request, Some(id)) => {
+                match self.shared.request_ids.try_acquire((session.clone(), id.clone())) {
+                    Some(slot) => Some(slot),
+                    None => {
+                        let refusal = Refusal {
+                            response: json_rpc_error(
+                                StatusCode::OK,
+                                Some(id),
+                                -32600,
+                                "Invalid Request: a request with this id is already in flight in this session",
+                            ),
+                            reason: "duplicate_request_id",
+                            item: head.item.clone(),
+                        };
+                        return Ok(self.refuse(&req, &principal, &method, refusal));
+                    }
+                }
+            }
+            _ => None,
+        };
+        req.set_body(Body::from_bytes(body));
+        let response = self.inner.call(req).await?.into_response();
+
+        let response = match &session {
+            None => {
+                if response.status().is_success()
+                    && let Some(created) = response.headers().get(SESSION_HEADER).and_then(|v| v.to_str().ok())
+                {
+                    let closing = self.shared.bindings.bind(created.to_owned(), principal.id.clone());
+                    self.close_sessions(closing);
+                }
+                response
+            }
+            Some(session) if response.status() == StatusCode::INTERNAL_SERVER_ERROR => {
+                let gone = !self
+                    .shared
+                    .sessions
+                    .has_session(&session.clone().into())
+                    .await
+                    .unwrap_or(false);
+                if gone {
+                    self.shared.bindings.forget(session);
+                    json_rpc_error(
+                        StatusCode::NOT_FOUND,
+                        head.id.as_deref(),
+                        -32600,
+                        "Not Found: session not found",
+                    )
+                } else {
+                    response
+                }
+            }
+            Some(_) => response,
+        };
+        Ok(hold_until_sent(response, (principal_slot, id_slot)))
+    }
+}
+
+impl<E> McpEdge<E> {
+    /// Closes sessions evicted from the bindings (beyond a principal's cap, or idle).
+    fn close_sessions(&self, closing: Vec<String>) {
+        if closing.is_empty() {
+            return;
+        }
+        let sessions = self.shared.sessions.clone();
+        tokio::spawn(async move {
+            for id in closing {
+                if let Err(error) = sessions.close_session(&id.into()).await {
+                    tracing::debug!(%error, "closing an evicted MCP session");
+                }
+            }
+        });
+    }
+}
