@@ -15,7 +15,9 @@ pub struct Stack {
     _dir: tempfile::TempDir,
 }
 
-/// Extra TOML appended to the gateway's configuration (e.g. `[mcp]` or `[policy]` tweaks).
+/// Extra TOML appended to the gateway's configuration (e.g. `[mcp]` or `[policy]` tweaks). An
+/// extra `[server]`, `[audit]` or `[policy]` section replaces the default one (`{addr}` in it is
+/// replaced by the bound address, `{dir}` by the test's temporary directory).
 pub async fn stack(extra_toml: &str) -> Stack {
     stack_with_auth(None, extra_toml).await
 }
@@ -28,17 +30,29 @@ pub async fn stack_with_auth(auth_toml: Option<&str>, extra_toml: &str) -> Stack
     let addr = listener.local_addr().unwrap();
     let audit_url = format!("sqlite://{}?mode=rwc", dir.path().join("audit.db").display());
     let policies = concat!(env!("CARGO_MANIFEST_DIR"), "/../policies");
+    let extra_toml = extra_toml
+        .replace("{addr}", &addr.to_string())
+        .replace("{dir}", &dir.path().display().to_string());
+    let server = if extra_toml.contains("[server]") {
+        String::new()
+    } else {
+        format!("[server]\nbind = \"{addr}\"\n")
+    };
+    let audit = if extra_toml.contains("[audit]") {
+        String::new()
+    } else {
+        format!(
+            "[audit]\ndatabase_url = \"{audit_url}\"\nspool_path = \"{}\"\nflush_interval = \"20ms\"\n",
+            dir.path().join("audit.spool").display()
+        )
+    };
     let toml = format!(
         r#"
-[server]
-bind = "{addr}"
+{server}
 
 {auth}
 
-[audit]
-database_url = "{audit_url}"
-spool_path = "{spool}"
-flush_interval = "20ms"
+{audit}
 
 {extra_toml}
 "#,
@@ -48,7 +62,6 @@ flush_interval = "20ms"
             demo::TENANT_ID,
             demo::API_CLIENT_ID
         )),
-        spool = dir.path().join("audit.spool").display(),
     );
     let toml = if toml.contains("[policy]") {
         toml

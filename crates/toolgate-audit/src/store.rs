@@ -46,6 +46,14 @@ impl AuditStore {
         Ok(Self { db })
     }
 
+    /// A store for `url` that connects when first queried: a database that is down at start
+    /// does not stop the server (queries fail until it answers). Fails only on a malformed URL.
+    pub async fn open_lazy(url: &str) -> Result<Self, AuditError> {
+        Ok(Self {
+            db: connect::open(url, std::time::Duration::from_secs(5)).await?,
+        })
+    }
+
     /// Uses an existing connection (an application sharing its pool).
     pub fn from_connection(db: DatabaseConnection) -> Self {
         Self { db }

@@ -143,7 +143,12 @@ impl Task {
                 }
                 continue;
             }
-            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
+            // Shutdown ends the wait too: the main loop then finishes and writes everything.
+            let next = tokio::select! {
+                next = tokio::time::timeout_at(deadline, self.rx.recv()) => next,
+                _ = wait_for_shutdown(&mut self.shutdown) => break,
+            };
+            match next {
                 Ok(Some(command)) => sort(command, &mut batch, &mut flushes),
                 // Closed: the main loop sees it next and finishes.
                 Ok(None) | Err(_) => break,

@@ -107,7 +107,7 @@ pub async fn start_on(gateway: Gateway, listener: tokio::net::TcpListener) -> Re
         let context = ApiContext {
             policy: gateway.policy.clone(),
             catalog: Arc::new(build::catalog(&gateway.tool_tags)),
-            audit: Some(AuditStore::connect(&gateway.audit.database_url).await?),
+            audit: Some(AuditStore::open_lazy(&gateway.audit.database_url).await?),
             admin_role: gateway.api.admin_role.clone(),
             tools: invoker,
         };
