@@ -418,3 +418,113 @@ async fn queue_full_fails_closed() {
     assert!(refused, "a full queue must refuse under FailClosed");
     writer.shutdown().await;
 }
+
+/// A durable record is in the database when `record_durable` returns — without a flush, with a
+/// long flush interval — and its completion replaces the outcome of the same row.
+async fn durable_then_completed(url: &str, dir: &Path) -> AuditEvent {
+    let mut config = config(url, dir);
+    config.flush_interval = Duration::from_secs(30);
+    let writer = AuditWriter::start(config).await.unwrap();
+    let store = AuditStore::connect(url).await.unwrap();
+    let mut decision = event(7);
+    decision.outcome = "pending".into();
+    writer.record_durable(decision.clone()).await.unwrap();
+    let stored = all_events(&store).await;
+    assert_eq!(stored.len(), 1, "the decision is stored before record_durable returns");
+    assert_eq!(stored[0].outcome, "pending");
+
+    let started = std::time::Instant::now();
+    let done = decision.completed("tool_error", Some("mcp_error_-32603"), started);
+    writer.record(done).await.unwrap();
+    writer.flush().await;
+    let stored = all_events(&store).await;
+    assert_eq!(stored.len(), 1, "the completion updates the row, it adds none");
+    assert_eq!(stored[0].outcome, "tool_error");
+    assert_eq!(stored[0].reason_code.as_deref(), Some("mcp_error_-32603"));
+    assert_eq!(stored[0].event_id, decision.event_id);
+    // Replaying both (a spool replayed twice) changes nothing.
+    writer.record(decision.clone()).await.unwrap();
+    writer
+        .record(decision.completed("tool_error", Some("mcp_error_-32603"), started))
+        .await
+        .unwrap();
+    writer.flush().await;
+    let again = all_events(&store).await;
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].outcome, "tool_error");
+    writer.shutdown().await;
+    again.into_iter().next().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn durable_decisions_and_their_outcomes_on_sqlite_and_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = durable_then_completed(&sqlite_url(dir.path()), dir.path()).await;
+    let pg = PgDatabase::create().await;
+    let pg_dir = tempfile::tempdir().unwrap();
+    let postgres = durable_then_completed(&pg.url(), pg_dir.path()).await;
+    pg.drop_database().await;
+    assert_eq!(
+        AuditEvent {
+            latency_us: 0,
+            ..sqlite
+        },
+        AuditEvent {
+            latency_us: 0,
+            ..postgres
+        }
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_durable_record_is_refused_when_neither_database_nor_spool_can_take_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let proxy = Proxy::start().await;
+    let pg = PgDatabase::create().await;
+    proxy.cut();
+    let mut config = config(&pg.url_via(&proxy), dir.path());
+    config.spool_max_bytes = 1;
+    config.on_spool_full = SpoolFullPolicy::FailClosed;
+    let writer = AuditWriter::start(config).await.unwrap();
+    let refused = writer.record_durable(event(1)).await;
+    assert!(refused.is_err(), "neither the database nor the spool took it");
+    // Once the database answers again, durable records are accepted again.
+    proxy.restore();
+    eventually("durable records accepted again", Duration::from_secs(10), || {
+        let writer = writer.clone();
+        async move { writer.record_durable(random_event(2)).await.is_ok() }
+    })
+    .await;
+    writer.shutdown().await;
+    pg.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unprivileged_events_never_take_more_than_half_the_queue() {
+    // A database that accepts connections and never answers keeps the writer busy.
+    let tarpit = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("postgres://toolgate@{}/audit", tarpit.local_addr().unwrap());
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((connection, _)) = tarpit.accept().await {
+            open.push(connection);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(&url, dir.path());
+    config.queue_capacity = 10;
+    config.connect_timeout = Duration::from_secs(1);
+    let writer = AuditWriter::start(config).await.unwrap();
+    let busy = {
+        let writer = writer.clone();
+        tokio::spawn(async move { writer.record_durable(event(0)).await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let taken = (1..31).filter(|n| writer.try_record_unprivileged(event(*n))).count();
+    assert_eq!(taken, 5, "unprivileged events took {taken} places of a queue of 10");
+    // Authorized events still find room.
+    writer.record(event(100)).await.unwrap();
+    let _ = busy.await;
+    writer.shutdown().await;
+    held.abort();
+}
