@@ -15,6 +15,7 @@ pub mod entra_proxy;
 mod gateway;
 mod key_cache;
 mod mcp_gate;
+mod raw_http;
 mod rest_api;
 mod token_cache;
 mod validator_rules;
