@@ -9,6 +9,7 @@ mod browser;
 mod config_errors;
 mod contract;
 mod demo_catalog;
+mod demo_tools;
 mod docs_examples;
 mod emulator;
 pub mod entra_proxy;
