@@ -1,14 +1,17 @@
 //! The OpenAPI document and Swagger UI, with configuration filled in at start-up.
 
+use std::sync::Arc;
+
 use poem::endpoint::make_sync;
 use poem::web::Html;
 use poem::{Endpoint, EndpointExt, IntoResponse, Route};
 use poem_openapi::OpenApiService;
+use toolgate_audit::ReadinessProbe;
 use toolgate_server::auth::RequireAuthFromData;
 
 use crate::allow_header::AllowOn405;
 use crate::context::{ApiContext, OAuthSettings};
-use crate::endpoints::{AuditApi, ExplainApi, HealthApi, ToolsApi, WhoamiApi};
+use crate::endpoints::{AuditApi, AuditReadiness, ExplainApi, HealthApi, ToolsApi, WhoamiApi};
 use crate::security::placeholders;
 
 /// Where the API lives.
@@ -139,6 +142,7 @@ impl ApiRoutes {
             page,
         } = self;
         let spec = document.json;
+        let readiness = AuditReadiness(context.audit.clone().map(|store| Arc::new(ReadinessProbe::new(store))));
         // poem-openapi's UI route serves its stock page at `/` (without initOAuth) and the OAuth
         // redirect page; only the latter is used, our page takes `/`.
         let stock = service.swagger_ui();
@@ -150,7 +154,7 @@ impl ApiRoutes {
                 format!("{API_PREFIX}/openapi.json"),
                 make_sync(move |_| spec.clone().with_content_type("application/json").into_response()),
             )
-            .nest(API_PREFIX, service.data(context).with(AllowOn405))
+            .nest(API_PREFIX, service.data(context).data(readiness).with(AllowOn405))
             .nest(DOCS_PATH, docs)
     }
 }
