@@ -7,6 +7,7 @@ use toolgate::mcp_client::McpClient;
 use toolgate_emulator::demo;
 
 use crate::gateway::stack;
+use crate::raw_http::{Framing, status_for_endless_body};
 
 fn base(stack: &crate::gateway::Stack) -> String {
     stack.gateway.url()
@@ -246,4 +247,134 @@ async fn tools_are_called_over_rest_through_the_same_gate_and_audit() {
         Some(format!("user:{}/{}", demo::TENANT_ID, demo::ALICE_OID).as_str())
     );
     assert!(!calls[0].request_id.is_empty());
+}
+
+/// Every operation that takes a body, its documented limit (docs/api.md), and a body just under
+/// it that is served.
+fn body_operations() -> [(&'static str, usize, Value); 2] {
+    let question = |padding: usize| {
+        json!({
+            "principal": {"kind": "user", "id": "alice", "tenant": demo::TENANT_ID, "roles": ["Task.Write"]},
+            "tool": "create_task",
+            "question": "call",
+            "arguments": {"title": "x", "priority": 2, "padding": "p".repeat(padding)}
+        })
+    };
+    [
+        (
+            "/api/v1/tools/create_task",
+            1024 * 1024,
+            json!({"title": "Padded", "padding": "p".repeat(1_000_000)}),
+        ),
+        ("/api/v1/policy/explain", 64 * 1024, question(60 * 1024)),
+    ]
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_with_413_before_authentication_and_parsing() {
+    let stack = stack("").await;
+    let http = reqwest::Client::new();
+    let carol = stack.token("carol").await;
+    let alice = stack.token("alice").await;
+    let addr = stack.gateway.server.local_addr();
+    let json_type = [("content-type", "application/json")];
+    for (path, limit, _) in body_operations() {
+        let url = format!("{}{path}", base(&stack));
+        // One byte over, from an admin, a non-admin (explain is admin only) and nobody: 413 for
+        // all, so no check ran before the limit.
+        for token in [Some(&carol), Some(&alice), None] {
+            let mut request = http
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(vec![b' '; limit + 1]);
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["error"], "payload_too_large", "{body}");
+            assert!(body["message"].as_str().unwrap().contains(&limit.to_string()), "{body}");
+        }
+        // The 64 MB of issue 10 C4, declared and never sent: refused from the header alone.
+        let auth = format!("Bearer {carol}");
+        let headers = [json_type[0], ("authorization", auth.as_str())];
+        let declared =
+            status_for_endless_body(addr, "POST", path, &headers, Framing::Declared(64 << 20), 2 << 20).await;
+        assert_eq!(declared, 413, "{path}");
+        // Chunked, no length: refused once the limit is passed, the rest never awaited.
+        let chunked = status_for_endless_body(addr, "POST", path, &headers, Framing::Chunked, limit + (1 << 20)).await;
+        assert_eq!(chunked, 413, "{path}");
+    }
+    // Operations without a body take none.
+    let whoami = status_for_endless_body(
+        addr,
+        "GET",
+        "/api/v1/whoami",
+        &json_type,
+        Framing::Declared(64 << 20),
+        1 << 20,
+    )
+    .await;
+    assert_eq!(whoami, 413);
+    // The audit trail saw no call.
+    assert!(stack.audit_rows().await.iter().all(|row| row.tool.is_none()));
+}
+
+#[tokio::test]
+async fn bodies_under_their_limit_are_served_as_before() {
+    let stack = stack("").await;
+    let http = reqwest::Client::new();
+    let carol = stack.token("carol").await;
+    for (path, limit, body) in body_operations() {
+        let text = body.to_string();
+        assert!(
+            text.len() < limit && text.len() > limit * 9 / 10,
+            "{path}: {}",
+            text.len()
+        );
+        let response = http
+            .post(format!("{}{path}", base(&stack)))
+            .bearer_auth(&carol)
+            .header("content-type", "application/json")
+            .body(text)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let answer: Value = response.json().await.unwrap();
+        if path.ends_with("explain") {
+            assert_eq!(answer["effect"], "allow", "{answer}");
+        } else {
+            assert_eq!(answer["isError"], false, "{answer}");
+        }
+    }
+    assert!(stack.gateway.tasks.list(None).iter().any(|t| t.title == "Padded"));
+    // GETs without a body, and with an empty one, are unaffected.
+    let whoami = http
+        .get(format!("{}/api/v1/whoami", base(&stack)))
+        .bearer_auth(&carol)
+        .header("content-length", "0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(whoami.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn readiness_stays_ready_and_is_served_from_one_probe() {
+    let stack = stack("").await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/v1/ready", base(&stack));
+    // Many asks at once (a load balancer, a flood): all answered, all ready.
+    let asks: Vec<_> = (0..40).map(|_| http.get(&url).send()).collect();
+    for answer in futures::future::join_all(asks).await {
+        let answer = answer.unwrap();
+        assert_eq!(answer.status(), StatusCode::OK);
+        let body: Value = answer.json().await.unwrap();
+        assert_eq!(body["status"], "ready");
+    }
+    // Readiness reads no row and writes none.
+    assert!(stack.audit_rows().await.is_empty());
+    assert!(toolgate_audit::READINESS_STATEMENT.ends_with("LIMIT 0"));
 }

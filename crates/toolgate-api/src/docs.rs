@@ -10,6 +10,7 @@ use toolgate_audit::ReadinessProbe;
 use toolgate_server::auth::RequireAuthFromData;
 
 use crate::allow_header::AllowOn405;
+use crate::body_limit::BodyLimit;
 use crate::context::{ApiContext, OAuthSettings};
 use crate::endpoints::{AuditApi, AuditReadiness, ExplainApi, HealthApi, ToolsApi, WhoamiApi};
 use crate::security::placeholders;
@@ -132,7 +133,8 @@ impl ApiRoutes {
         &self.document
     }
 
-    /// Adds to `route`: `/api/v1/…` operations, `/api/v1/openapi.json`, `/docs` (Swagger UI) and
+    /// Adds to `route`: `/api/v1/…` operations (each with its body limit, checked first),
+    /// `/api/v1/openapi.json`, `/docs` (Swagger UI) and
     /// its OAuth redirect page `/docs/oauth-receiver.html`. The app must carry the `AuthGate` as
     /// data.
     pub fn mount(self, route: Route, context: ApiContext) -> Route {
@@ -154,7 +156,10 @@ impl ApiRoutes {
                 format!("{API_PREFIX}/openapi.json"),
                 make_sync(move |_| spec.clone().with_content_type("application/json").into_response()),
             )
-            .nest(API_PREFIX, service.data(context).data(readiness).with(AllowOn405))
+            .nest(
+                API_PREFIX,
+                service.data(context).data(readiness).with(AllowOn405).with(BodyLimit),
+            )
             .nest(DOCS_PATH, docs)
     }
 }

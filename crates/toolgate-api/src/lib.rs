@@ -8,6 +8,7 @@
 //! ([`security::placeholders`]) that [`docs::OpenApiDocument`] replaces once at start-up.
 
 mod allow_header;
+pub mod body_limit;
 mod context;
 pub mod docs;
 mod endpoints;
