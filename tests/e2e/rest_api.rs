@@ -378,3 +378,91 @@ async fn readiness_stays_ready_and_is_served_from_one_probe() {
     assert!(stack.audit_rows().await.is_empty());
     assert!(toolgate_audit::READINESS_STATEMENT.ends_with("LIMIT 0"));
 }
+
+/// `'sha256-…'` (standard base64, as CSP writes it) of `text`.
+fn csp_hash(text: &str) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, text.as_bytes());
+    let url_safe = toolgate_jose::base64url_encode(digest.as_ref());
+    let mut standard: String = url_safe
+        .chars()
+        .map(|c| match c {
+            '-' => '+',
+            '_' => '/',
+            c => c,
+        })
+        .collect();
+    while !standard.len().is_multiple_of(4) {
+        standard.push('=');
+    }
+    format!("'sha256-{standard}'")
+}
+
+/// The text of every inline `<script>` element of `html`: what follows the first `<script …>`
+/// tag before each `</script>` (a script may mention `<script` in its text; only `</script>`
+/// ends it).
+fn inline_scripts(html: &str) -> Vec<&str> {
+    let mut scripts = Vec::new();
+    let mut segments: Vec<&str> = html.split("</script>").collect();
+    segments.pop();
+    for segment in segments {
+        let opening = segment
+            .match_indices("<script")
+            .map(|(at, _)| at)
+            .find(|at| matches!(segment.as_bytes().get(at + "<script".len()), Some(b' ' | b'>')))
+            .unwrap_or_else(|| panic!("no opening tag before </script>"));
+        let (_, text) = segment[opening..].split_once('>').unwrap();
+        scripts.push(text);
+    }
+    scripts
+}
+
+fn directive<'a>(csp: &'a str, name: &str) -> &'a str {
+    csp.split(';')
+        .map(str::trim)
+        .find_map(|d| d.strip_prefix(name).map(str::trim))
+        .unwrap_or_else(|| panic!("no {name} in {csp}"))
+}
+
+#[tokio::test]
+async fn swagger_ui_pages_refuse_framing_and_run_only_their_own_inline_code() {
+    let stack = stack("").await;
+    for (path, cache, scripts) in [("/docs", "no-cache", 2), ("/docs/oauth-receiver.html", "no-store", 1)] {
+        let response = reqwest::get(format!("{}{path}", base(&stack))).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let header = |name: &str| {
+            response.headers()[name]
+                .to_str()
+                .unwrap_or_else(|_| panic!("{path}: {name}"))
+                .to_owned()
+        };
+        assert_eq!(header("x-frame-options"), "DENY", "{path}");
+        assert_eq!(header("referrer-policy"), "no-referrer", "{path}");
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header("cache-control"), cache, "{path}");
+        let csp = header("content-security-policy");
+        assert_eq!(directive(&csp, "frame-ancestors"), "'none'", "{csp}");
+        assert_eq!(directive(&csp, "default-src"), "'none'", "{csp}");
+        assert_eq!(directive(&csp, "base-uri"), "'none'", "{csp}");
+        assert!(!csp.contains("unsafe") && !csp.contains('*'), "{csp}");
+        // Exactly the page's own inline scripts may run: one hash for each, nothing else.
+        let page = response.text().await.unwrap();
+        let inline = inline_scripts(&page);
+        assert_eq!(inline.len(), scripts, "{path}");
+        let allowed: Vec<&str> = directive(&csp, "script-src").split(' ').collect();
+        let expected: Vec<String> = inline.iter().map(|s| csp_hash(s)).collect();
+        assert_eq!(allowed, expected, "{path}");
+    }
+    // Swagger UI may call the API and redeem codes at the emulator, nowhere else.
+    let page = reqwest::get(format!("{}/docs", base(&stack))).await.unwrap();
+    let csp = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert_eq!(
+        directive(&csp, "connect-src"),
+        format!("'self' {} {}", base(&stack), stack.emulator.base_url()),
+        "{csp}"
+    );
+    // The OpenAPI document is not sniffed either.
+    let spec = reqwest::get(format!("{}/api/v1/openapi.json", base(&stack)))
+        .await
+        .unwrap();
+    assert_eq!(spec.headers()["x-content-type-options"], "nosniff");
+}

@@ -12,6 +12,7 @@ pub mod body_limit;
 mod context;
 pub mod docs;
 mod endpoints;
+pub mod page_security;
 pub mod security;
 
 pub use context::{ApiContext, OAuthSettings};
