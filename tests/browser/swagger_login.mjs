@@ -21,6 +21,14 @@ const browser = await chromium.launch({
 const result = {};
 try {
   const context = await browser.newContext();
+  // Content-Security-Policy refusals Chromium reports, on every page of the run (popups too).
+  result.csp_violations = [];
+  const watch = (p) => p.on('console', (msg) => {
+    if (msg.text().includes('Content Security Policy')) {
+      result.csp_violations.push({ url: msg.location().url || p.url(), text: msg.text() });
+    }
+  });
+  context.on('page', watch);
   const page = await context.newPage();
   page.setDefaultTimeout(timeout);
   await page.goto(docsUrl);

@@ -9,6 +9,8 @@ use toolgate_emulator::demo::{self, *};
 use toolgate_emulator::{Emulator, EmulatorConfig, RunningEmulator, TokenRequestSpec};
 use toolgate_jose::{CompactJws, JwkSet, RsaPublicKey, base64url_encode};
 
+use crate::raw_http::{Framing, status_for_endless_body};
+
 async fn start() -> RunningEmulator {
     Emulator::start(EmulatorConfig::demo(), "127.0.0.1:0".parse().unwrap())
         .await
@@ -906,9 +908,10 @@ async fn rotate_keys_publishes_the_new_active_key() {
         .unwrap();
     assert_eq!(CompactJws::parse(&token).unwrap().header_str("kid"), Some(new.as_str()));
     assert!(verifies_with_jwks(&emu, &token).await);
-    // Through the admin route, retiring the old keys.
+    // Through the admin route (with the emulator's admin token), retiring the old keys.
     let resp: Value = http()
         .post(format!("{}/_emulator/rotate-keys?retire_old=true", emu.base_url()))
+        .bearer_auth(emu.admin_token())
         .send()
         .await
         .unwrap()
@@ -983,4 +986,205 @@ async fn shutdown_stops_the_server() {
     emu.shutdown().await;
     assert!(http().get(&url).send().await.is_err());
     let _ = demo::TENANT_NAME;
+}
+
+/// The scope of issue 10 F5: 35 ASCII letters then `é`, whose two bytes straddle byte 36 (where
+/// a bare app id GUID would end), then more.
+fn multi_byte_scope() -> String {
+    format!("{}é{}", "a".repeat(35), "bc/.default")
+}
+
+#[tokio::test]
+async fn a_scope_with_a_multi_byte_character_at_byte_36_is_aadsts70011_not_a_dropped_connection() {
+    let emu = start().await;
+    let scope = multi_byte_scope();
+    let base = [
+        ("client_id", CLI_CLIENT_ID),
+        ("response_type", "code"),
+        ("redirect_uri", "http://localhost:1234"),
+        ("state", "st"),
+        ("prompt", "none"),
+        ("login_hint", "alice"),
+    ];
+    // v2 authorize, by GET and by POST (the sign-in form): a redirect carrying AADSTS70011.
+    let mut params = base.to_vec();
+    params.push(("scope", &scope));
+    let by_get = http()
+        .get(authorize_url(&emu, TENANT_ID))
+        .query(&params)
+        .send()
+        .await
+        .expect("an answer, not a dropped connection");
+    let by_post = http()
+        .post(authorize_url(&emu, TENANT_ID))
+        .form(&params)
+        .send()
+        .await
+        .expect("an answer, not a dropped connection");
+    for resp in [by_get, by_post] {
+        let loc = location(&resp);
+        assert_eq!(query(&loc, "error").as_deref(), Some("invalid_scope"), "{loc}");
+        assert!(
+            query(&loc, "error_description").unwrap().starts_with("AADSTS70011:"),
+            "{loc}"
+        );
+        assert_eq!(query(&loc, "state").as_deref(), Some("st"));
+    }
+    // v1 authorize names the API with `resource`, which reaches the same code.
+    let mut params = base.to_vec();
+    let resource = format!("{}é{}", "a".repeat(35), "bcdef");
+    params.push(("resource", &resource));
+    let loc = location(
+        &http()
+            .get(format!("{}/{TENANT_ID}/oauth2/authorize", emu.base_url()))
+            .query(&params)
+            .send()
+            .await
+            .expect("an answer, not a dropped connection"),
+    );
+    assert!(
+        query(&loc, "error_description").unwrap().starts_with("AADSTS70011:"),
+        "{loc}"
+    );
+    // The v2 token endpoint (client credentials, `{resource}/.default`).
+    let (status, body) = post_token(
+        &emu,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", NIGHTLY_JOB_CLIENT_ID),
+            ("client_secret", NIGHTLY_JOB_CLIENT_SECRET),
+            ("scope", &scope),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_entra_error(&body, "invalid_scope", 70011);
+    // The v1 token endpoint with `resource=` (turned into `{resource}/.default`).
+    let resp = http()
+        .post(format!("{}/{TENANT_ID}/oauth2/token", emu.base_url()))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", NIGHTLY_JOB_CLIENT_ID),
+            ("client_secret", NIGHTLY_JOB_CLIENT_SECRET),
+            ("resource", &resource),
+        ])
+        .send()
+        .await
+        .expect("an answer, not a dropped connection");
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert_entra_error(&resp.json().await.unwrap(), "invalid_scope", 70011);
+    // Still serving.
+    let tokens = cli_tokens(&emu, "alice", API_SCOPE_ACCESS_AS_USER).await;
+    assert!(tokens["access_token"].is_string());
+}
+
+/// Every route that reads a body (`/authorize` POST and `/token`, v2, v1 and B2C).
+fn body_routes() -> Vec<String> {
+    let b2c = format!("{B2C_TENANT_ID}/B2C_1_signupsignin");
+    vec![
+        format!("/{TENANT_ID}/oauth2/v2.0/token"),
+        format!("/{TENANT_ID}/oauth2/token"),
+        format!("/{b2c}/oauth2/v2.0/token"),
+        format!("/{TENANT_ID}/oauth2/v2.0/authorize"),
+        format!("/{TENANT_ID}/oauth2/authorize"),
+        format!("/{b2c}/oauth2/v2.0/authorize"),
+    ]
+}
+
+#[tokio::test]
+async fn a_100_mb_body_is_refused_with_413_before_it_is_read() {
+    let emu = start().await;
+    let form = [("content-type", "application/x-www-form-urlencoded")];
+    for path in body_routes() {
+        // 100 MB declared, 1 MiB sent: the answer comes from the declared length alone.
+        let declared = status_for_endless_body(
+            emu.local_addr(),
+            "POST",
+            &path,
+            &form,
+            Framing::Declared(100 << 20),
+            1 << 20,
+        )
+        .await;
+        assert_eq!(declared, 413, "{path}");
+        // No length declared: refused once 64 KiB have arrived, the rest never awaited.
+        let chunked = status_for_endless_body(emu.local_addr(), "POST", &path, &form, Framing::Chunked, 1 << 20).await;
+        assert_eq!(chunked, 413, "{path}");
+    }
+    // The refusal has the emulator's error shape.
+    let resp = http()
+        .post(token_url(&emu))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(vec![b'a'; 64 * 1024 + 1])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_entra_error(&resp.json().await.unwrap(), "invalid_request", 90015);
+    // A form just under the limit is read (and answered on its merits), and the emulator serves on.
+    let mut padded = vec![("grant_type", "client_credentials".to_owned())];
+    padded.push(("client_id", NIGHTLY_JOB_CLIENT_ID.to_owned()));
+    padded.push(("client_secret", NIGHTLY_JOB_CLIENT_SECRET.to_owned()));
+    padded.push(("scope", API_SCOPE_DEFAULT.to_owned()));
+    padded.push(("padding", "p".repeat(60 * 1024)));
+    let resp = http().post(token_url(&emu)).form(&padded).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let tokens = cli_tokens(&emu, "alice", API_SCOPE_ACCESS_AS_USER).await;
+    assert!(tokens["access_token"].is_string());
+}
+
+#[tokio::test]
+async fn the_key_rotation_hook_needs_the_admin_token() {
+    let emu = start().await;
+    let before = emu.active_kid();
+    let url = format!("{}/_emulator/rotate-keys?retire_old=true", emu.base_url());
+    assert_eq!(emu.admin_token().len(), 43, "256 random bits, base64url");
+    let wrong = format!("{}x", emu.admin_token());
+    let refusals = [
+        http().post(&url).send().await.unwrap(),
+        http().post(&url).bearer_auth("").send().await.unwrap(),
+        http().post(&url).bearer_auth(&wrong).send().await.unwrap(),
+        http()
+            .post(&url)
+            .basic_auth("admin", Some(emu.admin_token()))
+            .send()
+            .await
+            .unwrap(),
+    ];
+    for refused in refusals {
+        assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+        assert!(
+            refused.headers()["www-authenticate"]
+                .to_str()
+                .unwrap()
+                .starts_with("Bearer ")
+        );
+        let body = refused.text().await.unwrap();
+        assert!(!body.contains(emu.admin_token()), "{body}");
+    }
+    assert_eq!(emu.active_kid(), before, "nothing rotated");
+    let kids: Vec<_> = jwks(&emu, TENANT_ID)
+        .await
+        .keys
+        .into_iter()
+        .filter_map(|k| k.kid)
+        .collect();
+    assert_eq!(kids, vec![before.clone()]);
+    // Each emulator has its own token.
+    let other = start().await;
+    assert_ne!(other.admin_token(), emu.admin_token());
+    let foreign = http().post(&url).bearer_auth(other.admin_token()).send().await.unwrap();
+    assert_eq!(foreign.status(), StatusCode::UNAUTHORIZED);
+    // The right token rotates.
+    let rotated: Value = http()
+        .post(&url)
+        .bearer_auth(emu.admin_token())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(rotated["kid"], before.as_str());
+    assert_eq!(rotated["kid"], emu.active_kid().as_str());
 }

@@ -1,14 +1,19 @@
 //! The OpenAPI document and Swagger UI, with configuration filled in at start-up.
 
+use std::sync::Arc;
+
 use poem::endpoint::make_sync;
-use poem::web::Html;
+use poem::http::header;
 use poem::{Endpoint, EndpointExt, IntoResponse, Route};
 use poem_openapi::OpenApiService;
+use toolgate_audit::ReadinessProbe;
 use toolgate_server::auth::RequireAuthFromData;
 
 use crate::allow_header::AllowOn405;
+use crate::body_limit::BodyLimit;
 use crate::context::{ApiContext, OAuthSettings};
-use crate::endpoints::{AuditApi, ExplainApi, HealthApi, ToolsApi, WhoamiApi};
+use crate::endpoints::{AuditApi, AuditReadiness, ExplainApi, HealthApi, ToolsApi, WhoamiApi};
+use crate::page_security::PageHeaders;
 use crate::security::placeholders;
 
 /// Where the API lives.
@@ -104,11 +109,17 @@ fn script_json_text(json: &str) -> String {
     json.replace('<', "\\u003c")
 }
 
-/// The API's routes with their documents prepared (placeholders replaced, Swagger page built).
+/// Swagger UI's OAuth2 redirect page, served by us (see the file's header).
+const OAUTH_RECEIVER_HTML: &str = include_str!("oauth-receiver.html");
+
+/// The API's routes with their documents prepared (placeholders replaced, Swagger page built,
+/// its security headers computed).
 pub struct ApiRoutes {
     service: OpenApiService<Apis, ()>,
     document: OpenApiDocument,
     page: String,
+    page_headers: PageHeaders,
+    receiver_headers: PageHeaders,
 }
 
 impl ApiRoutes {
@@ -118,10 +129,15 @@ impl ApiRoutes {
         let service = service(public_url);
         let document = OpenApiDocument::build(public_url, oauth)?;
         let page = swagger_page(&service, &document, oauth)?;
+        // Swagger UI calls the API (the spec's server URL) and redeems codes at the token
+        // endpoint; nothing else.
+        let page_headers = PageHeaders::swagger_ui(&page, &[public_url, &oauth.token_url]);
         Ok(Self {
             service,
             document,
             page,
+            page_headers,
+            receiver_headers: PageHeaders::oauth_receiver(OAUTH_RECEIVER_HTML),
         })
     }
 
@@ -129,28 +145,40 @@ impl ApiRoutes {
         &self.document
     }
 
-    /// Adds to `route`: `/api/v1/…` operations, `/api/v1/openapi.json`, `/docs` (Swagger UI) and
-    /// its OAuth redirect page `/docs/oauth-receiver.html`. The app must carry the `AuthGate` as
-    /// data.
+    /// Adds to `route`: `/api/v1/…` operations (each with its body limit, checked first),
+    /// `/api/v1/openapi.json`, `/docs` (Swagger UI) and its OAuth redirect page
+    /// `/docs/oauth-receiver.html` (both with CSP and framing headers). The app must carry the
+    /// `AuthGate` as data.
     pub fn mount(self, route: Route, context: ApiContext) -> Route {
         let Self {
             service,
             document,
             page,
+            page_headers,
+            receiver_headers,
         } = self;
         let spec = document.json;
-        // poem-openapi's UI route serves its stock page at `/` (without initOAuth) and the OAuth
-        // redirect page; only the latter is used, our page takes `/`.
-        let stock = service.swagger_ui();
+        let readiness = AuditReadiness(context.audit.clone().map(|store| Arc::new(ReadinessProbe::new(store))));
         let docs = Route::new()
-            .at("/", make_sync(move |_| Html(page.clone())))
-            .at("/oauth-receiver.html", stock);
+            .at("/", make_sync(move |_| page_headers.respond(page.clone())))
+            .at(
+                "/oauth-receiver.html",
+                make_sync(move |_| receiver_headers.respond(OAUTH_RECEIVER_HTML.to_owned())),
+            );
         route
             .at(
                 format!("{API_PREFIX}/openapi.json"),
-                make_sync(move |_| spec.clone().with_content_type("application/json").into_response()),
+                make_sync(move |_| {
+                    spec.clone()
+                        .with_content_type("application/json")
+                        .with_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+                        .into_response()
+                }),
             )
-            .nest(API_PREFIX, service.data(context).with(AllowOn405))
+            .nest(
+                API_PREFIX,
+                service.data(context).data(readiness).with(AllowOn405).with(BodyLimit),
+            )
             .nest(DOCS_PATH, docs)
     }
 }

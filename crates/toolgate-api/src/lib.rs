@@ -8,9 +8,11 @@
 //! ([`security::placeholders`]) that [`docs::OpenApiDocument`] replaces once at start-up.
 
 mod allow_header;
+pub mod body_limit;
 mod context;
 pub mod docs;
 mod endpoints;
+pub mod page_security;
 pub mod security;
 
 pub use context::{ApiContext, OAuthSettings};

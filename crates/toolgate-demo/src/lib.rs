@@ -5,7 +5,10 @@
 mod store;
 mod tools;
 
-pub use store::{Task, TaskStore};
+pub use store::{
+    DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_PROJECT_CHARS, MAX_TASKS, MAX_TITLE_CHARS, Task, TaskError, TaskPage,
+    TaskStore,
+};
 pub use tools::{SUMMARY_PROMPT, TASKS_RESOURCE, TaskTools};
 
 /// Tags of the demo tools (the policies use them: `resource.tags.contains("dangerous")`).

@@ -4,20 +4,26 @@ use rmcp::RoleServer;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{
-    GetPromptRequestParams, GetPromptResponse, GetPromptResult, ListPromptsResult, ListResourcesResult,
-    PaginatedRequestParams, Prompt, PromptMessage, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
-    Resource, ResourceContents, Role, ServerCapabilities, ServerConfig,
+    CallToolResult, ContentBlock, GetPromptRequestParams, GetPromptResponse, GetPromptResult, ListPromptsResult,
+    ListResourcesResult, PaginatedRequestParams, Prompt, PromptMessage, ReadResourceRequestParams,
+    ReadResourceResponse, ReadResourceResult, Resource, ResourceContents, Role, ServerCapabilities, ServerConfig,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, ServerHandler, schemars, tool, tool_handler, tool_router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use crate::store::TaskStore;
+use crate::store::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_PROJECT_CHARS, MAX_TITLE_CHARS, Task, TaskError, TaskStore};
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct ListTasks {
     /// `open` or `done`; all tasks when absent.
     pub status: Option<String>,
+    /// Continue after the previous page: its `nextCursor`, as given (opaque). First page when
+    /// absent.
+    pub cursor: Option<String>,
+    /// Tasks per page, 1 to 100; 50 when absent.
+    #[schemars(range(min = 1, max = MAX_PAGE_SIZE))]
+    pub limit: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -27,9 +33,13 @@ pub struct TaskId {
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct CreateTask {
+    /// 1 to 200 characters.
+    #[schemars(length(min = 1, max = MAX_TITLE_CHARS))]
     pub title: String,
     /// 1 (low) to 5 (urgent); 3 when absent.
     pub priority: Option<i64>,
+    /// At most 64 characters.
+    #[schemars(length(max = MAX_PROJECT_CHARS))]
     pub project: Option<String>,
 }
 
@@ -58,10 +68,37 @@ fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".into())
 }
 
+/// What `list_tasks` answers: one page, and where the next one starts (MCP's pagination
+/// vocabulary: an opaque `nextCursor`, absent on the last page).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TaskList {
+    tasks: Vec<Task>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_cursor: Option<String>,
+}
+
+/// Cursors are opaque to clients; here they carry the last id of the page before.
+mod cursor {
+    use rmcp::ErrorData as McpError;
+
+    pub(super) fn encode(after: u64) -> String {
+        format!("after-{after}")
+    }
+
+    /// MCP answers an invalid cursor with -32602 (invalid params).
+    pub(super) fn decode(cursor: &str) -> Result<u64, McpError> {
+        cursor
+            .strip_prefix("after-")
+            .and_then(|id| id.parse::<u64>().ok())
+            .ok_or_else(|| McpError::invalid_params("invalid cursor: pass `nextCursor` from the previous page", None))
+    }
+}
+
 #[tool_router]
 impl TaskTools {
     #[tool(
-        description = "List tasks, optionally filtered by status.",
+        description = "List tasks, optionally filtered by status, a page at a time (oldest first). Pass `nextCursor` from the answer as `cursor` for the next page; no `nextCursor` means no more.",
         annotations(
             read_only_hint = true,
             destructive_hint = false,
@@ -69,14 +106,29 @@ impl TaskTools {
             open_world_hint = false
         )
     )]
-    async fn list_tasks(&self, Parameters(ListTasks { status }): Parameters<ListTasks>) -> Result<String, McpError> {
+    async fn list_tasks(
+        &self,
+        Parameters(ListTasks { status, cursor, limit }): Parameters<ListTasks>,
+    ) -> Result<String, McpError> {
         let done = match status.as_deref() {
             None => None,
             Some("open") => Some(false),
             Some("done") => Some(true),
-            Some(other) => return Err(McpError::invalid_params(format!("unknown status `{other}`"), None)),
+            Some(_) => return Err(McpError::invalid_params("status must be `open` or `done`", None)),
         };
-        Ok(json(&self.store.list(done)))
+        let after = cursor.as_deref().map(cursor::decode).transpose()?;
+        let limit = match limit {
+            None => DEFAULT_PAGE_SIZE,
+            Some(limit) => usize::try_from(limit)
+                .ok()
+                .filter(|l| (1..=MAX_PAGE_SIZE).contains(l))
+                .ok_or_else(|| McpError::invalid_params(format!("limit must be 1 to {MAX_PAGE_SIZE}"), None))?,
+        };
+        let page = self.store.page(done, after, limit);
+        Ok(json(&TaskList {
+            tasks: page.tasks,
+            next_cursor: page.next_after.map(cursor::encode),
+        }))
     }
 
     #[tool(
@@ -95,7 +147,7 @@ impl TaskTools {
     }
 
     #[tool(
-        description = "Create a task. Priority 1 (low) to 5 (urgent).",
+        description = "Create a task. Priority 1 (low) to 5 (urgent). Titles 1 to 200 characters, projects at most 64; the list holds at most 500 tasks.",
         annotations(
             read_only_hint = false,
             destructive_hint = false,
@@ -110,13 +162,19 @@ impl TaskTools {
             priority,
             project,
         }): Parameters<CreateTask>,
-    ) -> Result<String, McpError> {
+    ) -> Result<CallToolResult, McpError> {
         let priority = priority.unwrap_or(3);
         let priority = u8::try_from(priority)
             .ok()
             .filter(|p| (1..=5).contains(p))
             .ok_or_else(|| McpError::invalid_params("priority must be 1 to 5", None))?;
-        Ok(json(&self.store.create(title, priority, project)))
+        match self.store.create(title, priority, project) {
+            Ok(task) => Ok(CallToolResult::success(vec![ContentBlock::text(json(&task))])),
+            // Not the caller's input but the tool's state: a tool error the model can read
+            // (MCP: tool execution errors are results with `isError`).
+            Err(full @ TaskError::Full(_)) => Ok(CallToolResult::error(vec![ContentBlock::text(full.to_string())])),
+            Err(invalid) => Err(McpError::invalid_params(invalid.to_string(), None)),
+        }
     }
 
     #[tool(
@@ -193,9 +251,16 @@ impl ServerHandler for TaskTools {
                 None,
             ));
         }
+        // One page of open tasks at most, so the prompt stays bounded however many there are.
+        let page = self.store.page(Some(false), None, MAX_PAGE_SIZE);
+        let more = if page.next_after.is_some() {
+            format!("\n(Only the oldest {MAX_PAGE_SIZE} open tasks are shown.)")
+        } else {
+            String::new()
+        };
         let text = format!(
-            "Summarize these open tasks in three bullet points:\n{}",
-            json(&self.store.list(Some(false)))
+            "Summarize these open tasks in three bullet points:\n{}{more}",
+            json(&page.tasks)
         );
         Ok(GetPromptResult::new(vec![PromptMessage::new_text(Role::User, text)]).into())
     }
@@ -234,5 +299,52 @@ impl TaskTools {
     /// The tools as rmcp describes them (names, input schemas, annotations).
     pub fn catalog() -> Vec<rmcp::model::Tool> {
         Self::tool_router().list_all()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::store::MAX_TASKS;
+
+    fn tool(name: &str) -> rmcp::model::Tool {
+        TaskTools::catalog().into_iter().find(|t| t.name == name).unwrap()
+    }
+
+    /// What clients read (schema, description) states the limits the store enforces.
+    #[test]
+    fn schemas_and_descriptions_state_the_limits() {
+        let create = tool("create_task");
+        let props = &create.input_schema["properties"];
+        assert_eq!(props["title"]["maxLength"], MAX_TITLE_CHARS);
+        assert_eq!(props["title"]["minLength"], 1);
+        assert_eq!(props["project"]["maxLength"], MAX_PROJECT_CHARS);
+        let description = create.description.unwrap_or_default();
+        for limit in [MAX_TITLE_CHARS, MAX_PROJECT_CHARS, MAX_TASKS] {
+            assert!(description.contains(&limit.to_string()), "{description}");
+        }
+        let list = tool("list_tasks");
+        let props = &list.input_schema["properties"];
+        assert_eq!(props["limit"]["maximum"], MAX_PAGE_SIZE);
+        assert_eq!(props["limit"]["minimum"], 1);
+        assert!(props["cursor"]["type"].to_string().contains("string"), "{props}");
+    }
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_invalid_params() {
+        assert_eq!(cursor::decode(&cursor::encode(42)).unwrap(), 42);
+        for bad in [
+            "",
+            "42",
+            "after-",
+            "after--1",
+            "after-x",
+            "after-99999999999999999999999",
+        ] {
+            let error = cursor::decode(bad).unwrap_err();
+            assert_eq!(error.code, rmcp::model::ErrorCode::INVALID_PARAMS, "{bad}");
+        }
     }
 }

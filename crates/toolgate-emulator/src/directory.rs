@@ -111,9 +111,11 @@ fn redirect_matches(registered: &str, requested: &str) -> bool {
 /// A GUID-shaped digest, for ids Entra derives and keeps stable (service principal ids).
 pub(crate) fn derived_guid(parts: &[&str]) -> String {
     let d = digest::digest(&digest::SHA256, parts.join("\n").as_bytes());
-    let b = d.as_ref();
+    // The first 16 of SHA-256's 32 bytes.
     let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&b[..16]);
+    for (out, byte) in bytes.iter_mut().zip(d.as_ref()) {
+        *out = *byte;
+    }
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     uuid::Uuid::from_bytes(bytes).to_string()

@@ -265,6 +265,25 @@ impl AadError {
     pub(crate) fn cross_tenant(client_id: &str, tenant: &str) -> Self {
         Self::unknown_client(client_id, tenant)
     }
+    /// A request body over the emulator's limit. Entra's front door refuses oversized requests
+    /// before any AADSTS logic runs; its nearest code is AADSTS90015 (request too long).
+    pub(crate) fn request_too_large(limit_bytes: usize) -> Self {
+        e(
+            90015,
+            "invalid_request",
+            413,
+            format!("The request body is too long: at most {limit_bytes} bytes are accepted."),
+        )
+    }
+    /// A body that could not be read (a malformed chunk, a connection cut mid-body).
+    pub(crate) fn unreadable_body() -> Self {
+        e(
+            900144,
+            "invalid_request",
+            400,
+            "The request body could not be read.".into(),
+        )
+    }
     pub(crate) fn server_error(what: &str) -> Self {
         e(90000, "server_error", 500, format!("The emulator failed: {what}."))
     }

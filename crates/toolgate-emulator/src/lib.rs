@@ -5,6 +5,10 @@
 //! way Entra fails (AADSTS codes, v1/v2 token shapes, pairwise `sub`, groups overage, Graph
 //! tokens nobody else can validate), on `127.0.0.1:0`, with hooks for key rotation and outages.
 //! See `docs/emulator.md`.
+//!
+//! Everything the emulator reads comes from requests (or a config file): no byte-index slicing
+//! or indexing that could panic on it, enforced for the non-test code below.
+#![cfg_attr(not(test), deny(clippy::string_slice, clippy::indexing_slicing))]
 
 mod b2c;
 mod config;

@@ -67,10 +67,17 @@ impl ResolvedScopes {
     }
 }
 
+/// `{resource}/{name}` when the scope names a resource: a URI (`api://…`, `https://…`, `urn:…`)
+/// or a bare app id GUID followed by `/`. Scopes are request input: the GUID prefix is taken
+/// with `str::get`, so a multi-byte character where the 36th byte falls is simply not a GUID
+/// (and the scope ends as AADSTS70011), never a panic.
 fn split_resource(scope: &str) -> Option<(&str, &str)> {
     let looks_like_uri = scope.contains("://")
         || scope.starts_with("urn:")
-        || scope.len() > 37 && uuid::Uuid::parse_str(&scope[..36]).is_ok();
+        || scope.len() > 37
+            && scope
+                .get(..36)
+                .is_some_and(|prefix| uuid::Uuid::parse_str(prefix).is_ok());
     if !looks_like_uri {
         return None;
     }

@@ -68,6 +68,7 @@ impl Emulator {
             jwks_fetches: AtomicU64::new(0),
             metadata_fetches: AtomicU64::new(0),
             outage: AtomicBool::new(false),
+            admin_token: crate::state::random_token(32),
         });
         let (tx, rx) = oneshot::channel::<()>();
         let app = crate::routes::app(Arc::clone(&state));
@@ -135,6 +136,14 @@ impl RunningEmulator {
     /// The authority host, standing for `https://login.microsoftonline.com`.
     pub fn base_url(&self) -> String {
         self.state.base_url.clone()
+    }
+
+    /// The credential for the HTTP hooks that change state (`POST /_emulator/rotate-keys`):
+    /// send it as `Authorization: Bearer {token}`. Random for each start (43 base64url
+    /// characters, 256 bits); whoever started the emulator (a test, `toolgate emulator`,
+    /// `toolgate dev`) holds it.
+    pub fn admin_token(&self) -> &str {
+        &self.state.admin_token
     }
 
     pub fn local_addr(&self) -> SocketAddr {

@@ -51,6 +51,9 @@ pub(crate) struct EmulatorState {
     pub jwks_fetches: AtomicU64,
     pub metadata_fetches: AtomicU64,
     pub outage: AtomicBool,
+    /// The credential `/_emulator/` hooks that change state require (`Authorization: Bearer …`);
+    /// random per start, handed out by [`crate::RunningEmulator::admin_token`].
+    pub admin_token: String,
 }
 
 impl EmulatorState {

@@ -89,6 +89,9 @@ pub enum ExplainResult {
     /// The caller lacks the admin role.
     #[oai(status = 403)]
     Forbidden(Json<ApiError>),
+    /// The body is over 64 KiB (refused before authentication and parsing).
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ApiError>),
 }
 
 impl From<ExplainPrincipal> for Principal {

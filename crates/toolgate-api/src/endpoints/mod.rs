@@ -9,7 +9,7 @@ mod whoami;
 
 pub use audit::AuditApi;
 pub use explain::ExplainApi;
-pub use health::HealthApi;
+pub use health::{AuditReadiness, HealthApi};
 pub use tools::ToolsApi;
 pub use whoami::WhoamiApi;
 

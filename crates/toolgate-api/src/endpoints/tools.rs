@@ -122,6 +122,9 @@ pub enum CallResult {
     /// No such tool, or (by default) one the caller may not call.
     #[oai(status = 404)]
     NotFound(Json<ApiError>),
+    /// The body is over 1 MiB (refused before authentication and parsing).
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ApiError>),
     #[oai(status = 502)]
     Failed(Json<ApiError>),
 }

@@ -3,6 +3,7 @@
 mod admin;
 pub(crate) mod authorize;
 mod b2c;
+mod body_limit;
 mod discovery;
 mod jwks;
 mod login_page;
@@ -47,6 +48,7 @@ pub(crate) fn app(state: Arc<EmulatorState>) -> impl IntoEndpoint {
         .at("/_emulator/rotate-keys", post(admin::rotate_keys))
         .at("/_emulator/users", get(admin::users))
         .data(state)
+        .with(body_limit::BodyLimit)
         // Browsers redeem SPA codes (PKCE, no secret) and read discovery/keys cross-origin, so
         // Entra answers CORS on these endpoints; Swagger UI's sign-in depends on it.
         .with(Cors::new())

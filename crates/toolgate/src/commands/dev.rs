@@ -58,6 +58,10 @@ pub async fn execute(args: DevArgs) -> u8 {
     let public_url = gateway.app.public_url.clone();
     println!("toolgate dev: everything offline, nothing to configure.");
     println!("  Entra emulator : {authority}");
+    println!(
+        "  emulator admin : Bearer {} (POST /_emulator/rotate-keys)",
+        emulator.admin_token()
+    );
     println!("  gate           : {public_url}");
     println!("  MCP resource   : {}", gateway.app.resource_url());
     let exe = std::env::current_exe()

@@ -37,6 +37,10 @@ pub async fn execute(args: EmulatorArgs) -> u8 {
         }
     };
     println!("Entra ID emulator listening on {}", emulator.base_url());
+    println!(
+        "Admin token for POST /_emulator/rotate-keys (Authorization: Bearer …): {}",
+        emulator.admin_token()
+    );
     super::until_interrupted().await;
     drop(emulator);
     exit::OK
