@@ -6,6 +6,7 @@
 //! name from the file name, so renaming a file that has shipped re-runs it.
 
 mod m20250601_000001_create_audit_events;
+mod m20261129_000002_add_upstream_columns;
 
 use sea_orm_migration::prelude::*;
 pub use sea_orm_migration::sea_orm::{DatabaseConnection, DbErr};
@@ -16,7 +17,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20250601_000001_create_audit_events::Migration)]
+        vec![
+            Box::new(m20250601_000001_create_audit_events::Migration),
+            Box::new(m20261129_000002_add_upstream_columns::Migration),
+        ]
     }
 }
 

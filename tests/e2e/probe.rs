@@ -212,11 +212,7 @@ pub async fn probe_stack(tune: impl FnOnce(&mut McpTransportConfig, &mut Session
     .unwrap();
     let sink: Arc<dyn AuditSink> = Arc::new(audit.clone());
     let policy: Arc<dyn ToolPolicy> = Arc::new(policy);
-    let shared = Arc::new(GateShared {
-        policy,
-        audit: sink.clone(),
-        options: GateOptions::default(),
-    });
+    let shared = Arc::new(GateShared::new(policy, sink.clone(), GateOptions::default()));
     let mut transport = McpTransportConfig {
         public_url: gateway.app.public_url.clone(),
         ..McpTransportConfig::default()

@@ -34,6 +34,8 @@ pub struct Model {
     pub latency_us: i64,
     pub outcome: String,
     pub reason_code: Option<String>,
+    pub upstream: Option<String>,
+    pub upstream_item: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -65,6 +67,8 @@ pub(crate) fn active_model(event: &AuditEvent) -> ActiveModel {
         latency_us: Set(event.latency_us),
         outcome: Set(event.outcome.clone()),
         reason_code: Set(event.reason_code.clone()),
+        upstream: Set(event.upstream.clone()),
+        upstream_item: Set(event.upstream_item.clone()),
     }
 }
 
@@ -119,6 +123,8 @@ impl TryFrom<Model> for AuditEvent {
             outcome: row.outcome,
             reason_code: row.reason_code,
             event_id: row.event_id,
+            upstream: row.upstream,
+            upstream_item: row.upstream_item,
             write: toolgate_core::AuditWrite::Insert,
         })
     }

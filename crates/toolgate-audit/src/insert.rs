@@ -9,7 +9,7 @@ use toolgate_core::{AuditEvent, AuditWrite};
 
 use crate::entity::{self, Column, Entity};
 
-/// Rows per statement: 20 bound values each stays below SQLite's 32 766-parameter limit and
+/// Rows per statement: 22 bound values each stays below SQLite's 32 766-parameter limit and
 /// PostgreSQL's 65 535 whatever `batch_size` is configured.
 const ROWS_PER_STATEMENT: usize = 1_000;
 

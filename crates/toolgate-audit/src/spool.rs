@@ -159,6 +159,8 @@ mod tests {
             latency_us: 5,
             outcome: "ok".into(),
             reason_code: None,
+            upstream: None,
+            upstream_item: None,
             write: Default::default(),
         }
     }

@@ -7,6 +7,7 @@
 mod audit;
 mod clock;
 mod decision;
+mod origin;
 mod policy;
 mod principal;
 mod provider;
@@ -24,6 +25,7 @@ pub use audit::{
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use decision::{Decision, Effect};
+pub use origin::{ItemKind, ItemOrigin, ItemOrigins};
 pub use policy::ToolPolicy;
 pub use principal::{Groups, Principal, PrincipalKind};
 pub use provider::{AuthProvider, RequestHead, bearer_token};
@@ -32,4 +34,4 @@ pub use rejection::{AuthRejection, Challenge, RejectReason};
 pub use request_id::RequestId;
 pub use resource_metadata::ProtectedResourceMetadata;
 pub use route::{HttpRequest, HttpResponse, ProviderRoute, RouteHandler};
-pub use tool::{ToolAnnotations, ToolCallError, ToolDescriptor, ToolInvoker};
+pub use tool::{Catalog, CatalogItem, ToolAnnotations, ToolCallError, ToolDescriptor, ToolInvoker};

@@ -27,6 +27,42 @@ pub struct ToolDescriptor {
     /// Tags from configuration or tool metadata (`read`, `write`, `dangerous` …).
     #[serde(default)]
     pub tags: Vec<String>,
+    /// The upstream MCP server the tool comes from (its name in configuration): the tool's
+    /// parent entity in Cedar, so `resource in Server::"github"` holds. `None` for a server
+    /// embedded without a name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+}
+
+/// A prompt or a resource of the catalog: its name (a prompt's name, a resource's URI) and the
+/// upstream it comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CatalogItem {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+}
+
+/// Everything policies are written against: tools (typed inputs), prompts and resources, each
+/// with the server it comes from. Saved as JSON, it is the catalog snapshot that
+/// `toolgate policy … --catalog FILE` checks policies against without reaching the upstreams.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Catalog {
+    pub tools: Vec<ToolDescriptor>,
+    #[serde(default)]
+    pub prompts: Vec<CatalogItem>,
+    #[serde(default)]
+    pub resources: Vec<CatalogItem>,
+}
+
+impl Catalog {
+    /// A catalog of tools only.
+    pub fn of_tools(tools: Vec<ToolDescriptor>) -> Self {
+        Self {
+            tools,
+            ..Self::default()
+        }
+    }
 }
 
 /// A tool call refused or failed before producing a result (JSON-RPC error code + message).

@@ -35,6 +35,7 @@ pub fn descriptor_of(tool: &Tool, configured_tags: &ToolTags) -> ToolDescriptor 
         input_schema: normalize_schema(&Value::Object((*tool.input_schema).clone())),
         annotations,
         tags,
+        server: None,
     }
 }
 

@@ -15,7 +15,9 @@ use rmcp::model::*;
 use rmcp::service::{MaybeSendFuture, NotificationContext, RequestContext, SubscriptionContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::{Map, Value};
-use toolgate_core::{ArgumentCapture, AuditDecision, AuditEvent, AuditSink, Decision, Principal, ToolPolicy};
+use toolgate_core::{
+    ArgumentCapture, AuditDecision, AuditEvent, AuditSink, Decision, ItemKind, ItemOrigins, Principal, ToolPolicy,
+};
 
 use crate::caller::Caller;
 use crate::catalog::ToolTags;
@@ -33,13 +35,57 @@ pub struct GateOptions {
     /// What of the arguments is kept in audit rows (the digest is always kept).
     pub capture: ArgumentCapture,
     pub tool_tags: ToolTags,
+    /// Methods forwarded without a decision (see [`PassThrough`]).
+    pub pass_through: PassThrough,
 }
 
-/// What every gated session shares: the policy, the audit sink, the options.
+/// The MCP methods the gate forwards without a policy decision. Every other method is either
+/// decided by policy (tools, prompts, resources, subscriptions, completions) or refused with
+/// `-32601` — so a method a future rmcp adds cannot slip past the gate unnoticed. `ping`,
+/// `initialize` and `server/discover` (the protocol's lifecycle) always pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PassThrough(pub Vec<String>);
+
+/// What passes by default: the log level, resource templates (URI patterns, not data) and the
+/// 2026-07-28 subscription stream (change notices, not data).
+pub const DEFAULT_PASS_THROUGH: [&str; 3] = ["logging/setLevel", "resources/templates/list", "subscriptions/listen"];
+
+impl Default for PassThrough {
+    fn default() -> Self {
+        Self(DEFAULT_PASS_THROUGH.iter().map(|m| (*m).to_owned()).collect())
+    }
+}
+
+impl PassThrough {
+    pub fn allows(&self, method: &str) -> bool {
+        self.0.iter().any(|m| m == method)
+    }
+}
+
+/// What every gated session shares: the policy, the audit sink, the options, and (gateway
+/// mode) where items come from.
 pub struct GateShared {
     pub policy: Arc<dyn ToolPolicy>,
     pub audit: Arc<dyn AuditSink>,
     pub options: GateOptions,
+    /// Resolves namespaced items to their upstream, for audit rows.
+    pub origins: Option<Arc<dyn ItemOrigins>>,
+}
+
+impl GateShared {
+    pub fn new(policy: Arc<dyn ToolPolicy>, audit: Arc<dyn AuditSink>, options: GateOptions) -> Self {
+        Self {
+            policy,
+            audit,
+            options,
+            origins: None,
+        }
+    }
+
+    pub fn with_origins(mut self, origins: Arc<dyn ItemOrigins>) -> Self {
+        self.origins = Some(origins);
+        self
+    }
 }
 
 /// Wraps an rmcp server handler. Cheap to create per session: the shared part is an `Arc`.
@@ -56,11 +102,11 @@ enum Item<'a> {
 }
 
 impl Item<'_> {
-    fn method(&self) -> &'static str {
+    fn kind(&self) -> ItemKind {
         match self {
-            Self::Tool { .. } => "tools/call",
-            Self::Prompt { .. } => "prompts/get",
-            Self::Resource { .. } => "resources/read",
+            Self::Tool { .. } => ItemKind::Tool,
+            Self::Prompt { .. } => ItemKind::Prompt,
+            Self::Resource { .. } => ItemKind::Resource,
         }
     }
 
@@ -153,6 +199,7 @@ impl<H: ServerHandler> Gate<H> {
     /// decision is allowed and durably recorded.
     async fn decide_then<T, F, Fut>(
         &self,
+        method: &'static str,
         item: Item<'_>,
         context: RequestContext<RoleServer>,
         forward: F,
@@ -169,16 +216,22 @@ impl<H: ServerHandler> Gate<H> {
             return Err(unauthenticated());
         };
         let decision = item.decide(self.shared.policy.as_ref(), &principal);
+        let origin = self
+            .shared
+            .origins
+            .as_ref()
+            .and_then(|o| o.origin(item.kind(), item.key()));
         let mut event = caller
-            .event(item.method(), AuditDecision::of(Some(&decision)), "pending")
+            .event(method, AuditDecision::of(Some(&decision)), "pending")
             .principal(&principal)
             .tool(Some(item.key()))
+            .origin(origin.as_ref())
             .decided(&decision);
         if let Item::Tool { arguments, .. } = &item {
             event = event.arguments(arguments, &self.shared.options.capture);
         }
         if !decision.is_allowed() {
-            tracing::info!(item = %toolgate_core::text::bounded(item.key(), 128), method = item.method(),
+            tracing::info!(item = %toolgate_core::text::bounded(item.key(), 128), method,
                 policies = ?decision.determining_policies, errors = ?decision.errors, "request denied by policy");
             self.record(event.outcome("denied").reason(Some("policy_deny")).latency(started))
                 .await?;
@@ -199,6 +252,16 @@ impl<H: ServerHandler> Gate<H> {
         let reason = reason.or_else(|| shadow.then(|| "shadow_would_deny".to_owned()));
         self.record(event.completed(done, reason.as_deref(), started)).await?;
         result
+    }
+
+    /// Refuses `method` with `-32601` unless it is configured to pass through.
+    fn passing(&self, method: &str) -> Result<(), McpError> {
+        if self.shared.options.pass_through.allows(method) {
+            Ok(())
+        } else {
+            tracing::info!(method = %toolgate_core::text::bounded(method, 128), "method refused: neither governed by policy nor configured to pass through");
+            Err(McpError::new(ErrorCode::METHOD_NOT_FOUND, "method not found", None))
+        }
     }
 
     /// Audits a filtered list (`tools/list`, `prompts/list`, `resources/list`).
@@ -259,6 +322,7 @@ impl<H: ServerHandler> Gate<H> {
         let inner = &self.inner;
         let decided = arguments.clone();
         self.decide_then(
+            "tools/call",
             Item::Tool {
                 name: &name,
                 arguments: &arguments,
@@ -331,6 +395,7 @@ impl<H: ServerHandler> ServerHandler for Gate<H> {
         let name = request.name.to_string();
         let inner = &self.inner;
         self.decide_then(
+            "prompts/get",
             Item::Prompt { name: &name },
             context,
             move |context| inner.get_prompt(request, context),
@@ -375,6 +440,7 @@ impl<H: ServerHandler> ServerHandler for Gate<H> {
         let uri = request.uri.to_string();
         let inner = &self.inner;
         self.decide_then(
+            "resources/read",
             Item::Resource { uri: &uri },
             context,
             move |context| inner.read_resource(request, context),
@@ -383,7 +449,7 @@ impl<H: ServerHandler> ServerHandler for Gate<H> {
         .await
     }
 
-    // Everything below is forwarded unchanged.
+    // The protocol's lifecycle: always forwarded.
 
     fn ping(
         &self,
@@ -415,67 +481,120 @@ impl<H: ServerHandler> ServerHandler for Gate<H> {
         self.inner.discover(context)
     }
 
-    fn complete(
+    // Decided like the item they are about.
+
+    /// A completion reveals a prompt's or a resource's argument values: decided like getting
+    /// the prompt or reading the resource.
+    async fn complete(
         &self,
         request: CompleteRequestParams,
         context: RequestContext<RoleServer>,
-    ) -> impl Future<Output = Result<CompleteResult, McpError>> + MaybeSendFuture + '_ {
-        self.inner.complete(request, context)
+    ) -> Result<CompleteResult, McpError> {
+        // A reference kind this gate does not know is refused: nothing to decide on.
+        let (key, is_prompt) = match &request.r#ref {
+            Reference::Prompt(prompt) => (prompt.name.to_string(), true),
+            Reference::Resource(resource) => (resource.uri.to_string(), false),
+            _ => return Err(McpError::invalid_params("unsupported completion reference", None)),
+        };
+        let item = if is_prompt {
+            Item::Prompt { name: &key }
+        } else {
+            Item::Resource { uri: &key }
+        };
+        let inner = &self.inner;
+        self.decide_then(
+            "completion/complete",
+            item,
+            context,
+            move |context| inner.complete(request, context),
+            |result| result.outcome(),
+        )
+        .await
     }
 
-    fn set_level(
+    /// Subscribing to a resource is decided like reading it (updates reveal it).
+    #[allow(
+        deprecated,
+        reason = "rmcp deprecates resources/subscribe in favour of 2026-07-28 subscriptions; 2025 clients still send it"
+    )]
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        let uri = request.uri.to_string();
+        let inner = &self.inner;
+        self.decide_then(
+            "resources/subscribe",
+            Item::Resource { uri: &uri },
+            context,
+            move |context| inner.subscribe(request, context),
+            |result| result.outcome(),
+        )
+        .await
+    }
+
+    #[allow(
+        deprecated,
+        reason = "rmcp deprecates resources/unsubscribe in favour of 2026-07-28 subscriptions; 2025 clients still send it"
+    )]
+    async fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        let uri = request.uri.to_string();
+        let inner = &self.inner;
+        self.decide_then(
+            "resources/unsubscribe",
+            Item::Resource { uri: &uri },
+            context,
+            move |context| inner.unsubscribe(request, context),
+            |result| result.outcome(),
+        )
+        .await
+    }
+
+    // Forwarded only when listed in `pass_through`.
+
+    async fn set_level(
         &self,
         request: SetLevelRequestParams,
         context: RequestContext<RoleServer>,
-    ) -> impl Future<Output = Result<(), McpError>> + MaybeSendFuture + '_ {
-        self.inner.set_level(request, context)
+    ) -> Result<(), McpError> {
+        self.passing("logging/setLevel")?;
+        self.inner.set_level(request, context).await
     }
 
-    fn list_resource_templates(
+    async fn list_resource_templates(
         &self,
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
-    ) -> impl Future<Output = Result<ListResourceTemplatesResult, McpError>> + MaybeSendFuture + '_ {
-        self.inner.list_resource_templates(request, context)
+    ) -> Result<ListResourceTemplatesResult, McpError> {
+        self.passing("resources/templates/list")?;
+        self.inner.list_resource_templates(request, context).await
     }
 
     fn accepted_subscription_filter(&self, requested: &SubscriptionFilter) -> Option<SubscriptionFilter> {
         self.inner.accepted_subscription_filter(requested)
     }
 
-    fn listen(
-        &self,
-        context: SubscriptionContext,
-    ) -> impl Future<Output = Result<(), McpError>> + MaybeSendFuture + '_ {
-        self.inner.listen(context)
-    }
-
-    fn subscribe(
-        &self,
-        request: SubscribeRequestParams,
-        context: RequestContext<RoleServer>,
-    ) -> impl Future<Output = Result<(), McpError>> + MaybeSendFuture + '_ {
-        self.inner.subscribe(request, context)
-    }
-
-    fn unsubscribe(
-        &self,
-        request: UnsubscribeRequestParams,
-        context: RequestContext<RoleServer>,
-    ) -> impl Future<Output = Result<(), McpError>> + MaybeSendFuture + '_ {
-        self.inner.unsubscribe(request, context)
+    async fn listen(&self, context: SubscriptionContext) -> Result<(), McpError> {
+        self.passing("subscriptions/listen")?;
+        self.inner.listen(context).await
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
         self.inner.get_tool(name)
     }
 
-    fn on_custom_request(
+    async fn on_custom_request(
         &self,
         request: CustomRequest,
         context: RequestContext<RoleServer>,
-    ) -> impl Future<Output = Result<CustomResult, McpError>> + MaybeSendFuture + '_ {
-        self.inner.on_custom_request(request, context)
+    ) -> Result<CustomResult, McpError> {
+        self.passing(&request.method)?;
+        self.inner.on_custom_request(request, context).await
     }
 
     fn on_cancelled(
@@ -520,51 +639,57 @@ impl<H: ServerHandler> ServerHandler for Gate<H> {
         self.inner.get_info()
     }
 
-    fn get_task(
+    async fn get_task(
         &self,
         request: GetTaskParams,
         context: RequestContext<RoleServer>,
-    ) -> impl Future<Output = Result<GetTaskResult, McpError>> + MaybeSendFuture + '_ {
-        self.inner.get_task(request, context)
+    ) -> Result<GetTaskResult, McpError> {
+        self.passing("tasks/get")?;
+        self.inner.get_task(request, context).await
     }
 
-    fn update_task(
+    async fn update_task(
         &self,
         request: UpdateTaskParams,
         context: RequestContext<RoleServer>,
-    ) -> impl Future<Output = Result<(), McpError>> + MaybeSendFuture + '_ {
-        self.inner.update_task(request, context)
+    ) -> Result<(), McpError> {
+        self.passing("tasks/update")?;
+        self.inner.update_task(request, context).await
     }
 
-    fn cancel_task(
+    async fn cancel_task(
         &self,
         request: CancelTaskParams,
         context: RequestContext<RoleServer>,
-    ) -> impl Future<Output = Result<(), McpError>> + MaybeSendFuture + '_ {
-        self.inner.cancel_task(request, context)
+    ) -> Result<(), McpError> {
+        self.passing("tasks/cancel")?;
+        self.inner.cancel_task(request, context).await
     }
 
-    fn list_skills(
+    async fn list_skills(
         &self,
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
-    ) -> impl Future<Output = Result<ListSkillsResult, McpError>> + MaybeSendFuture + '_ {
-        self.inner.list_skills(request, context)
+    ) -> Result<ListSkillsResult, McpError> {
+        self.passing("skills/list")?;
+        self.inner.list_skills(request, context).await
     }
 
-    fn get_skill(
+    async fn get_skill(
         &self,
         request: GetSkillRequestParams,
         context: RequestContext<RoleServer>,
-    ) -> impl Future<Output = Result<GetSkillResult, McpError>> + MaybeSendFuture + '_ {
-        self.inner.get_skill(request, context)
+    ) -> Result<GetSkillResult, McpError> {
+        self.passing("skills/get")?;
+        self.inner.get_skill(request, context).await
     }
 
-    fn read_resource_directory(
+    async fn read_resource_directory(
         &self,
         request: ReadResourceDirectoryRequestParams,
         context: RequestContext<RoleServer>,
-    ) -> impl Future<Output = Result<ReadResourceDirectoryResult, McpError>> + MaybeSendFuture + '_ {
-        self.inner.read_resource_directory(request, context)
+    ) -> Result<ReadResourceDirectoryResult, McpError> {
+        self.passing("resources/directory/read")?;
+        self.inner.read_resource_directory(request, context).await
     }
 }

@@ -9,7 +9,7 @@ use aws_lc_rs::digest;
 use cedar_policy::{
     Authorizer, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicySet, RestrictedExpression,
 };
-use toolgate_core::{Decision, Effect, Principal, PrincipalKind, ToolDescriptor};
+use toolgate_core::{Catalog, CatalogItem, Decision, Effect, Principal, PrincipalKind, ToolDescriptor};
 
 use crate::claims::ClaimMapping;
 use crate::declared::DeclaredShape;
@@ -38,6 +38,7 @@ pub(crate) struct Names {
     pub list: EntityUid,
     pub prompt: EntityTypeName,
     pub mcp_resource: EntityTypeName,
+    pub server: EntityTypeName,
     pub get_prompt: EntityUid,
     pub read_resource: EntityUid,
 }
@@ -71,6 +72,11 @@ pub struct PolicyEngine {
     pub(crate) list_entity: Entity,
     pub(crate) authorizer: Authorizer,
     policy_ids: Vec<String>,
+    /// The server of each catalog prompt / resource (their parent entity).
+    pub(crate) prompt_servers: HashMap<String, String>,
+    pub(crate) resource_servers: HashMap<String, String>,
+    /// The policy texts, to rebuild against a new catalog.
+    sources: Vec<PolicySource>,
 }
 
 fn internal(message: String) -> PolicyError {
@@ -96,20 +102,36 @@ impl PolicyEngine {
     /// Loads every `*.cedar` file of `config.policy_dir` (sorted by name) against the schema
     /// generated from `catalog`.
     pub fn load(config: &PolicyConfig, catalog: &[ToolDescriptor]) -> Result<Self, PolicyError> {
+        Self::load_catalog(config, &Catalog::of_tools(catalog.to_vec()))
+    }
+
+    /// [`load`](Self::load) against a whole catalog (tools, prompts and resources with their
+    /// servers).
+    pub fn load_catalog(config: &PolicyConfig, catalog: &Catalog) -> Result<Self, PolicyError> {
         let sources = read_dir(&config.policy_dir)?;
         if sources.is_empty() {
             tracing::warn!(dir = %config.policy_dir.display(), "no *.cedar policy files: every request will be denied");
         }
-        Self::from_sources(&sources, catalog, config.shadow, config.claims.clone())
+        Self::from_catalog(&sources, catalog, config.shadow, config.claims.clone())
     }
 
-    /// Builds an engine from in-memory policy files (tests, embedders, hot reload).
     pub fn from_sources(
         sources: &[PolicySource],
         catalog: &[ToolDescriptor],
         shadow: bool,
         claims: ClaimMapping,
     ) -> Result<Self, PolicyError> {
+        Self::from_catalog(sources, &Catalog::of_tools(catalog.to_vec()), shadow, claims)
+    }
+
+    /// Policies `sources` validated against the schema generated from `whole`.
+    pub fn from_catalog(
+        sources: &[PolicySource],
+        whole: &Catalog,
+        shadow: bool,
+        claims: ClaimMapping,
+    ) -> Result<Self, PolicyError> {
+        let catalog = whole.tools.as_slice();
         let schema = generate_schema(catalog, &claims)?;
         let policies = build_policy_set(sources, schema.schema())?;
         if policies.is_empty() {
@@ -128,6 +150,7 @@ impl PolicyEngine {
             list: uid(&action_ty, "list"),
             prompt: type_name("Prompt")?,
             mcp_resource: type_name("McpResource")?,
+            server: type_name("Server")?,
             get_prompt: uid(&action_ty, "get_prompt"),
             read_resource: uid(&action_ty, "read_resource"),
         };
@@ -146,8 +169,9 @@ impl PolicyEngine {
             for (k, v) in annotation_values(t) {
                 attrs.insert(k.into(), RestrictedExpression::new_bool(v));
             }
-            let entity = Entity::new(tool_uid.clone(), attrs, HashSet::new())
-                .map_err(|e| internal(format!("tool {}: {e}", t.name)))?;
+            let parents: HashSet<EntityUid> = t.server.iter().map(|s| uid(&names.server, s)).collect();
+            let entity =
+                Entity::new(tool_uid.clone(), attrs, parents).map_err(|e| internal(format!("tool {}: {e}", t.name)))?;
             let action = uid(&action_ty, &format!("call:{}", t.name));
             let action_entity = Entity::new_no_attrs(action.clone(), HashSet::from([call_group.clone()]));
             by_name.insert(t.name.clone(), tools.len());
@@ -171,8 +195,17 @@ impl PolicyEngine {
         )
         .map_err(|e| internal(format!("catalog entities: {e}")))?;
 
-        let hash = hash_of(schema.text(), sources);
+        let hash = hash_of(schema.text(), sources, whole);
+        let servers_of = |items: &[CatalogItem]| -> HashMap<String, String> {
+            items
+                .iter()
+                .filter_map(|i| i.server.clone().map(|s| (i.name.clone(), s)))
+                .collect()
+        };
         Ok(Self {
+            prompt_servers: servers_of(&whole.prompts),
+            resource_servers: servers_of(&whole.resources),
+            sources: sources.to_vec(),
             schema,
             policies,
             shadow,
@@ -200,6 +233,34 @@ impl PolicyEngine {
 
     pub fn schema(&self) -> &GeneratedSchema {
         &self.schema
+    }
+
+    /// How many tools the engine knows.
+    pub fn tool_count(&self) -> usize {
+        self.tools.len()
+    }
+
+    /// Whether `other` was built from the same catalog (tool entities, what tools declare,
+    /// the servers of prompts and resources).
+    pub(crate) fn same_catalog(&self, other: &Self) -> bool {
+        self.tools.len() == other.tools.len()
+            && self
+                .tools
+                .iter()
+                .zip(&other.tools)
+                .all(|(a, b)| a.entity == b.entity && a.declared == b.declared)
+            && self.prompt_servers == other.prompt_servers
+            && self.resource_servers == other.resource_servers
+    }
+
+    /// The policy sources this engine was built from.
+    pub fn sources(&self) -> &[PolicySource] {
+        &self.sources
+    }
+
+    /// The claim mapping this engine was built with.
+    pub fn claims(&self) -> &ClaimMapping {
+        &self.claims
     }
 
     /// Ids of every loaded policy, sorted.
@@ -265,7 +326,9 @@ impl PolicyEngine {
     }
 }
 
-fn hash_of(schema_text: &str, sources: &[PolicySource]) -> String {
+/// Covers everything a decision depends on besides the request: the schema, every policy file,
+/// and the catalog's entity data (tags, annotations, servers) that the schema does not show.
+fn hash_of(schema_text: &str, sources: &[PolicySource], catalog: &Catalog) -> String {
     let mut ctx = digest::Context::new(&digest::SHA256);
     ctx.update(schema_text.as_bytes());
     for s in sources {
@@ -273,6 +336,15 @@ fn hash_of(schema_text: &str, sources: &[PolicySource]) -> String {
         ctx.update(s.name.as_bytes());
         ctx.update(b"\0");
         ctx.update(s.text.as_bytes());
+    }
+    for t in &catalog.tools {
+        let data = serde_json::json!([t.name, t.tags, t.annotations, t.server]);
+        ctx.update(b"\0");
+        ctx.update(data.to_string().as_bytes());
+    }
+    for item in catalog.prompts.iter().chain(&catalog.resources) {
+        ctx.update(b"\0");
+        ctx.update(serde_json::json!([item.name, item.server]).to_string().as_bytes());
     }
     let d = ctx.finish();
     let mut out = String::with_capacity(64);

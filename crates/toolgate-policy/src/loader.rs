@@ -19,7 +19,7 @@ pub struct PolicySource {
 }
 
 /// Every `*.cedar` file of `dir`, sorted by name so ids and the hash are stable.
-pub(crate) fn read_dir(dir: &Path) -> Result<Vec<PolicySource>, PolicyError> {
+pub fn read_dir(dir: &Path) -> Result<Vec<PolicySource>, PolicyError> {
     let io = |source| PolicyError::Io {
         path: dir.to_path_buf(),
         source,

@@ -12,13 +12,15 @@ impl PolicyEngine {
     /// May `principal` get the prompt `name` (and see it in prompts/list)?
     pub fn authorize_prompt(&self, principal: &Principal, name: &str) -> Decision {
         let names = &self.names;
-        self.authorize_named(principal, &names.prompt, "name", name, &names.get_prompt)
+        let server = self.prompt_servers.get(name).map(String::as_str);
+        self.authorize_named(principal, &names.prompt, "name", name, server, &names.get_prompt)
     }
 
     /// May `principal` read the resource `uri` (and see it in resources/list)?
     pub fn authorize_resource(&self, principal: &Principal, uri: &str) -> Decision {
         let names = &self.names;
-        self.authorize_named(principal, &names.mcp_resource, "uri", uri, &names.read_resource)
+        let server = self.resource_servers.get(uri).map(String::as_str);
+        self.authorize_named(principal, &names.mcp_resource, "uri", uri, server, &names.read_resource)
     }
 
     fn authorize_named(
@@ -27,6 +29,7 @@ impl PolicyEngine {
         ty: &EntityTypeName,
         attribute: &str,
         value: &str,
+        server: Option<&str>,
         action: &EntityUid,
     ) -> Decision {
         let (puid, pentity) = match self.principal_entity(principal) {
@@ -35,7 +38,8 @@ impl PolicyEngine {
         };
         let resource = uid(ty, value);
         let attrs = HashMap::from([(attribute.to_owned(), RestrictedExpression::new_string(value.to_owned()))]);
-        let entity = match Entity::new(resource.clone(), attrs, HashSet::new()) {
+        let parents: HashSet<EntityUid> = server.iter().map(|s| uid(&self.names.server, s)).collect();
+        let entity = match Entity::new(resource.clone(), attrs, parents) {
             Ok(e) => e,
             Err(e) => return self.deny_with_error(format!("cannot build the {ty} entity: {e}")),
         };

@@ -88,9 +88,12 @@ pub fn generate_schema(catalog: &[ToolDescriptor], claims: &ClaimMapping) -> Res
         "entity App in [Role] {{\n  tenant: String,\n  roles: Set<String>,\n  client_app: String,{extra}\n}};\n\n"
     );
     text.push_str(
-        "// A tool of the catalog. Annotations absent from the catalog take MCP's defaults:\n\
+        "// An upstream MCP server (its name in configuration): the parent of its tools, prompts\n\
+         // and resources, so `resource in Server::\"github\"` holds for each of them.\n\
+         entity Server;\n\n\
+         // A tool of the catalog. Annotations absent from the catalog take MCP's defaults:\n\
          // read_only false, destructive true, idempotent false, open_world true.\n\
-         entity Tool {\n  name: String,\n  tags: Set<String>,\n  read_only: Bool,\n  destructive: Bool,\n  \
+         entity Tool in [Server] {\n  name: String,\n  tags: Set<String>,\n  read_only: Bool,\n  destructive: Bool,\n  \
          idempotent: Bool,\n  open_world: Bool,\n};\n\n\
          // Every tool call is in this group: `action in Action::\"call\"`.\n\
          action \"call\";\n\n\
@@ -99,8 +102,8 @@ pub fn generate_schema(catalog: &[ToolDescriptor], claims: &ClaimMapping) -> Res
          action \"list\" appliesTo {\n  principal: [User, App],\n  resource: Tool,\n};\n\n\
          // An MCP prompt (prompts/list, prompts/get) and an MCP resource (resources/list,\n\
          // resources/read), named by the server. Listed when the get/read would be permitted.\n\
-         entity Prompt {\n  name: String,\n};\n\
-         entity McpResource {\n  uri: String,\n};\n\
+         entity Prompt in [Server] {\n  name: String,\n};\n\
+         entity McpResource in [Server] {\n  uri: String,\n};\n\
          action \"get_prompt\" appliesTo {\n  principal: [User, App],\n  resource: Prompt,\n};\n\
          action \"read_resource\" appliesTo {\n  principal: [User, App],\n  resource: McpResource,\n};\n",
     );

@@ -162,11 +162,7 @@ fn main() {
         }
         let no_audit: Arc<dyn AuditSink> = Arc::new(NoAudit);
         let policy: Arc<dyn ToolPolicy> = gateway.policy.clone();
-        let shared = Arc::new(GateShared {
-            policy,
-            audit: no_audit,
-            options: GateOptions::default(),
-        });
+        let shared = Arc::new(GateShared::new(policy, no_audit, GateOptions::default()));
         let gated_store = store.clone();
         let endpoint = mcp_endpoint(
             move || TaskTools::new(gated_store.clone()),

@@ -77,15 +77,16 @@ pub async fn start_on(gateway: Gateway, listener: tokio::net::TcpListener) -> Re
         proxy.attach_audit(sink.clone());
     }
     let policy: Arc<dyn ToolPolicy> = gateway.policy.clone();
-    let shared = Arc::new(GateShared {
+    let shared = Arc::new(GateShared::new(
         policy,
-        audit: sink.clone(),
-        options: GateOptions {
+        sink.clone(),
+        GateOptions {
             denial: gateway.mcp.denial,
             capture: gateway.mcp.capture_arguments.clone(),
             tool_tags: gateway.tool_tags.clone(),
+            ..GateOptions::default()
         },
-    });
+    ));
     let tasks = TaskStore::seeded();
     let sessions = SessionBindings::new(gateway.sessions);
     let store = tasks.clone();

@@ -77,11 +77,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         false,
         ClaimMapping::default(),
     )?);
-    let shared = Arc::new(GateShared {
+    let shared = Arc::new(GateShared::new(
         policy,
-        audit: Arc::new(toolgate::core::NoAudit),
-        options: GateOptions::default(),
-    });
+        Arc::new(toolgate::core::NoAudit),
+        GateOptions::default(),
+    ));
     let make = || Greeter {
         tool_router: Greeter::tool_router(),
     };

@@ -202,6 +202,8 @@ fn event_with_id(n: usize, event_id: String) -> AuditEvent {
         latency_us: (n as i64) * 13,
         outcome: if auth_failed { "auth_failed" } else { "ok" }.to_owned(),
         reason_code: auth_failed.then(|| "expired".to_owned()),
+        upstream: None,
+        upstream_item: None,
         write: Default::default(),
     }
 }

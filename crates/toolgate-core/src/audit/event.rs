@@ -110,6 +110,11 @@ pub struct AuditEvent {
     pub outcome: String,
     /// Machine-readable reason (`expired`, `policy_deny`, …).
     pub reason_code: Option<String>,
+    /// Gateway mode: the upstream that served the item, and the item's own name there.
+    #[serde(default)]
+    pub upstream: Option<String>,
+    #[serde(default)]
+    pub upstream_item: Option<String>,
     /// Whether this event inserts a row or completes one (absent in spools of older versions).
     #[serde(default)]
     pub write: AuditWrite,
@@ -145,8 +150,19 @@ impl AuditEvent {
             latency_us: 0,
             outcome: bounded_string(outcome, limits::OUTCOME),
             reason_code: None,
+            upstream: None,
+            upstream_item: None,
             write: AuditWrite::Insert,
         }
+    }
+
+    /// The upstream that serves the item (gateway mode).
+    pub fn origin(mut self, origin: Option<&crate::origin::ItemOrigin>) -> Self {
+        if let Some(origin) = origin {
+            self.upstream = Some(bounded_string(&origin.upstream, limits::PROVIDER));
+            self.upstream_item = Some(bounded_string(&origin.name, limits::TOOL));
+        }
+        self
     }
 
     /// Who: the principal's id, tenant, client application and provider.
@@ -260,6 +276,8 @@ impl AuditEvent {
         cut_opt(&mut self.argument_digest, limits::DIGEST);
         cut(&mut self.outcome, limits::OUTCOME);
         cut_opt(&mut self.reason_code, limits::REASON_CODE);
+        cut_opt(&mut self.upstream, limits::PROVIDER);
+        cut_opt(&mut self.upstream_item, limits::TOOL);
         self.arguments = self.arguments.map(bound_arguments);
         self
     }

@@ -56,6 +56,8 @@ pub(crate) async fn record(state: &ProxyState, request: &HttpRequest, event: Pro
         latency_us: 0,
         outcome: event.outcome.to_owned(),
         reason_code: event.reason.map(str::to_owned),
+        upstream: None,
+        upstream_item: None,
         write: Default::default(),
     };
     if let Err(error) = sink.record(row).await {
