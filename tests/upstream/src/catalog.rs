@@ -126,7 +126,7 @@ impl BuiltinTool {
             }
             Self::Echo => "Returns `text` unchanged.",
             Self::Whoami => {
-                "Returns the oid, aud, tid, scp and iss claims of the bearer token this upstream received (JSON)."
+                "Returns the oid, aud, tid, scp, iss, sub, roles, azp, appid and idtyp claims of the bearer token this upstream received (JSON; null when absent)."
             }
             Self::Transfer => "Transfers `amount` (an integer) in `currency` (EUR or USD).",
             Self::AddTool => {

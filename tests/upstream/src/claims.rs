@@ -13,8 +13,11 @@ use serde_json::{Map, Value};
 /// Longest token the fixture decodes, in bytes (Entra access tokens are a few KiB).
 pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
 
-/// The claims `whoami` reports, in this order.
-pub const WHOAMI_CLAIMS: [&str; 5] = ["oid", "aud", "tid", "scp", "iss"];
+/// The claims `whoami` reports: who (`oid`, `sub`, `tid`), for what (`aud`, `scp` for delegated tokens,
+/// `roles` for app tokens), from whom (`iss`, `azp`/`appid` = the calling client, `idtyp`).
+pub const WHOAMI_CLAIMS: [&str; 10] = [
+    "oid", "aud", "tid", "scp", "iss", "sub", "roles", "azp", "appid", "idtyp",
+];
 
 /// base64url (RFC 4648 §5); JWTs omit padding, but a padded segment is accepted too.
 const BASE64URL: GeneralPurpose = GeneralPurpose::new(
@@ -79,7 +82,7 @@ pub fn request_claims(headers: &HeaderMap) -> Result<Map<String, Value>, ClaimsE
     decode_claims(bearer_token(headers).ok_or(ClaimsError::NoBearerToken)?)
 }
 
-/// `{"oid":…,"aud":…,"tid":…,"scp":…,"iss":…}` from the claims; a missing claim is `null`.
+/// An object with every claim of [`WHOAMI_CLAIMS`] (`{"oid":…,"aud":…,…}`); a missing claim is `null`.
 pub fn whoami(claims: &Map<String, Value>) -> Value {
     Value::Object(
         WHOAMI_CLAIMS
@@ -131,12 +134,15 @@ mod tests {
         let claims = request_claims(&headers(&[&format!("Bearer {token}")])).unwrap();
         assert_eq!(
             whoami(&claims),
-            json!({"oid": "u-1", "aud": "api://up", "tid": "t-1", "scp": "a b", "iss": "https://i"})
+            json!({"oid": "u-1", "aud": "api://up", "tid": "t-1", "scp": "a b", "iss": "https://i",
+                   "sub": null, "roles": null, "azp": null, "appid": null, "idtyp": null})
         );
-        let partial = decode_claims(&unsigned_jwt(&json!({"oid": "u-2"}))).unwrap();
+        let app = unsigned_jwt(&json!({"oid": "sp-1", "roles": ["Tickets.Read"], "idtyp": "app", "azp": "c-1"}));
+        let shown = whoami(&decode_claims(&app).unwrap());
+        assert_eq!(shown["roles"], json!(["Tickets.Read"]));
         assert_eq!(
-            whoami(&partial),
-            json!({"oid": "u-2", "aud": null, "tid": null, "scp": null, "iss": null})
+            (&shown["idtyp"], &shown["azp"], &shown["scp"]),
+            (&json!("app"), &json!("c-1"), &Value::Null)
         );
     }
 

@@ -20,26 +20,12 @@ use tokio::sync::{oneshot, watch};
 use url::Url;
 
 use crate::claims;
+use crate::error::UpstreamError;
 use crate::options::UpstreamOptions;
 use crate::server::{AddToolError, Shared, Upstream};
 
 /// How long stopping waits for the upstream's runtime to wind down.
 const SHUTDOWN_GRACE: Duration = Duration::from_millis(200);
-
-/// Why an HTTP upstream could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum UpstreamError {
-    #[error("binding {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
-    #[error("starting the upstream's runtime: {0}")]
-    Runtime(std::io::Error),
-    #[error("the upstream's runtime ended before it was listening")]
-    NotStarted,
-    #[error("require_static_header: {0}")]
-    InvalidHeader(String),
-    #[error("serving MCP over stdio: {0}")]
-    Stdio(String),
-}
 
 /// How a [`RunningUpstream`] ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

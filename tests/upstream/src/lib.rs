@@ -18,6 +18,7 @@
 mod catalog;
 pub mod claims;
 mod content;
+mod error;
 pub mod external;
 mod http;
 mod inject;
@@ -26,7 +27,8 @@ mod server;
 mod stdio;
 mod tools;
 
-pub use http::{Ending, RunningUpstream, UpstreamError, serve_http, try_serve_http};
+pub use error::UpstreamError;
+pub use http::{Ending, RunningUpstream, serve_http, try_serve_http};
 pub use inject::{ProxyError, RunningProxy, inject_token, try_inject_token};
 pub use options::UpstreamOptions;
 pub use server::AddToolError;

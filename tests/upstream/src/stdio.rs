@@ -3,7 +3,7 @@
 
 use rmcp::ServiceExt as _;
 
-use crate::http::UpstreamError;
+use crate::error::UpstreamError;
 use crate::server::{Shared, Upstream};
 
 /// The exit code of `toolgate-test-upstream stdio` after the `crash` tool.

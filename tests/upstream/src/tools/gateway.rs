@@ -23,9 +23,9 @@ pub(super) fn echo(args: EchoArgs) -> CallToolResult {
     CallToolResult::success(text(args.text))
 }
 
-/// The `oid`, `aud`, `tid`, `scp` and `iss` claims of the bearer token on the HTTP request that carried
-/// this call, as JSON (text and structured content); `isError` when there is no HTTP request (stdio) or
-/// no decodable bearer token.
+/// The claims [`claims::WHOAMI_CLAIMS`] of the bearer token on the HTTP request that carried this call,
+/// as JSON (text and structured content); `isError` when there is no HTTP request (stdio) or no
+/// decodable bearer token.
 pub(super) fn whoami(cx: &RequestContext<RoleServer>) -> CallToolResult {
     let Some(parts) = cx.extensions.get::<http::request::Parts>() else {
         return CallToolResult::error(text(

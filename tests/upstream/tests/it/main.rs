@@ -3,9 +3,10 @@
 //! Inspector CLI) and real upstreams (server-everything, FastMCP).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod binary;
 mod conformance;
 mod external;
 mod inject;
-mod stdio;
+
 mod support;
 mod upstream;

@@ -26,7 +26,9 @@ async fn whoami_reports_the_claims_of_the_token_received() {
     assert_eq!(
         result.structured_content,
         Some(
-            json!({"oid": "user-1", "aud": "api://tickets", "tid": "tenant-1", "scp": "tickets.read", "iss": "https://login.example/tenant-1/v2.0"})
+            json!({"oid": "user-1", "aud": "api://tickets", "tid": "tenant-1", "scp": "tickets.read",
+                    "iss": "https://login.example/tenant-1/v2.0", "sub": null, "roles": null, "azp": null,
+                    "appid": null, "idtyp": null})
         )
     );
     let text: Value = serde_json::from_str(&text_of(&result)).unwrap();
