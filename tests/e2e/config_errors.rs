@@ -27,9 +27,25 @@ client_id = "a9e2d5f0-3b1c-4d8e-9f7a-6c5b4a3d2e1f"
 async fn a_good_file_builds_a_gateway() {
     let file = write(GOOD);
     let loaded = config::load(file.path()).unwrap();
-    let gateway = build::gateway(&loaded).await.unwrap();
+    let gateway = build::gateway_with(&loaded, build::PolicyOrigin::Directory)
+        .await
+        .unwrap();
     assert_eq!(gateway.app.resource_url(), "http://127.0.0.1:8080/mcp");
     assert_eq!(gateway.provider.name(), "entra-jwt");
+}
+
+#[tokio::test]
+async fn serving_nothing_is_a_config_error_naming_upstream() {
+    let file = write(GOOD);
+    let error = build::gateway(&config::load(file.path()).unwrap())
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains("`upstream`") && error.contains("nothing to serve"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -88,8 +104,10 @@ async fn relative_policy_dirs_are_relative_to_the_config_file() {
     .unwrap();
     let path = dir.path().join("toolgate.toml");
     std::fs::write(&path, GOOD.replace("POLICIES", "rules")).unwrap();
-    let gateway = build::gateway(&config::load(&path).unwrap()).await.unwrap();
-    assert_eq!(gateway.policy.policy_ids(), ["nothing".to_owned()]);
+    let gateway = build::gateway_with(&config::load(&path).unwrap(), build::PolicyOrigin::Directory)
+        .await
+        .unwrap();
+    assert_eq!(gateway.policy.current().policy_ids(), ["nothing".to_owned()]);
 }
 
 #[tokio::test]
@@ -103,7 +121,7 @@ async fn an_invalid_policy_is_a_config_error_with_its_location() {
     .unwrap();
     let path = dir.path().join("toolgate.toml");
     std::fs::write(&path, GOOD.replace("POLICIES", "rules")).unwrap();
-    let error = build::gateway(&config::load(&path).unwrap())
+    let error = build::gateway_with(&config::load(&path).unwrap(), build::PolicyOrigin::Directory)
         .await
         .err()
         .unwrap()

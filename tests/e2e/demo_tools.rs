@@ -18,10 +18,10 @@ fn tool_text(response: &Value) -> Value {
 
 /// Fills the server's task list (seeded with two) up to `total` tasks.
 fn fill(stack: &Stack, total: usize) {
-    for i in stack.gateway.tasks.len()..total {
-        stack.gateway.tasks.create(format!("task {i}"), 3, None).unwrap();
+    for i in stack.tasks().len()..total {
+        stack.tasks().create(format!("task {i}"), 3, None).unwrap();
     }
-    assert_eq!(stack.gateway.tasks.len(), total);
+    assert_eq!(stack.tasks().len(), total);
 }
 
 fn ids(page: &Value) -> Vec<u64> {
@@ -59,7 +59,7 @@ async fn list_tasks_comes_a_page_at_a_time_with_an_opaque_cursor() {
             None => break,
         }
     }
-    let all: Vec<u64> = stack.gateway.tasks.list(None).iter().map(|t| t.id).collect();
+    let all: Vec<u64> = stack.tasks().list(None).iter().map(|t| t.id).collect();
     assert_eq!(seen, all, "every task once, oldest first");
     // A page larger than the maximum, an empty one, and a cursor the server never gave are
     // invalid params (-32602), as MCP answers a bad cursor.
@@ -93,7 +93,7 @@ async fn create_task_refuses_oversized_titles_and_projects_and_stores_nothing() 
     let stack = stack("").await;
     let http = reqwest::Client::new();
     let alice = stack.token("alice").await;
-    let before = stack.gateway.tasks.len();
+    let before = stack.tasks().len();
     let call = |arguments: Value| {
         http.post(format!("{}/api/v1/tools/create_task", stack.gateway.url()))
             .bearer_auth(&alice)
@@ -119,15 +119,15 @@ async fn create_task_refuses_oversized_titles_and_projects_and_stores_nothing() 
         let refused = call(arguments.clone()).await.unwrap();
         assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{arguments}");
     }
-    assert_eq!(stack.gateway.tasks.len(), before, "nothing stored");
+    assert_eq!(stack.tasks().len(), before, "nothing stored");
     // The longest title, in characters (two bytes each), is taken whole.
     let longest = "é".repeat(MAX_TITLE_CHARS);
     let created = call(json!({"title": longest, "project": "p".repeat(64)}))
         .await
         .unwrap();
     assert_eq!(created.status(), StatusCode::OK);
-    assert_eq!(stack.gateway.tasks.len(), before + 1);
-    assert!(stack.gateway.tasks.list(None).iter().any(|t| t.title == longest));
+    assert_eq!(stack.tasks().len(), before + 1);
+    assert!(stack.tasks().list(None).iter().any(|t| t.title == longest));
     // Over MCP the same refusal is a JSON-RPC invalid-params error.
     let mut alice_mcp = McpClient::connect(&stack.mcp_url, &alice).await.unwrap();
     let refused = alice_mcp
@@ -135,7 +135,7 @@ async fn create_task_refuses_oversized_titles_and_projects_and_stores_nothing() 
         .await
         .unwrap();
     assert_eq!(refused["error"]["code"], -32602, "{refused}");
-    assert_eq!(stack.gateway.tasks.len(), before + 1);
+    assert_eq!(stack.tasks().len(), before + 1);
 }
 
 #[tokio::test]
@@ -153,7 +153,7 @@ async fn a_full_task_list_refuses_creation_with_a_tool_error_until_tasks_are_del
         message.contains("full") && message.contains(&MAX_TASKS.to_string()),
         "{message}"
     );
-    assert_eq!(stack.gateway.tasks.len(), MAX_TASKS, "nothing stored");
+    assert_eq!(stack.tasks().len(), MAX_TASKS, "nothing stored");
     // Over REST the tool error is the call's result too.
     let rest: Value = reqwest::Client::new()
         .post(format!("{}/api/v1/tools/create_task", stack.gateway.url()))
@@ -166,13 +166,13 @@ async fn a_full_task_list_refuses_creation_with_a_tool_error_until_tasks_are_del
         .await
         .unwrap();
     assert_eq!(rest["isError"], true, "{rest}");
-    assert_eq!(stack.gateway.tasks.len(), MAX_TASKS);
+    assert_eq!(stack.tasks().len(), MAX_TASKS);
     // Deleting one makes room for one.
     let deleted = alice.call("delete_task", json!({"id": 1})).await.unwrap();
     assert_eq!(tool_text(&deleted)["deleted"], true, "{deleted}");
     let created = alice.call("create_task", json!({"title": "one more"})).await.unwrap();
     assert_eq!(tool_text(&created)["title"], "one more", "{created}");
-    assert_eq!(stack.gateway.tasks.len(), MAX_TASKS);
+    assert_eq!(stack.tasks().len(), MAX_TASKS);
 }
 
 #[tokio::test]

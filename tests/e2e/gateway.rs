@@ -84,6 +84,11 @@ pub async fn stack_with_auth(auth_toml: Option<&str>, extra_toml: &str) -> Stack
 }
 
 impl Stack {
+    /// The demo tools' store.
+    pub fn tasks(&self) -> &toolgate_demo::TaskStore {
+        self.gateway.tasks.as_ref().expect("the stack serves the demo tools")
+    }
+
     pub async fn token(&self, user: &str) -> String {
         crate::harness::sign_in(&self.emulator, user, &[demo::API_SCOPE_ACCESS_AS_USER]).await
     }

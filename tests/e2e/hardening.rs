@@ -166,7 +166,7 @@ async fn with_the_audit_trail_refusing_an_allowed_call_does_not_run() {
         "[audit]\ndatabase_url = \"postgres://toolgate@127.0.0.1:9/nowhere\"\nspool_path = \"{dir}/spool\"\nspool_max_bytes = 1\nconnect_timeout = \"200ms\"\non_spool_full = \"fail_closed\"\n",
     )
     .await;
-    let before = stack.gateway.tasks.list(None).len();
+    let before = stack.tasks().list(None).len();
     let mut alice = McpClient::connect(&stack.mcp_url, &stack.token("alice").await)
         .await
         .unwrap();
@@ -178,7 +178,7 @@ async fn with_the_audit_trail_refusing_an_allowed_call_does_not_run() {
         .await
         .unwrap();
     assert_eq!(created["error"]["message"], "audit trail unavailable", "{created}");
-    assert_eq!(stack.gateway.tasks.list(None).len(), before, "the tool did not run");
+    assert_eq!(stack.tasks().list(None).len(), before, "the tool did not run");
 }
 
 #[tokio::test]

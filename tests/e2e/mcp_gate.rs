@@ -51,7 +51,7 @@ async fn tools_list_is_marked_private() {
     assert_eq!(list.reason_code.as_deref(), Some("listed 2 of 5"));
     assert_eq!(
         list.policy_set_hash.as_deref(),
-        Some(stack.gateway.policy.policy_set_hash())
+        Some(stack.gateway.policy.policy_set_hash().as_str())
     );
 }
 
@@ -68,7 +68,7 @@ async fn a_denied_call_looks_like_an_unknown_tool_and_is_audited_with_its_policy
         "{denied} vs {unknown}"
     );
     assert_eq!(denied["error"]["message"], unknown["error"]["message"]);
-    assert_eq!(stack.gateway.tasks.list(None).len(), 2, "the purge did not run");
+    assert_eq!(stack.tasks().list(None).len(), 2, "the purge did not run");
 
     let allowed = bob.call("list_tasks", json!({})).await.unwrap();
     assert!(allowed.get("result").is_some(), "{allowed}");
@@ -86,7 +86,7 @@ async fn a_denied_call_looks_like_an_unknown_tool_and_is_audited_with_its_policy
     assert_eq!(purge.policy_ids, vec!["dangerous-admin-only".to_owned()]);
     assert_eq!(
         purge.policy_set_hash.as_deref(),
-        Some(stack.gateway.policy.policy_set_hash())
+        Some(stack.gateway.policy.policy_set_hash().as_str())
     );
     assert!(purge.argument_digest.as_deref().is_some_and(|d| d.len() == 64));
     assert!(purge.session_id.is_some());

@@ -210,7 +210,7 @@ async fn tools_are_called_over_rest_through_the_same_gate_and_audit() {
         result["content"][0]["text"].as_str().unwrap().contains("From REST"),
         "{result}"
     );
-    assert_eq!(stack.gateway.tasks.list(None).len(), 3);
+    assert_eq!(stack.tasks().list(None).len(), 3);
 
     // Refused by policy: answered exactly like a tool that does not exist.
     let urgent = http
@@ -349,7 +349,7 @@ async fn bodies_under_their_limit_are_served_as_before() {
             assert_eq!(answer["isError"], false, "{answer}");
         }
     }
-    assert!(stack.gateway.tasks.list(None).iter().any(|t| t.title == "Padded"));
+    assert!(stack.tasks().list(None).iter().any(|t| t.title == "Padded"));
     // GETs without a body, and with an empty one, are unaffected.
     let whoami = http
         .get(format!("{}/api/v1/whoami", base(&stack)))

@@ -3,8 +3,7 @@
 use std::sync::Arc;
 
 use toolgate_audit::AuditStore;
-use toolgate_core::{ToolDescriptor, ToolInvoker};
-use toolgate_policy::PolicyEngine;
+use toolgate_core::{CatalogSource, ReadinessSource, ToolInvoker, ToolPolicy};
 
 /// Where Swagger UI's "Authorize" sends people, and what it asks for.
 #[derive(Debug, Clone)]
@@ -21,8 +20,12 @@ pub struct OAuthSettings {
 /// Shared state of the API.
 #[derive(Clone)]
 pub struct ApiContext {
-    pub policy: Arc<PolicyEngine>,
-    pub catalog: Arc<Vec<ToolDescriptor>>,
+    /// The policy in force (it may change while serving: reload, new upstream tools).
+    pub policy: Arc<dyn ToolPolicy>,
+    /// The tool catalog in force.
+    pub catalog: Arc<dyn CatalogSource>,
+    /// Parts that can make the server unready (upstreams, a refused policy rebuild).
+    pub readiness: Option<Arc<dyn ReadinessSource>>,
     /// The audit trail to query (admin only); `None` when the deployment has none.
     pub audit: Option<AuditStore>,
     /// The app role that may use the admin operations (explain, audit).

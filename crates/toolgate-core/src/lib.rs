@@ -25,7 +25,7 @@ pub use audit::{
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use decision::{Decision, Effect};
-pub use origin::{ItemKind, ItemOrigin, ItemOrigins};
+pub use origin::{CatalogSource, ComponentState, ItemKind, ItemOrigin, ItemOrigins, ReadinessSource};
 pub use policy::ToolPolicy;
 pub use principal::{Groups, Principal, PrincipalKind};
 pub use provider::{AuthProvider, RequestHead, bearer_token};

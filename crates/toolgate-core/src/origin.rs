@@ -22,3 +22,32 @@ pub struct ItemOrigin {
 pub trait ItemOrigins: Send + Sync + 'static {
     fn origin(&self, kind: ItemKind, name: &str) -> Option<ItemOrigin>;
 }
+
+/// The catalog in force (gateway mode: it follows the upstreams), for listings outside MCP
+/// such as the REST API's `GET /tools`.
+pub trait CatalogSource: Send + Sync + 'static {
+    fn catalog(&self) -> crate::tool::Catalog;
+}
+
+/// A fixed catalog.
+impl CatalogSource for crate::tool::Catalog {
+    fn catalog(&self) -> crate::tool::Catalog {
+        self.clone()
+    }
+}
+
+/// One part of the server, as readiness reports it: a name and a state, never error details
+/// (readiness is unauthenticated; details go to the logs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComponentState {
+    /// `policy`, `upstream:github` …
+    pub name: String,
+    pub ready: bool,
+    /// `up`, `down`, `unknown`, `in_force`, `previous_set_in_force` …
+    pub state: String,
+}
+
+/// Parts of the server that can be not ready (upstreams, a policy rebuild that failed).
+pub trait ReadinessSource: Send + Sync + 'static {
+    fn components(&self) -> Vec<ComponentState>;
+}

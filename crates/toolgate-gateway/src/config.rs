@@ -37,12 +37,17 @@ pub struct GatewaySection {
     /// Between an upstream's name and its tools' and prompts' names.
     #[serde(default = "default_separator")]
     pub separator: String,
+    /// A catalog snapshot (`toolgate policy catalog` writes one) whose tools are known from the
+    /// start: those of On-Behalf-Of upstreams, which only a user's session can list.
+    #[serde(default)]
+    pub catalog: Option<PathBuf>,
 }
 
 impl Default for GatewaySection {
     fn default() -> Self {
         Self {
             separator: default_separator(),
+            catalog: None,
         }
     }
 }

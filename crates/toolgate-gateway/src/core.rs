@@ -197,3 +197,41 @@ async fn sleep_or_never(wait: Option<Duration>) {
         None => std::future::pending().await,
     }
 }
+
+impl toolgate_core::CatalogSource for GatewayCore {
+    fn catalog(&self) -> toolgate_core::Catalog {
+        self.catalog.snapshot()
+    }
+}
+
+impl toolgate_core::ReadinessSource for GatewayCore {
+    /// The policy set (ready when the intended policies are in force) and each upstream
+    /// toolgate reaches by itself (ready when up); On-Behalf-Of upstreams are reported but
+    /// never make the server unready (they are reached per user).
+    fn components(&self) -> Vec<toolgate_core::ComponentState> {
+        let policy = self.sync.policy().map(|p| p.status());
+        let mut components = vec![toolgate_core::ComponentState {
+            name: "policy".into(),
+            ready: policy.as_ref().is_some_and(|s| s.last_error.is_none()),
+            state: match policy {
+                Some(status) if status.last_error.is_none() => "in_force".into(),
+                Some(_) => "previous_set_in_force".into(),
+                None => "not_built".into(),
+            },
+        }];
+        for upstream in &self.upstreams {
+            let state = upstream.health.state();
+            components.push(toolgate_core::ComponentState {
+                name: format!("upstream:{}", upstream.name()),
+                ready: upstream.needs_user() || state == UpstreamState::Up,
+                state: match state {
+                    UpstreamState::Up => "up",
+                    UpstreamState::Down => "down",
+                    UpstreamState::Unknown => "unknown",
+                }
+                .into(),
+            });
+        }
+        components
+    }
+}

@@ -6,7 +6,7 @@
 //! the previous set in force (tools it does not know are denied), is logged, audited and shown
 //! by readiness.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use parking_lot::Mutex;
 use rmcp::RoleServer;
@@ -19,8 +19,9 @@ use crate::catalog::Catalog;
 /// Rebuilds the policy after catalog changes and tells sessions.
 pub struct PolicySync {
     catalog: Arc<Catalog>,
-    policy: Arc<LivePolicy>,
-    audit: Option<Arc<dyn AuditSink>>,
+    /// Set once the first catalog is known and the policy built from it.
+    policy: OnceLock<Arc<LivePolicy>>,
+    audit: OnceLock<Arc<dyn AuditSink>>,
     /// Open downstream sessions (pruned when their transport closes).
     peers: Mutex<Vec<Peer<RoleServer>>>,
     /// One rebuild at a time; a change arriving during one triggers another.
@@ -28,18 +29,29 @@ pub struct PolicySync {
 }
 
 impl PolicySync {
-    pub fn new(catalog: Arc<Catalog>, policy: Arc<LivePolicy>, audit: Option<Arc<dyn AuditSink>>) -> Self {
+    pub fn new(catalog: Arc<Catalog>) -> Self {
         Self {
             catalog,
-            policy,
-            audit,
+            policy: OnceLock::new(),
+            audit: OnceLock::new(),
             peers: Mutex::new(Vec::new()),
             rebuilding: tokio::sync::Mutex::new(0),
         }
     }
 
-    pub fn policy(&self) -> &Arc<LivePolicy> {
-        &self.policy
+    /// The policy, once built.
+    pub fn policy(&self) -> Option<&Arc<LivePolicy>> {
+        self.policy.get()
+    }
+
+    /// Puts `policy` in charge of following the catalog (once).
+    pub fn set_policy(&self, policy: Arc<LivePolicy>) {
+        let _ = self.policy.set(policy);
+    }
+
+    /// Where refused rebuilds are recorded (once).
+    pub fn attach_audit(&self, audit: Arc<dyn AuditSink>) {
+        let _ = self.audit.set(audit);
     }
 
     /// Remembers a downstream session, to tell it about changes.
@@ -51,13 +63,17 @@ impl PolicySync {
 
     /// The catalog changed: rebuild the policy from it, and tell every session.
     pub async fn catalog_changed(&self) {
+        let Some(policy) = self.policy.get() else {
+            // Still discovering: the policy is built from the whole first catalog.
+            return;
+        };
         let mut built_version = self.rebuilding.lock().await;
         let version = self.catalog.version();
         if version == *built_version {
             return;
         }
         let snapshot = self.catalog.snapshot();
-        match self.policy.update_catalog(&snapshot) {
+        match policy.update_catalog(&snapshot) {
             Ok(_) => {
                 *built_version = version;
                 drop(built_version);
@@ -65,7 +81,7 @@ impl PolicySync {
             }
             Err(error) => {
                 *built_version = version;
-                if let Some(audit) = &self.audit {
+                if let Some(audit) = self.audit.get() {
                     let event = AuditEvent::new(
                         &SystemClock,
                         "",
@@ -74,7 +90,7 @@ impl PolicySync {
                         AuditDecision::Deny,
                         "refused",
                     )
-                    .policy_set(Some(&self.policy.status().policy_set_hash))
+                    .policy_set(Some(&policy.status().policy_set_hash))
                     .reason(Some(&format!("policy_invalid_for_catalog: {error}")));
                     if let Err(unavailable) = audit.record(event).await {
                         tracing::error!(%unavailable, "could not audit a refused policy rebuild");

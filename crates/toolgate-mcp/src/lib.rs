@@ -20,6 +20,6 @@ mod in_process;
 
 pub use catalog::{ToolTags, descriptor_of, normalize_schema};
 pub use denial::DenialStyle;
-pub use gate::{Gate, GateOptions, GateShared, MAX_NAME_CHARS, MAX_URI_CHARS};
+pub use gate::{DEFAULT_PASS_THROUGH, Gate, GateOptions, GateShared, MAX_NAME_CHARS, MAX_URI_CHARS, PassThrough};
 pub use http::{McpTransportConfig, SessionBindings, SessionLimits, mcp_endpoint};
 pub use in_process::InProcessTools;

@@ -13,10 +13,12 @@ pub mod mcp_client;
 pub mod sign_in;
 pub mod start;
 
+pub use build::{Builder, Gateway};
 pub use toolgate_audit as audit;
 pub use toolgate_core as core;
 pub use toolgate_emulator as emulator;
 pub use toolgate_entra as entra;
+pub use toolgate_gateway as gateway;
 pub use toolgate_mcp as mcp;
 pub use toolgate_policy as policy;
 pub use toolgate_proxy as proxy;

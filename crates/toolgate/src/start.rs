@@ -1,4 +1,5 @@
-//! Starting a configured gateway: keys, audit trail, the gated demo tools, the HTTP server.
+//! Starting a built gateway: keys, the audit trail, the gate around the upstreams' router, the
+//! REST API, the HTTP server — and stopping it gracefully.
 
 use std::sync::Arc;
 
@@ -6,12 +7,13 @@ use toolgate_api::{ApiContext, ApiRoutes, PlaceholderMissing};
 use toolgate_audit::AuditStore;
 use toolgate_audit::{AuditError, AuditWriter};
 use toolgate_core::{AuditSink, ToolPolicy};
-use toolgate_demo::{TaskStore, TaskTools};
-use toolgate_mcp::{GateOptions, GateShared, InProcessTools, SessionBindings, mcp_endpoint};
-use toolgate_policy::PolicyEngine;
+use toolgate_demo::TaskStore;
+use toolgate_gateway::GatewayCore;
+use toolgate_mcp::{GateOptions, GateShared, InProcessTools, PassThrough, SessionBindings, mcp_endpoint};
+use toolgate_policy::LivePolicy;
 use toolgate_server::{RunningServer, ServeError, auth_gate, build_app_with, serve_with_limits};
 
-use crate::build::{self, Gateway};
+use crate::build::Gateway;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -31,13 +33,15 @@ pub enum StartError {
 }
 
 /// A running gateway. Dropping it stops the server; call [`RunningGateway::shutdown`] to also
-/// flush the audit trail.
+/// close upstream connections and flush the audit trail.
 pub struct RunningGateway {
     pub server: RunningServer,
     pub audit: AuditWriter,
-    pub policy: Arc<PolicyEngine>,
+    pub policy: Arc<LivePolicy>,
     pub sessions: SessionBindings,
-    pub tasks: TaskStore,
+    pub upstreams: Arc<GatewayCore>,
+    /// The demo tools' store, when they are served.
+    pub tasks: Option<TaskStore>,
     pub entra_proxy: Option<toolgate_proxy::EntraProxy>,
 }
 
@@ -46,8 +50,11 @@ impl RunningGateway {
         self.server.url()
     }
 
+    /// Stops accepting, lets in-flight requests finish (within the shutdown grace), closes
+    /// toolgate's upstream connections, and writes every accepted audit event.
     pub async fn shutdown(self) {
         self.server.shutdown().await;
+        self.upstreams.shutdown();
         self.audit.shutdown().await;
     }
 }
@@ -76,38 +83,34 @@ pub async fn start_on(gateway: Gateway, listener: tokio::net::TcpListener) -> Re
     if let Some(proxy) = &gateway.entra_proxy {
         proxy.attach_audit(sink.clone());
     }
+    gateway.upstreams.sync.attach_audit(sink.clone());
     let policy: Arc<dyn ToolPolicy> = gateway.policy.clone();
-    let shared = Arc::new(GateShared::new(
-        policy,
-        sink.clone(),
-        GateOptions {
-            denial: gateway.mcp.denial,
-            capture: gateway.mcp.capture_arguments.clone(),
-            tool_tags: gateway.tool_tags.clone(),
-            ..GateOptions::default()
-        },
-    ));
-    let tasks = TaskStore::seeded();
+    let shared = Arc::new(
+        GateShared::new(
+            policy.clone(),
+            sink.clone(),
+            GateOptions {
+                denial: gateway.mcp.denial,
+                capture: gateway.mcp.capture_arguments.clone(),
+                pass_through: PassThrough(gateway.mcp.pass_through.clone()),
+                ..GateOptions::default()
+            },
+        )
+        .with_origins(gateway.upstreams.catalog.clone()),
+    );
     let sessions = SessionBindings::new(gateway.sessions);
-    let store = tasks.clone();
-    let rest_store = tasks.clone();
-    let invoker = Arc::new(InProcessTools::new(
-        move || TaskTools::new(rest_store.clone()),
-        shared.clone(),
-    ));
-    let endpoint = mcp_endpoint(
-        move || TaskTools::new(store.clone()),
-        shared,
-        &gateway.transport,
-        sessions.clone(),
-    )
-    .map_err(StartError::Transport)?;
+    let core = gateway.upstreams.clone();
+    let rest_core = core.clone();
+    let invoker = Arc::new(InProcessTools::new(move || rest_core.router(), shared.clone()));
+    let endpoint = mcp_endpoint(move || core.router(), shared, &gateway.transport, sessions.clone())
+        .map_err(StartError::Transport)?;
     let gate = auth_gate(gateway.provider.clone(), &gateway.app).with_audit(sink);
     let api = if gateway.api.enabled {
         let routes = ApiRoutes::prepare(&gateway.app.public_url, &gateway.oauth)?;
         let context = ApiContext {
-            policy: gateway.policy.clone(),
-            catalog: Arc::new(build::catalog(&gateway.tool_tags)),
+            policy,
+            catalog: gateway.upstreams.clone(),
+            readiness: Some(gateway.upstreams.clone()),
             audit: Some(AuditStore::open_lazy(&gateway.audit.database_url).await?),
             admin_role: gateway.api.admin_role.clone(),
             tools: invoker,
@@ -121,13 +124,30 @@ pub async fn start_on(gateway: Gateway, listener: tokio::net::TcpListener) -> Re
         None => route,
     });
     let server = serve_with_limits(app, listener, gateway.connections)?;
-    tracing::info!(addr = %server.local_addr(), resource = %gateway.app.resource_url(), policy_set = %gateway.policy.policy_set_hash(), "toolgate is serving");
+    tracing::info!(addr = %server.local_addr(), resource = %gateway.app.resource_url(),
+        policy_set = %gateway.policy.policy_set_hash(), upstreams = gateway.upstreams.upstreams.len(), "toolgate is serving");
     Ok(RunningGateway {
         server,
         audit,
         policy: gateway.policy,
         sessions,
-        tasks,
+        upstreams: gateway.upstreams,
+        tasks: gateway.tasks,
         entra_proxy: gateway.entra_proxy,
     })
+}
+
+impl Gateway {
+    /// Builds a gateway from configuration and in-process handlers.
+    pub fn builder() -> crate::build::Builder {
+        crate::build::Builder::new()
+    }
+
+    /// Serves on the configured address until SIGINT or SIGTERM, then stops gracefully.
+    pub async fn serve(self) -> Result<(), StartError> {
+        let running = start(self).await?;
+        crate::commands::until_interrupted().await;
+        running.shutdown().await;
+        Ok(())
+    }
 }

@@ -3,7 +3,6 @@
 //! database (issue #10 B4).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -12,10 +11,6 @@ use toolgate::audit::{AuditFilter, AuditStore};
 use toolgate::emulator::{Emulator, EmulatorConfig, demo};
 use toolgate::mcp_client::McpClient;
 use toolgate::sign_in::SignIn;
-
-fn repo() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-}
 
 async fn free_port() -> u16 {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -27,7 +22,14 @@ async fn sigterm_stops_gracefully_and_keeps_every_audit_row() {
     let emulator = Emulator::start(EmulatorConfig::demo(), "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
+    let upstream = toolgate_test_upstream::serve_http("127.0.0.1:0".parse().unwrap(), Default::default()).await;
     let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("policies")).unwrap();
+    std::fs::write(
+        dir.path().join("policies/reference.cedar"),
+        "@id(\"reference-tools\") permit (principal, action in Action::\"call\", resource in Server::\"reference\");",
+    )
+    .unwrap();
     let port = free_port().await;
     let audit_url = format!("sqlite://{}?mode=rwc", dir.path().join("audit.db").display());
     let config = dir.path().join("toolgate.toml");
@@ -48,7 +50,12 @@ client_id = "{client}"
 app_roles = ["Task.Read"]
 
 [policy]
-dir = "{policies}"
+dir = "policies"
+
+[[upstream]]
+name = "reference"
+transport = "streamable-http"
+url = "{upstream}"
 
 [audit]
 database_url = "{audit_url}"
@@ -58,7 +65,7 @@ flush_interval = "10s"
             authority = emulator.base_url(),
             tenant = demo::TENANT_ID,
             client = demo::API_CLIENT_ID,
-            policies = repo().join("policies").display(),
+            upstream = upstream.url(),
             spool = dir.path().join("audit.spool").display(),
         ),
     )
@@ -100,7 +107,7 @@ flush_interval = "10s"
     let mut client = McpClient::connect(&format!("{base}/mcp"), &token).await.unwrap();
     let calls = 18;
     for _ in 0..calls {
-        let answer = client.call("list_tasks", json!({})).await.unwrap();
+        let answer = client.call("reference__echo", json!({"text": "hello"})).await.unwrap();
         assert!(answer.get("result").is_some(), "{answer}");
     }
 
@@ -120,12 +127,16 @@ flush_interval = "10s"
         .await
         .unwrap()
         .query(&AuditFilter {
-            tool: Some("list_tasks".into()),
+            tool: Some("reference__echo".into()),
             ..AuditFilter::default()
         })
         .await
         .unwrap();
     assert_eq!(rows.len(), calls, "one row per call");
+    assert!(
+        rows.iter()
+            .all(|row| row.upstream.as_deref() == Some("reference") && row.upstream_item.as_deref() == Some("echo"))
+    );
     assert!(
         rows.iter().all(|row| row.outcome == "ok"),
         "every outcome was written before exit: {:?}",

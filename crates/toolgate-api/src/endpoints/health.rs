@@ -10,10 +10,21 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use toolgate_audit::ReadinessProbe;
 
 use super::ApiTags;
+use crate::context::ApiContext;
 
 #[derive(Debug, Object)]
 pub struct Status {
     pub status: String,
+    /// The parts that make up readiness (`policy`, `upstream:NAME`) and their state; no error
+    /// details (they are in the logs).
+    pub components: Vec<Component>,
+}
+
+#[derive(Debug, Object)]
+pub struct Component {
+    pub name: String,
+    pub ready: bool,
+    pub state: String,
 }
 
 #[derive(ApiResponse)]
@@ -31,21 +42,46 @@ impl HealthApi {
     /// The process answers.
     #[oai(path = "/health", method = "get", operation_id = "health", tag = "ApiTags::Health")]
     async fn health(&self) -> Json<Status> {
-        Json(Status { status: "ok".into() })
+        Json(Status {
+            status: "ok".into(),
+            components: Vec::new(),
+        })
     }
 
     /// Ready to serve: policies loaded, audit trail reachable (re-checked at most every two
     /// seconds).
     #[oai(path = "/ready", method = "get", operation_id = "ready", tag = "ApiTags::Health")]
-    async fn ready(&self, readiness: Data<&AuditReadiness>) -> Readiness {
+    async fn ready(&self, readiness: Data<&AuditReadiness>, context: Data<&ApiContext>) -> Readiness {
+        let components: Vec<Component> = context
+            .readiness
+            .as_ref()
+            .map(|source| source.components())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| Component {
+                name: c.name,
+                ready: c.ready,
+                state: c.state,
+            })
+            .collect();
         if let Some(probe) = &readiness.0.0
             && !probe.is_ready().await
         {
             return Readiness::NotReady(Json(Status {
                 status: "audit trail unreachable".into(),
+                components,
             }));
         }
-        Readiness::Ready(Json(Status { status: "ready".into() }))
+        if components.iter().any(|c| !c.ready) {
+            return Readiness::NotReady(Json(Status {
+                status: "not ready".into(),
+                components,
+            }));
+        }
+        Readiness::Ready(Json(Status {
+            status: "ready".into(),
+            components,
+        }))
     }
 }
 

@@ -42,8 +42,9 @@ impl ToolsApi {
         transform = "authenticated"
     )]
     async fn tools(&self, auth: Caller, context: Data<&ApiContext>) -> Json<Vec<ToolView>> {
-        let visible = context
-            .catalog
+        let catalog = context.catalog.catalog();
+        let visible = catalog
+            .tools
             .iter()
             .filter(|tool| context.policy.authorize_list(auth.principal(), &tool.name).is_allowed())
             .map(|tool| ToolView {

@@ -70,7 +70,7 @@ pub async fn execute(args: DevArgs) -> u8 {
     let mcp_url = gateway.app.resource_url();
     println!(
         "  policies       : embedded examples (policy set {})",
-        &gateway.policy.policy_set_hash()[..12]
+        gateway.policy.policy_set_hash().chars().take(12).collect::<String>()
     );
     println!("  audit trail    : {}", gateway.audit.database_url);
     if proxy {

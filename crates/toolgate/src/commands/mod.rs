@@ -20,7 +20,7 @@ fn config_failure(error: &ConfigError) -> u8 {
 /// Waits for SIGINT (Ctrl-C) or SIGTERM — what Kubernetes, Docker and systemd send to stop a
 /// service. The caller then shuts down gracefully: stop accepting, let in-flight requests
 /// finish (bounded), flush the audit trail.
-async fn until_interrupted() {
+pub(crate) async fn until_interrupted() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -46,6 +46,21 @@ impl LoadedConfig {
         "the defaults".into()
     }
 
+    /// An error about `key` (`upstream[2].url`), a key of the table or array `section`, naming
+    /// the file `section` came from.
+    pub fn error_in_section(&self, section: &str, key: &str, message: impl fmt::Display) -> ConfigError {
+        let source = match self.figment.find_metadata(section) {
+            Some(metadata) => match &metadata.source {
+                Some(source) => format!("{} ({})", source, metadata.name),
+                None => metadata.name.to_string(),
+            },
+            None => "the configuration".into(),
+        };
+        ConfigError {
+            problems: vec![format!("`{key}` in {source}: {message}")],
+        }
+    }
+
     /// An error about `key`, naming where it was set.
     pub fn error(&self, key: &str, message: impl fmt::Display) -> ConfigError {
         ConfigError {

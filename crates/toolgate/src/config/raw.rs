@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 use toolgate_audit::{ArgumentCapture, AuditConfig};
+use toolgate_gateway::{GatewaySection, UpstreamSection};
 use toolgate_mcp::{DenialStyle, McpTransportConfig, SessionLimits};
 use toolgate_policy::ExtraClaim;
 use toolgate_server::ConnectionLimits;
@@ -30,6 +31,12 @@ pub struct RawConfig {
     /// Shared short-lived state of the `entra-proxy` provider.
     #[serde(default)]
     pub state: StateSection,
+    /// Gateway mode: how upstreams' names are namespaced, a catalog snapshot to start from.
+    #[serde(default)]
+    pub gateway: GatewaySection,
+    /// The MCP servers toolgate fronts (`[[upstream]]`).
+    #[serde(default)]
+    pub upstream: Vec<UpstreamSection>,
 }
 
 /// `[state]`: where the proxy keeps transactions, codes, grants and registered clients.
@@ -140,6 +147,10 @@ pub struct McpConfig {
     /// A session unused this long is closed.
     #[serde(default = "default_session_idle_seconds")]
     pub session_idle_seconds: u64,
+    /// MCP methods forwarded without a policy decision (every other method is decided by
+    /// policy or refused with -32601).
+    #[serde(default = "default_pass_through")]
+    pub pass_through: Vec<String>,
 }
 
 impl Default for McpConfig {
@@ -157,8 +168,16 @@ impl Default for McpConfig {
             max_concurrent_requests_per_principal: default_max_concurrent(),
             max_sessions_per_principal: default_max_sessions(),
             session_idle_seconds: default_session_idle_seconds(),
+            pass_through: default_pass_through(),
         }
     }
+}
+
+fn default_pass_through() -> Vec<String> {
+    toolgate_mcp::DEFAULT_PASS_THROUGH
+        .iter()
+        .map(|m| (*m).to_owned())
+        .collect()
 }
 
 fn default_max_body_bytes() -> usize {
