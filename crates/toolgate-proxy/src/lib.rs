@@ -15,11 +15,13 @@ mod config;
 mod crypto;
 mod endpoints;
 mod flow;
+mod oauth_error;
 mod proxy;
 mod redirect_uri;
 mod registration;
 mod registry;
 mod tokens;
+mod untrusted;
 mod upstream;
 mod web;
 
@@ -28,6 +30,7 @@ pub use client_secret::{ClientSecret, ClientSecretDigest};
 pub use config::{Lifetimes, PreregisteredClient, ProxyConfig, RegistrationMode, RegistrationSettings, UpstreamConfig};
 pub use crypto::{PkceChallenge, PkceError, PkceVerifier, ProxySecret, ProxySecretError};
 pub use flow::UserClaims;
+pub use oauth_error::{Busy, Description, OAuthError};
 pub use proxy::{EntraProxy, ProxyBuildError, UpstreamAccessToken, UpstreamTokenError};
 pub use redirect_uri::{RedirectUri, RedirectUriError, RedirectUriKind};
 pub use registration::{

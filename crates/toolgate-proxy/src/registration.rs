@@ -216,6 +216,16 @@ impl RegistrationError {
     }
 }
 
+impl From<RegistrationError> for crate::oauth_error::OAuthError {
+    fn from(error: RegistrationError) -> Self {
+        let description = error.to_string().into();
+        match error.code() {
+            RegistrationErrorCode::InvalidRedirectUri => Self::InvalidRedirectUri(description),
+            RegistrationErrorCode::InvalidClientMetadata => Self::InvalidClientMetadata(description),
+        }
+    }
+}
+
 /// A registration request that passed [`RegistrationRequest::validate`], defaults applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidatedRegistration {

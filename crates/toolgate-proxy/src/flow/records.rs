@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::UserClaims;
 use crate::client::ClientSource;
 use crate::crypto::{PkceChallenge, PkceVerifier, Sealed};
+use crate::web::refusal::ClientRedirect;
 
 /// A client's validated authorization request, carried until the code is issued.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -20,6 +21,16 @@ pub(crate) struct ClientRequest {
     pub challenge: PkceChallenge,
     /// Short scope names granted.
     pub scopes: Vec<String>,
+}
+
+impl ClientRequest {
+    /// Where the client's answer goes: the verified redirect URI and the client's `state`.
+    pub fn redirect(&self) -> ClientRedirect {
+        ClientRedirect {
+            redirect_uri: self.redirect_uri.clone(),
+            state: self.state.clone(),
+        }
+    }
 }
 
 /// Why a sign-in was started.

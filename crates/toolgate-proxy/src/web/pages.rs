@@ -2,9 +2,16 @@
 //! escaped; pages load nothing and may not be framed (see `responses::page`).
 
 use crate::flow::UserClaims;
+use crate::untrusted;
 
 fn text(s: &str) -> String {
     html_escape::encode_text(s).into_owned()
+}
+
+/// Untrusted text (client metadata, Entra's user names, error details), made visible-safe by
+/// [`untrusted`] and HTML-escaped.
+fn shown(s: &str, max_chars: usize) -> String {
+    text(&untrusted::clean(s, max_chars))
 }
 
 fn attr(s: &str) -> String {
@@ -60,13 +67,13 @@ pub(crate) fn consent(view: &ConsentView<'_>) -> String {
          <input type=\"hidden\" name=\"csrf_token\" value=\"{csrf}\">\
          <button type=\"submit\" name=\"decision\" value=\"approve\">Allow</button>\
          <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form></div>",
-        client = text(view.client_name),
+        client = shown(view.client_name, 80),
         resource = text(view.resource),
-        user = text(&view.user.display()),
-        origin = text(view.client_origin),
-        client_id = text(view.client_id),
-        host = text(view.redirect_host),
-        redirect = text(view.redirect_uri),
+        user = shown(&view.user.display(), 120),
+        origin = shown(view.client_origin, 300),
+        client_id = shown(view.client_id, 200),
+        host = shown(view.redirect_host, 120),
+        redirect = shown(view.redirect_uri, 300),
         consent = attr(view.consent_id),
         csrf = attr(view.csrf_token),
     );
@@ -80,19 +87,21 @@ pub(crate) fn login_code(user: &UserClaims, code: &str, minutes: u64) -> String 
          <p>Your one-time code (valid {minutes} minutes, usable once):</p>\
          <p><code id=\"code\" style=\"font-size:1.3rem\">{}</code></p>\
          <p>Exchange it with <code>POST /auth/exchange</code> (form field <code>code</code>) for an access token.</p></div>",
-        text(&user.display()),
+        shown(&user.display(), 120),
         text(code)
     );
     shell("Signed in - toolgate", &body)
 }
 
-/// An error the user sees instead of being redirected (the redirect target is not trusted, or
-/// the browser is not the one that started).
-pub(crate) fn error(title: &str, detail: &str) -> String {
+/// An error the user sees instead of being redirected (the redirect target is not vouched for,
+/// or the browser is not the one that started): a title, the OAuth error code and its description.
+pub(crate) fn error(title: &str, code: &str, detail: &str) -> String {
     let body = format!(
-        "<h1>{}</h1><div class=\"box\"><p>{}</p><p>Start again from your application.</p></div>",
+        "<h1>{}</h1><div class=\"box\"><p>{}</p><p>Start again from your application.</p>\
+         <p><small>Error: <code>{}</code></small></p></div>",
         text(title),
-        text(detail)
+        shown(detail, 300),
+        text(code)
     );
     shell(&format!("{title} - toolgate"), &body)
 }

@@ -1,8 +1,8 @@
-//! Response builders: OAuth JSON errors (RFC 6749 §5.2), redirects, HTML pages with the headers
-//! that keep them out of frames and caches.
+//! Response builders: JSON, redirects, HTML pages with the headers that keep them out of frames
+//! and caches. OAuth errors are answered by [`super::refusal`].
 
 use bytes::Bytes;
-use http::{HeaderValue, StatusCode, header};
+use http::{StatusCode, header};
 use serde::Serialize;
 use toolgate_core::HttpResponse;
 
@@ -56,27 +56,6 @@ pub(crate) fn preflight() -> HttpResponse {
     )
 }
 
-/// An OAuth error body `{error, error_description}`.
-pub(crate) fn oauth_error(status: StatusCode, error: &str, description: &str) -> HttpResponse {
-    json(
-        status,
-        &serde_json::json!({ "error": error, "error_description": description }),
-    )
-}
-
-/// 503 while the state store is unreachable: clients retry; issued tokens keep working.
-pub(crate) fn store_unavailable() -> HttpResponse {
-    let mut response = oauth_error(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "temporarily_unavailable",
-        "the authorization server's state store is unavailable; try again shortly",
-    );
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-    response
-}
-
 /// 302 to `location`, setting `cookies`.
 pub(crate) fn redirect(location: &str, cookies: &[String]) -> HttpResponse {
     let mut builder = no_store(http::Response::builder().status(StatusCode::FOUND)).header(header::LOCATION, location);
@@ -98,13 +77,4 @@ pub(crate) fn page(status: StatusCode, html: String, cookies: &[String]) -> Http
         builder = builder.header(header::SET_COOKIE, cookie);
     }
     finish(builder, Bytes::from(html))
-}
-
-/// `405` with `Allow`.
-pub(crate) fn method_not_allowed(allow: &'static str) -> HttpResponse {
-    let mut response = oauth_error(StatusCode::METHOD_NOT_ALLOWED, "invalid_request", "method not allowed");
-    response
-        .headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static(allow));
-    response
 }
