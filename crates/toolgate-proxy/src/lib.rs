@@ -8,6 +8,10 @@
 //! own JWT from [`TokenSigner`]) → `revoke`. State lives in a [`toolgate_store::StateStore`]
 //! ([`flow`] records, single-use by atomic take).
 
+// No byte-index slicing or indexing outside tests: request input must never panic the proxy.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
+#![cfg_attr(test, allow(clippy::string_slice, clippy::indexing_slicing))]
+
 pub mod cimd;
 mod client;
 mod client_secret;

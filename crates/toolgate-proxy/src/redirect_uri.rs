@@ -208,7 +208,8 @@ impl<'a> RawParts<'a> {
         let (authority, after_authority) = match rest.strip_prefix("//") {
             Some(hier) => {
                 let end = hier.find(['/', '?']).unwrap_or(hier.len());
-                (Some(&hier[..end]), &hier[end..])
+                let (authority, after) = hier.split_at_checked(end).unwrap_or((hier, ""));
+                (Some(authority), after)
             }
             None => (None, rest),
         };
