@@ -130,16 +130,6 @@ pub enum ApplicationType {
     Native,
 }
 
-impl ApplicationType {
-    /// Whether a redirect URI of `kind` may be registered by this type of application.
-    pub fn allows(self, kind: RedirectUriKind) -> bool {
-        match self {
-            Self::Web => kind == RedirectUriKind::Https,
-            Self::Native => true,
-        }
-    }
-}
-
 /// The RFC 7591 §3.2.2 error code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -170,13 +160,12 @@ pub enum RegistrationError {
     /// One redirect URI is not acceptable.
     #[error("redirect_uris[{index}]: {source}")]
     RedirectUri { index: usize, source: RedirectUriError },
-    /// A redirect URI not allowed for the client's `application_type`.
-    #[error("redirect_uris[{index}]: `{uri}` is not allowed for application_type {application_type}")]
-    RedirectUriForApplicationType {
-        index: usize,
-        uri: String,
-        application_type: &'static str,
-    },
+    /// A private-use redirect URI for a confidential client: any app on the device may claim the
+    /// scheme, so only public clients with PKCE may use one (RFC 8252 §7.1, §8.4).
+    #[error(
+        "redirect_uris[{index}]: a private-use scheme (`{scheme}:`) is only allowed for public clients (token_endpoint_auth_method `none`)"
+    )]
+    PrivateUseForConfidentialClient { index: usize, scheme: String },
     /// Any other metadata field.
     #[error("{field}: {message}")]
     Metadata { field: &'static str, message: String },
@@ -192,7 +181,7 @@ impl RegistrationError {
 
     pub fn code(&self) -> RegistrationErrorCode {
         match self {
-            Self::RedirectUris(_) | Self::RedirectUri { .. } | Self::RedirectUriForApplicationType { .. } => {
+            Self::RedirectUris(_) | Self::RedirectUri { .. } | Self::PrivateUseForConfidentialClient { .. } => {
                 RegistrationErrorCode::InvalidRedirectUri
             }
             Self::Body(_) | Self::Metadata { .. } => RegistrationErrorCode::InvalidClientMetadata,
@@ -203,7 +192,7 @@ impl RegistrationError {
     pub fn field(&self) -> Option<&'static str> {
         match self {
             Self::Body(_) => None,
-            Self::RedirectUris(_) | Self::RedirectUri { .. } | Self::RedirectUriForApplicationType { .. } => {
+            Self::RedirectUris(_) | Self::RedirectUri { .. } | Self::PrivateUseForConfidentialClient { .. } => {
                 Some("redirect_uris")
             }
             Self::Metadata { field, .. } => Some(field),
@@ -258,34 +247,29 @@ impl RegistrationRequest {
 
     /// Checks every field and applies the defaults of RFC 7591 §2.
     ///
-    /// `application_type`: `web` allows only https redirect URIs; `native` allows loopback,
-    /// private-use and https (RFC 8252 §7.2 claimed https). When absent — every client before MCP
-    /// 2026-07-28, including VS Code, which registers `http://127.0.0.1:33418/` together with
-    /// `https://vscode.dev/redirect` — the type is inferred: `web` when all redirect URIs are https,
-    /// otherwise `native`. An explicit `web` with a loopback redirect is refused.
+    /// `application_type` (OIDC Dynamic Registration §2): an application whose redirect URIs are
+    /// all https is `web` unless it says `native`; one with a loopback or private-use redirect URI
+    /// is `native` whatever it says. Real clients label themselves `web` and register native
+    /// redirects anyway — Cursor sends `application_type: "web"` with
+    /// `cursor://anysphere.cursor-mcp/oauth/callback`, an https URI and `http://localhost:8787/callback`
+    /// — and the redirect URIs, not the label, decide how the client is treated (PKCE is required
+    /// of every client). VS Code registers `http://127.0.0.1:33418/` and
+    /// `https://vscode.dev/redirect` without `application_type`: `native`.
+    ///
+    /// Private-use redirect URIs are refused for confidential clients (any app may claim a scheme).
     pub fn validate(&self, policy: &RegistrationPolicy) -> Result<ValidatedRegistration, RegistrationError> {
         let redirect_uris = self.validated_redirect_uris(policy)?;
+        let all_https = redirect_uris.iter().all(|u| u.kind() == RedirectUriKind::Https);
         let application_type = match self.application_type.as_deref() {
-            Some("web") => ApplicationType::Web,
-            Some("native") => ApplicationType::Native,
+            Some("web") | None if all_https => ApplicationType::Web,
+            Some("web" | "native") | None => ApplicationType::Native,
             Some(other) => {
                 return Err(RegistrationError::metadata(
                     "application_type",
                     format!("`{other}` is not supported; use `web` or `native`"),
                 ));
             }
-            None if redirect_uris.iter().all(|u| u.kind() == RedirectUriKind::Https) => ApplicationType::Web,
-            None => ApplicationType::Native,
         };
-        for (index, uri) in redirect_uris.iter().enumerate() {
-            if !application_type.allows(uri.kind()) {
-                return Err(RegistrationError::RedirectUriForApplicationType {
-                    index,
-                    uri: uri.as_str().to_owned(),
-                    application_type: "web",
-                });
-            }
-        }
 
         let grant_types = match &self.grant_types {
             None => vec![GrantType::AuthorizationCode],
@@ -317,6 +301,18 @@ impl RegistrationRequest {
                 ));
             }
         };
+
+        if token_endpoint_auth_method.uses_secret()
+            && let Some((index, uri)) = redirect_uris
+                .iter()
+                .enumerate()
+                .find(|(_, uri)| uri.kind() == RedirectUriKind::PrivateUse)
+        {
+            return Err(RegistrationError::PrivateUseForConfidentialClient {
+                index,
+                scheme: uri.url().scheme().to_owned(),
+            });
+        }
 
         Ok(ValidatedRegistration {
             redirect_uris,
@@ -546,6 +542,9 @@ mod tests {
             "http://localhost:54321/callback",
             "https://chatgpt.com/connector/oauth/abc123",
             "https://global.consent.azure-apim.net/redirect/xyz",
+            "cursor://anysphere.cursor-mcp/oauth/callback",
+            "http://localhost:8787/callback",
+            "myapp:/cb",
         ] {
             validate(&request(&[uri]))?;
         }
@@ -581,21 +580,55 @@ mod tests {
         );
     }
 
+    const CURSOR: [&str; 3] = [
+        "cursor://anysphere.cursor-mcp/oauth/callback",
+        "https://cursor.com/oauth/callback",
+        "http://localhost:8787/callback",
+    ];
+
     #[test]
-    fn application_type_constrains_redirects() -> Result<(), RegistrationError> {
-        let mut req = request(&["http://127.0.0.1:33418/"]);
-        req.application_type = Some("web".to_owned());
-        assert_eq!(refused(&req).code(), RegistrationErrorCode::InvalidRedirectUri);
+    fn cursor_registrations_are_accepted_as_native() -> Result<(), RegistrationError> {
+        // Cursor's request, and its variants without application_type or with only https + loopback.
+        let body = br#"{
+            "client_name": "Cursor",
+            "application_type": "web",
+            "redirect_uris": ["cursor://anysphere.cursor-mcp/oauth/callback",
+                              "https://cursor.com/oauth/callback", "http://localhost:8787/callback"],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "response_types": ["code"],
+            "token_endpoint_auth_method": "none"
+        }"#;
+        let validated = validate(&RegistrationRequest::from_json(body)?)?;
+        assert_eq!(validated.application_type, ApplicationType::Native);
+        assert_eq!(validated.redirect_uris.len(), 3);
+        for (application_type, redirects) in [
+            (Some("web"), &CURSOR[..]),
+            (None, &CURSOR[..]),
+            (Some("native"), &CURSOR[..]),
+            (Some("web"), &CURSOR[1..]),
+            (None, &CURSOR[1..]),
+            (Some("web"), &CURSOR[..1]),
+            (Some("web"), &["myapp:/cb"][..]),
+        ] {
+            let mut req = request(redirects);
+            req.application_type = application_type.map(str::to_owned);
+            let validated = validate(&req)?;
+            assert_eq!(
+                validated.application_type,
+                ApplicationType::Native,
+                "{application_type:?} {redirects:?}"
+            );
+            assert_eq!(validated.redirect_uris.len(), redirects.len());
+        }
+        Ok(())
+    }
 
-        let mut req = request(&["com.example.app:/callback"]);
-        req.application_type = Some("web".to_owned());
-        assert_eq!(refused(&req).code(), RegistrationErrorCode::InvalidRedirectUri);
-        req.application_type = Some("native".to_owned());
-        assert_eq!(validate(&req)?.application_type, ApplicationType::Native);
-        req.application_type = None;
-        assert_eq!(validate(&req)?.application_type, ApplicationType::Native);
-
+    #[test]
+    fn application_type_follows_the_redirect_uris() -> Result<(), RegistrationError> {
         let mut req = request(&["https://vscode.dev/redirect"]);
+        assert_eq!(validate(&req)?.application_type, ApplicationType::Web);
+        req.application_type = Some("web".to_owned());
+        assert_eq!(validate(&req)?.application_type, ApplicationType::Web);
         req.application_type = Some("native".to_owned());
         assert_eq!(validate(&req)?.application_type, ApplicationType::Native);
         req.application_type = Some("browser".to_owned());
@@ -604,6 +637,28 @@ mod tests {
             (e.code(), e.field()),
             (RegistrationErrorCode::InvalidClientMetadata, Some("application_type"))
         );
+        Ok(())
+    }
+
+    #[test]
+    fn private_use_redirects_are_for_public_clients_only() -> Result<(), RegistrationError> {
+        let policy = RegistrationPolicy {
+            allow_confidential_clients: true,
+            ..RegistrationPolicy::default()
+        };
+        let mut req = request(&["https://app.example/cb", "com.example.app:/callback"]);
+        assert!(req.validate(&policy).is_ok(), "public");
+        req.token_endpoint_auth_method = Some("client_secret_basic".to_owned());
+        let e = match req.validate(&policy) {
+            Ok(v) => panic!("should be refused: {v:?}"),
+            Err(e) => e,
+        };
+        assert_eq!(e.code(), RegistrationErrorCode::InvalidRedirectUri);
+        assert!(e.to_string().starts_with("redirect_uris[1]:"), "{e}");
+        // Loopback and https stay allowed for a confidential client.
+        let mut req = request(&["https://app.example/cb", "http://127.0.0.1/cb"]);
+        req.token_endpoint_auth_method = Some("client_secret_post".to_owned());
+        assert!(req.validate(&policy)?.token_endpoint_auth_method.uses_secret());
         Ok(())
     }
 

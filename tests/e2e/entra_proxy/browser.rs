@@ -208,6 +208,18 @@ pub async fn register(base: &str, redirect_uris: &[&str]) -> String {
     body["client_id"].as_str().unwrap().to_owned()
 }
 
+/// `POST /register` with any JSON body; the status and the parsed answer.
+pub async fn register_json(base: &str, body: &Value) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{base}/register"))
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
 /// A token endpoint answer.
 #[derive(Debug)]
 pub struct Tokens {

@@ -6,7 +6,7 @@ use toolgate::mcp_client::McpClient;
 use toolgate_emulator::demo;
 use toolgate_jose::CompactJws;
 
-use super::browser::{self, Browser, Pkce, redeem, refresh, register};
+use super::browser::{self, Browser, Pkce, redeem, refresh, register, register_json};
 use super::{ALICE_TOOLS, Options, stack};
 
 async fn get_json(url: &str) -> (u16, Value) {
@@ -745,4 +745,130 @@ async fn a_metadata_document_client_authenticates_with_private_key_jwt() {
     )
     .await;
     assert_eq!((bare.status, bare.error()), (401, "invalid_client"));
+}
+
+/// What Cursor registers (RFC 7591), and the variants other versions send.
+const CURSOR_REDIRECTS: [&str; 3] = [
+    "cursor://anysphere.cursor-mcp/oauth/callback",
+    "https://cursor.example/oauth/callback",
+    "http://localhost:8787/callback",
+];
+
+fn cursor_registration(application_type: Option<&str>, redirect_uris: &[&str]) -> Value {
+    let mut body = serde_json::json!({
+        "client_name": "Cursor",
+        "redirect_uris": redirect_uris,
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "none",
+    });
+    if let Some(application_type) = application_type {
+        body["application_type"] = Value::from(application_type);
+    }
+    body
+}
+
+#[tokio::test]
+async fn cursor_style_registrations_are_accepted_and_every_redirect_uri_works() {
+    let stack = stack(Options::default()).await;
+    let base = &stack.base;
+    let mut cursor_client = None;
+    for (application_type, uris) in [
+        (Some("web"), &CURSOR_REDIRECTS[..]),
+        (None, &CURSOR_REDIRECTS[..]),
+        (Some("web"), &CURSOR_REDIRECTS[1..]),
+        (None, &CURSOR_REDIRECTS[1..]),
+        (Some("native"), &["myapp:/cb"][..]),
+    ] {
+        let (status, registered) = register_json(base, &cursor_registration(application_type, uris)).await;
+        assert_eq!(status, 201, "{application_type:?} {uris:?}: {registered}");
+        assert_eq!(
+            registered["application_type"], "native",
+            "a web label with native redirects is treated as native"
+        );
+        assert_eq!(registered["redirect_uris"], serde_json::json!(uris));
+        let client_id = registered["client_id"].as_str().unwrap().to_owned();
+        for uri in uris {
+            let reply = Browser::new()
+                .get(&Pkce::new().authorize_url(base, &client_id, uri, &[]))
+                .await;
+            assert_eq!(reply.status, 302, "{uri}: {}", reply.body);
+            assert!(
+                reply
+                    .location
+                    .as_deref()
+                    .unwrap()
+                    .starts_with(&stack.emulator.base_url()),
+                "{uri}: on to Entra"
+            );
+        }
+        cursor_client.get_or_insert(client_id);
+    }
+
+    // The whole flow through each of Cursor's redirect URIs (the loopback one on another port):
+    // the consent page names where the user will be sent, and the code redeems.
+    let client_id = cursor_client.unwrap();
+    for (uri, shown) in [
+        (
+            CURSOR_REDIRECTS[0],
+            "the app on this device that opens cursor://anysphere.cursor-mcp links",
+        ),
+        (CURSOR_REDIRECTS[1], "the website cursor.example"),
+        (
+            "http://localhost:50123/callback",
+            "an app on this computer (localhost port 50123)",
+        ),
+    ] {
+        let pkce = Pkce::new();
+        let mut browser = Browser::new();
+        let consent = browser
+            .reach_consent(&pkce.authorize_url(base, &client_id, uri, &[]), "alice")
+            .await;
+        assert_eq!(consent.status, 200, "{uri}: {}", consent.body);
+        assert!(
+            consent.body.contains(shown),
+            "{uri}: consent page lacks {shown:?}: {}",
+            consent.body
+        );
+        let done = browser.decide(base, &consent, "approve").await;
+        assert!(done.location.as_deref().unwrap().starts_with(uri), "{done:?}");
+        assert_eq!(done.location_param("state"), Some(pkce.state.clone()));
+        let tokens = redeem(
+            base,
+            &client_id,
+            uri,
+            &done.location_param("code").unwrap(),
+            &pkce.verifier,
+        )
+        .await;
+        assert_eq!(tokens.status, 200, "{uri}: {}", tokens.body);
+    }
+}
+
+#[tokio::test]
+async fn unsafe_redirect_schemes_are_refused_at_registration() {
+    let stack = stack(Options::default()).await;
+    for uri in [
+        "javascript:alert(1)",
+        "data:text/html,hi",
+        "file:///etc/passwd",
+        "vbscript:msgbox(1)",
+        "about:blank",
+        "blob:https://x.example/1",
+        "filesystem:https://x.example/t/x",
+        "view-source:https://x.example/",
+        "chrome-extension://abc/cb.html",
+        "ftp://x.example/cb",
+        "ws://127.0.0.1/cb",
+        "mailto:a@x.example",
+        "http://x.example/cb",
+        "c:/windows/cb",
+    ] {
+        let (status, answer) = register_json(&stack.base, &cursor_registration(None, &[uri])).await;
+        assert_eq!(
+            (status, answer["error"].as_str()),
+            (400, Some("invalid_redirect_uri")),
+            "{uri}: {answer}"
+        );
+    }
 }

@@ -17,6 +17,7 @@ use crate::crypto::{digest_b64, random_token, same};
 use crate::flow::{ClientRequest, PendingConsent, Purpose, Transaction, UserClaims};
 use crate::oauth_error::OAuthError;
 use crate::proxy::ProxyState;
+use crate::redirect_uri::RedirectUri;
 use crate::untrusted::Untrusted;
 use crate::web::cookies;
 use crate::web::pages::{self, ConsentView};
@@ -179,20 +180,17 @@ async fn consent_page(
         ClientSource::Cimd => format!("described by its metadata document at {}", request.client_id),
         _ => "registered itself; its name is not verified".to_owned(),
     };
-    let redirect_host = url::Url::parse(&request.redirect_uri)
-        .ok()
-        .and_then(|u| {
-            u.host_str()
-                .map(str::to_owned)
-                .or_else(|| Some(format!("{}:", u.scheme())))
-        })
-        .unwrap_or_default();
+    // Parsed when /authorize accepted it; a record that no longer parses is refused.
+    let destination = RedirectUri::parse(&request.redirect_uri)
+        .map(|uri| uri.destination())
+        .map_err(|_| OAuthError::server_error("the stored redirect URI is no longer acceptable"))
+        .on_page("Sign-in failed")?;
     let html = pages::consent(&ConsentView {
         client_name: &request.client_name,
         client_id: &request.client_id,
         client_origin: &client_origin,
         redirect_uri: &request.redirect_uri,
-        redirect_host: &redirect_host,
+        destination: &destination,
         scopes: &request.scopes,
         user: &user,
         resource: &state.config.resource,

@@ -2,6 +2,7 @@
 //! escaped; pages load nothing and may not be framed (see `responses::page`).
 
 use crate::flow::UserClaims;
+use crate::redirect_uri::Destination;
 use crate::untrusted;
 
 fn text(s: &str) -> String {
@@ -38,7 +39,8 @@ pub(crate) struct ConsentView<'a> {
     /// How the client is known: "registered itself (unverified)", "pre-registered", "metadata document at …".
     pub client_origin: &'a str,
     pub redirect_uri: &'a str,
-    pub redirect_host: &'a str,
+    /// Where the redirect sends the user (a website, an app on this computer, an app by scheme).
+    pub destination: &'a Destination,
     pub scopes: &'a [String],
     pub user: &'a UserClaims,
     pub resource: &'a str,
@@ -59,7 +61,7 @@ pub(crate) fn consent(view: &ConsentView<'_>) -> String {
         "<h1>Allow access?</h1><div class=\"box\">\
          <p><strong>{client}</strong> wants to use the tools at <code>{resource}</code> as <strong>{user}</strong>.</p>\
          <dl><dt>Client</dt><dd>{client} <small>({origin}; id <code>{client_id}</code>)</small></dd>\
-         <dt>It will receive your access at</dt><dd><strong>{host}</strong> <small><code>{redirect}</code></small></dd>\
+         <dt>It will receive your access at</dt><dd><strong>{destination}</strong><br><small><code>{redirect}</code></small></dd>\
          <dt>Permissions</dt><dd><ul>{scopes}</ul></dd></dl>\
          <p class=\"warn\">Only allow this if you started this sign-in yourself and recognise <strong>{host}</strong>.</p>\
          <form method=\"post\" action=\"/auth/consent\">\
@@ -72,7 +74,8 @@ pub(crate) fn consent(view: &ConsentView<'_>) -> String {
         user = shown(&view.user.display(), 120),
         origin = shown(view.client_origin, 300),
         client_id = shown(view.client_id, 200),
-        host = shown(view.redirect_host, 120),
+        destination = shown(&view.destination.to_string(), 200),
+        host = shown(&view.destination.short(), 120),
         redirect = shown(view.redirect_uri, 300),
         consent = attr(view.consent_id),
         csrf = attr(view.csrf_token),
