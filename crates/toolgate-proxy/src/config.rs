@@ -28,7 +28,9 @@ pub struct ProxyConfig {
     /// Remember a user's approval of a (client, redirect URI) pair and skip the consent page
     /// next time. Off by default: every authorization shows the page.
     pub remember_consent: bool,
-    /// Refuse authorization requests without `state` (clients must protect their redirect).
+    /// Refuse authorization requests without `state`. `false` is the default: PKCE S256, which
+    /// every request must use, protects the client's redirect (OAuth 2.1 §7.5.1); a request
+    /// without `state` gets a final redirect without `state`.
     pub require_state: bool,
     /// Sign-ins started per minute (all callers together): each stores a transaction for an
     /// unauthenticated request, so a flood must not fill the store.

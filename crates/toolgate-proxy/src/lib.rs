@@ -24,6 +24,7 @@ mod proxy;
 mod redirect_uri;
 mod registration;
 mod registry;
+mod scope;
 mod tokens;
 mod untrusted;
 mod upstream;

@@ -18,6 +18,7 @@ use crate::crypto::DerivedKeys;
 use crate::endpoints;
 use crate::flow::Grants;
 use crate::registry::{ClientRegistry, PreregisteredClientError};
+use crate::scope::Offered;
 use crate::tokens::{SigningKeyError, TokenSigner};
 use crate::upstream::{Upstream, UpstreamError};
 
@@ -87,6 +88,14 @@ impl ProxyState {
     /// Where Entra sends the browser back.
     pub fn callback_url(&self) -> String {
         format!("{}/auth/callback", self.config.issuer)
+    }
+
+    /// The scopes this server offers, for granting and narrowing.
+    pub fn offered_scopes(&self) -> Offered<'_> {
+        Offered {
+            scopes: &self.config.scopes,
+            prefix: &self.config.upstream.scope_prefix,
+        }
     }
 }
 

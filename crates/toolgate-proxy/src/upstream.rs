@@ -96,12 +96,6 @@ impl Upstream {
             .join(" ")
     }
 
-    /// A full scope name back to its short name, if it is one of this API's.
-    pub fn short_scope<'a>(&self, scope: &'a str) -> Option<&'a str> {
-        let prefix = self.config.scope_prefix.trim_end_matches('/');
-        scope.strip_prefix(prefix)?.strip_prefix('/')
-    }
-
     /// Where the browser goes to sign in: `state` is the transaction id.
     pub fn authorize_url(
         &self,

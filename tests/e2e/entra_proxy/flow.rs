@@ -872,3 +872,116 @@ async fn unsafe_redirect_schemes_are_refused_at_registration() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_authorization_without_state_proceeds_and_its_redirects_carry_no_state() {
+    let stack = stack(Options::default()).await;
+    let base = &stack.base;
+    let redirect = "http://127.0.0.1:9/callback";
+    let client_id = register(base, &[redirect]).await;
+    let pkce = Pkce::new();
+    let mut browser = Browser::new();
+    let no_state = pkce.authorize_url(base, &client_id, redirect, &[("state", "")]);
+    assert!(!no_state.contains("state="), "{no_state}");
+    let done = browser::authorize(&mut browser, base, &no_state, "alice").await;
+    assert_eq!(done.status, 302, "{done:?}");
+    let location = done.location.clone().unwrap();
+    assert!(location.starts_with(redirect), "{location}");
+    assert_eq!(
+        done.location_param("state"),
+        None,
+        "no state when none was sent: {location}"
+    );
+    assert_eq!(done.location_param("iss"), Some(base.clone()));
+    let tokens = redeem(
+        base,
+        &client_id,
+        redirect,
+        &done.location_param("code").unwrap(),
+        &pkce.verifier,
+    )
+    .await;
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    // A refusal without state carries none either.
+    let consent = browser
+        .reach_consent(
+            &Pkce::new().authorize_url(base, &client_id, redirect, &[("state", "")]),
+            "alice",
+        )
+        .await;
+    let denied = browser.decide(base, &consent, "deny").await;
+    assert_eq!(denied.location_param("error").as_deref(), Some("access_denied"));
+    assert_eq!(denied.location_param("state"), None, "{denied:?}");
+}
+
+#[tokio::test]
+async fn unknown_scopes_are_ignored_from_registration_to_refresh() {
+    let stack = stack(Options::default()).await;
+    let base = &stack.base;
+    let redirect = "https://claude.ai/api/mcp/auth_callback";
+    // Claude registers with `scope: "claudeai"`.
+    let (status, registered) = register_json(
+        base,
+        &serde_json::json!({
+            "client_name": "Claude",
+            "redirect_uris": [redirect],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "token_endpoint_auth_method": "none",
+            "scope": "claudeai",
+        }),
+    )
+    .await;
+    assert_eq!(status, 201, "{registered}");
+    assert_eq!(registered["scope"], "access_as_user", "what the client will get");
+    let client_id = registered["client_id"].as_str().unwrap().to_owned();
+    for requested in ["claudeai", "claudeai access_as_user"] {
+        let pkce = Pkce::new();
+        let mut browser = Browser::new();
+        let url = pkce.authorize_url(base, &client_id, redirect, &[("scope", requested)]);
+        let start = browser.get(&url).await;
+        assert_eq!(start.status, 302, "{requested}: {}", start.body);
+        let entra = url::Url::parse(start.location.as_deref().unwrap()).unwrap();
+        let entra_scope = entra
+            .query_pairs()
+            .find(|(k, _)| k == "scope")
+            .map(|(_, v)| v.into_owned())
+            .unwrap();
+        assert!(
+            entra_scope.contains(demo::API_SCOPE_ACCESS_AS_USER) && !entra_scope.contains("claudeai"),
+            "{requested}: {entra_scope}"
+        );
+        let back = browser.sign_in_at_entra(entra.as_str(), "alice").await;
+        let consent = browser.get(back.location.as_deref().unwrap()).await;
+        assert_eq!(consent.status, 200, "{requested}: {}", consent.body);
+        assert!(!consent.body.contains("claudeai"), "only granted scopes are shown");
+        let done = browser.decide(base, &consent, "approve").await;
+        let tokens = redeem(
+            base,
+            &client_id,
+            redirect,
+            &done.location_param("code").unwrap(),
+            &pkce.verifier,
+        )
+        .await;
+        assert_eq!(tokens.status, 200, "{requested}: {}", tokens.body);
+        assert_eq!(tokens.body["scope"], "access_as_user", "{requested}");
+        let claims = CompactJws::parse(&tokens.access_token()).unwrap().payload;
+        assert_eq!(claims["scp"], "access_as_user", "{requested}");
+        assert_eq!(claims["scope"], "access_as_user", "{requested}");
+        // A refresh asking for the same again is narrowed the same way.
+        let refreshed = browser::token_request(
+            base,
+            &[
+                ("grant_type", "refresh_token"),
+                ("client_id", &client_id),
+                ("refresh_token", &tokens.refresh_token()),
+                ("scope", requested),
+            ],
+        )
+        .await;
+        assert_eq!(refreshed.status, 200, "{requested}: {}", refreshed.body);
+        assert_eq!(refreshed.body["scope"], "access_as_user");
+        let claims = CompactJws::parse(&refreshed.access_token()).unwrap().payload;
+        assert_eq!(claims["scp"], "access_as_user");
+    }
+}

@@ -24,8 +24,6 @@ use crate::web::responses;
 
 /// Longest `state` accepted (it is echoed back and stored).
 const MAX_STATE_LEN: usize = 1024;
-/// OIDC scopes a client may ask for; the proxy requests them from Entra itself.
-const OIDC_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_access"];
 
 pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Result<HttpResponse, Refusal> {
     let params = Params::from_query(&request)
@@ -104,8 +102,8 @@ fn checked_request(state: &ProxyState, params: &Params) -> Result<CheckedRequest
             "resource is not this server's MCP endpoint".into(),
         ));
     }
-    let scopes = granted_scopes(state, params.get("scope"))
-        .map_err(|unknown| OAuthError::InvalidScope(format!("unknown scope `{unknown}`").into()))?;
+    // Unknown scopes are ignored (RFC 6749 §3.3): `scope=claudeai` gets the default scopes.
+    let scopes = state.offered_scopes().grant(params.get("scope"));
     Ok(CheckedRequest { challenge, scopes })
 }
 
@@ -173,29 +171,6 @@ fn verified_redirect(client: &RegisteredClient, presented: Option<&str>) -> Resu
         ));
     }
     Ok(uri)
-}
-
-/// Maps the requested scopes to this server's short names. Full `api://…/name` forms are
-/// accepted too; OIDC scopes are dropped (the proxy asks Entra for them itself). Nothing
-/// requested means every scope the server offers.
-pub(crate) fn granted_scopes(state: &ProxyState, requested: Option<&str>) -> Result<Vec<String>, String> {
-    let mut granted = Vec::new();
-    for scope in requested.unwrap_or_default().split(' ').filter(|s| !s.is_empty()) {
-        if OIDC_SCOPES.contains(&scope) {
-            continue;
-        }
-        let short = state.upstream.short_scope(scope).unwrap_or(scope);
-        if !state.config.scopes.iter().any(|s| s == short) {
-            return Err(scope.chars().take(100).collect());
-        }
-        if !granted.iter().any(|g: &String| g == short) {
-            granted.push(short.to_owned());
-        }
-    }
-    if granted.is_empty() {
-        granted = state.config.scopes.clone();
-    }
-    Ok(granted)
 }
 
 /// The browser says the navigation came from another site. Native clients opening the system

@@ -27,9 +27,14 @@ pub(crate) async fn post(state: Arc<ProxyState>, request: HttpRequest) -> Result
         RegistrationMode::Dynamic => {}
     }
     let registration = RegistrationRequest::from_json(request.body()).map_err(OAuthError::from)?;
-    let validated = registration
+    let mut validated = registration
         .validate(state.registry.policy())
         .map_err(OAuthError::from)?;
+    // The registered `scope` is what the client will be granted (unknown scopes ignored, RFC 6749
+    // §3.3; RFC 7591 §3.2.1 lets the server replace requested values).
+    if validated.scope.is_some() {
+        validated.scope = Some(state.offered_scopes().grant(validated.scope.as_deref()).join(" "));
+    }
     // Registrations are unauthenticated and each one is stored.
     let admitted = rate_limit::admit(&state, "register", state.config.registration.per_minute)
         .await

@@ -168,20 +168,11 @@ async fn refresh_token(
             ));
         }
     };
-    let scopes = match params.get("scope") {
-        None => grant.scopes.clone(),
-        Some(requested) => {
-            let narrowed: Vec<String> = requested
-                .split(' ')
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect();
-            if !narrowed.iter().all(|s| grant.scopes.contains(s)) {
-                return Err(OAuthError::InvalidScope("scope exceeds the original grant".into()));
-            }
-            narrowed
-        }
-    };
+    // RFC 6749 §6: a requested scope narrows the grant; unknown scopes are ignored (§3.3).
+    let scopes = state
+        .offered_scopes()
+        .narrow(params.get("scope"), &grant.scopes)
+        .map_err(|extra| OAuthError::InvalidScope(format!("scope `{extra}` exceeds the original grant").into()))?;
     // Keep the user's roles current and notice revoked users: refresh at Entra when due.
     match fresh_upstream_tokens(state, &grant_id, &mut grant).await {
         Ok(_) => {}

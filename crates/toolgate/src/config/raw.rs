@@ -245,7 +245,10 @@ pub struct ProxySection {
     /// Skip the consent page for a (user, client, redirect URI) approved before.
     #[serde(default)]
     pub remember_consent: bool,
-    #[serde(default = "yes")]
+    /// Refuse authorization requests without `state`. Off by default: with PKCE S256 (always
+    /// required) `state` is not needed against CSRF (OAuth 2.1 §7.5.1), and Cursor, the MCP
+    /// Inspector and the SDK CLIs send none.
+    #[serde(default)]
     pub require_state: bool,
     /// `dynamic` (RFC 7591), `static` (hand out `static_client`), or `disabled`.
     #[serde(default = "default_registration")]
