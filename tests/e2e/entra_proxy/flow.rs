@@ -418,7 +418,7 @@ async fn copilot_studio_reads_the_static_client_from_get_register() {
 
 /// Serves one Client ID Metadata Document over plain http on loopback (the test flags allow it:
 /// there are no certificates here); returns its URL.
-async fn serve_metadata_document(
+pub(super) async fn serve_metadata_document(
     redirect_uri: &'static str,
     wrong_id: bool,
     jwks: Option<Value>,

@@ -5,6 +5,7 @@
 mod attacks;
 mod browser;
 mod flow;
+mod refusals;
 mod sdk_clients;
 mod shared_state;
 

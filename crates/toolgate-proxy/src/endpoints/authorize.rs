@@ -10,7 +10,7 @@ use std::sync::Arc;
 use toolgate_core::{HttpRequest, HttpResponse};
 use toolgate_store::{Namespace, StateStoreJson};
 
-use crate::client::RegisteredClient;
+use crate::client::{ClientSource, RegisteredClient};
 use crate::crypto::{PkceChallenge, PkceVerifier, random_token};
 use crate::flow::{ClientRequest, Purpose, Transaction};
 use crate::oauth_error::OAuthError;
@@ -19,7 +19,7 @@ use crate::redirect_uri::RedirectUri;
 use crate::registry::LookupError;
 use crate::web::cookies;
 use crate::web::params::Params;
-use crate::web::refusal::{ClientRedirect, Deliver, Refusal};
+use crate::web::refusal::{ClientRedirect, Deliver, Delivery, Refusal};
 use crate::web::responses;
 
 /// Longest `state` accepted (it is echoed back and stored).
@@ -31,13 +31,13 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Resu
         .on_page("Invalid request")?;
     let client = known_client(&state, &params).await?;
     let redirect_uri = verified_redirect(&client, params.get("redirect_uri")).on_page("Invalid redirect URI")?;
-    // From here on the redirect URI is trusted: errors go back to the client.
     let client_state = params.get("state");
     let to_client = ClientRedirect {
         redirect_uri: redirect_uri.as_str().to_owned(),
         state: client_state.map(str::to_owned),
     };
-    let checked = checked_request(&state, &params).to_client(&to_client)?;
+    let checked =
+        checked_request(&state, &params).map_err(|error| Refusal::new(error, refusal_delivery(&client, &to_client)))?;
 
     let transaction_id = random_token(32);
     let binding = random_token(32);
@@ -68,6 +68,21 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Resu
         may_skip_consent: !cross_site(&request),
     };
     start_sign_in(&state, &transaction_id, &transaction, entra_url.as_str()).await
+}
+
+/// Where `/authorize` sends an error once the client and its redirect URI are known (RFC 6749
+/// §4.1.2.1 allows either). Only a pre-registered client's redirect URI is vouched for — the
+/// operator configured it. A dynamically registered or metadata-document client's redirect URI is
+/// whatever an anonymous party wrote, and nobody has signed in yet: redirecting an error there
+/// would make toolgate an open redirector (any registration + a malformed request = a 302 to any
+/// URI), so the error is shown on toolgate's own page.
+fn refusal_delivery(client: &RegisteredClient, to_client: &ClientRedirect) -> Delivery {
+    match client.source {
+        ClientSource::Preregistered => Delivery::Redirect(to_client.clone()),
+        _ => Delivery::Page {
+            title: "Authorization request refused",
+        },
+    }
 }
 
 /// What `/authorize` takes from a request once the client and redirect URI are known.

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use http::StatusCode;
-use toolgate_core::{AuditDecision, HttpRequest, HttpResponse};
+use toolgate_core::{AuditDecision, HttpRequest, HttpResponse, RejectReason};
 use toolgate_store::{Namespace, StateStoreJson};
 
 use super::audit::{self, ProxyEvent};
@@ -19,6 +19,7 @@ use crate::oauth_error::OAuthError;
 use crate::proxy::ProxyState;
 use crate::redirect_uri::RedirectUri;
 use crate::untrusted::Untrusted;
+use crate::upstream;
 use crate::web::cookies;
 use crate::web::pages::{self, ConsentView};
 use crate::web::params::Params;
@@ -79,8 +80,12 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Resu
     };
 
     if let Some(error) = params.get("error") {
-        tracing::info!(error = %Untrusted::new(error), "Entra returned an error to the callback");
-        return Err(deliver(OAuthError::access_denied("the sign-in was not completed")));
+        tracing::info!(
+            error = %Untrusted::new(error),
+            description = %Untrusted::new(params.get("error_description").unwrap_or_default()),
+            "Entra returned an error to the callback"
+        );
+        return Err(deliver(upstream::callback_error(error)));
     }
     let code = params
         .get("code")
@@ -101,7 +106,7 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Resu
         .await
         .map_err(|error| {
             tracing::warn!(error = %Untrusted::new(&error.to_string()), "Entra refused the proxy's code redemption");
-            deliver(OAuthError::server_error("Entra ID did not complete the sign-in"))
+            deliver(error.for_client())
         })?;
     let user = match validated_user(&state, &tokens.access_token).await {
         Ok(user) => user,
@@ -120,9 +125,14 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Resu
                 reason: Some(rejection.reason.as_str()),
             };
             audit::record(&state, &request, event).await;
-            return Err(deliver(OAuthError::access_denied(
-                "your account cannot use this server",
-            )));
+            let error = match rejection.reason {
+                // The keys could not be fetched: nothing is wrong with the account.
+                RejectReason::KeysUnavailable | RejectReason::Unavailable => {
+                    OAuthError::unavailable("the sign-in could not be verified right now; try again", 5)
+                }
+                _ => OAuthError::access_denied("your account cannot use this server"),
+            };
+            return Err(deliver(error));
         }
     };
     tracing::info!(principal = %user.sub, "signed in at Entra");
