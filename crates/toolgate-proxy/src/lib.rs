@@ -37,7 +37,7 @@ pub use crypto::{PkceChallenge, PkceError, PkceVerifier, ProxySecret, ProxySecre
 pub use flow::UserClaims;
 pub use oauth_error::{Busy, Description, OAuthError};
 pub use proxy::{EntraProxy, ProxyBuildError, UpstreamAccessToken, UpstreamTokenError};
-pub use redirect_uri::{RedirectUri, RedirectUriError, RedirectUriKind};
+pub use redirect_uri::{Destination, RedirectUri, RedirectUriError, RedirectUriKind, UNSAFE_SCHEMES};
 pub use registration::{
     ApplicationType, GrantType, RegistrationError, RegistrationErrorCode, RegistrationPolicy, RegistrationRequest,
     ResponseType, TokenEndpointAuthMethod, ValidatedRegistration,

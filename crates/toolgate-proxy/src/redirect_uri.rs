@@ -127,6 +127,8 @@ pub enum RedirectUriError {
     TooLong { len: usize },
     #[error("redirect URI contains whitespace or a control character")]
     ControlCharacter,
+    #[error("redirect URI contains an invisible or text-direction character (U+{0:04X})")]
+    InvisibleCharacter(u32),
     #[error("redirect URI is not an absolute URI: {0}")]
     Malformed(String),
     #[error("redirect URI must not contain a fragment (RFC 6749 §3.1.2)")]
@@ -175,6 +177,10 @@ impl RedirectUri {
         // The URL parser silently strips tabs and newlines; refuse them so the kept string is what was parsed.
         if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(RedirectUriError::ControlCharacter);
+        }
+        // A redirect URI is shown on the consent page: nothing in it may hide or reorder text.
+        if let Some(c) = raw.chars().find(|c| crate::untrusted::is_invisible(*c)) {
+            return Err(RedirectUriError::InvisibleCharacter(u32::from(c)));
         }
         if raw.contains('#') {
             return Err(RedirectUriError::Fragment);
@@ -727,6 +733,14 @@ mod tests {
         assert_eq!(err("https://claude.ai/c b"), RedirectUriError::ControlCharacter);
         assert_eq!(err("https://cla\tude.ai/cb"), RedirectUriError::ControlCharacter);
         assert_eq!(err("https://claude.ai/cb\n"), RedirectUriError::ControlCharacter);
+        assert_eq!(
+            err("https://claude.ai/\u{202E}bc"),
+            RedirectUriError::InvisibleCharacter(0x202E)
+        );
+        assert_eq!(
+            err("https://clau\u{200B}de.ai/cb"),
+            RedirectUriError::InvisibleCharacter(0x200B)
+        );
         assert_eq!(err(""), RedirectUriError::Empty);
         assert!(matches!(err("not a uri"), RedirectUriError::ControlCharacter));
         assert!(matches!(err("/relative/cb"), RedirectUriError::Malformed(_)));

@@ -422,6 +422,13 @@ fn validate_client_name(name: &str) -> Result<String, RegistrationError> {
             "contains a control character",
         ));
     }
+    // Shown on the consent page: text-direction controls could make it read as another name.
+    if name.chars().any(crate::untrusted::is_bidi_control) {
+        return Err(RegistrationError::metadata(
+            "client_name",
+            "contains a text-direction control character",
+        ));
+    }
     Ok(name.to_owned())
 }
 
@@ -731,6 +738,24 @@ mod tests {
                 "{value}"
             );
         }
+    }
+
+    #[test]
+    fn names_with_text_direction_controls_are_refused() {
+        for name in [
+            "Claude\u{202E}exe.txt",
+            "\u{2066}Visual Studio Code\u{2069}",
+            "a\u{200F}b",
+        ] {
+            let mut req = request(&["https://claude.ai/cb"]);
+            req.client_name = Some(name.to_owned());
+            let e = refused(&req);
+            assert_eq!(e.field(), Some("client_name"), "{name:?}");
+        }
+        // Other invisible characters are shown as escapes on the page instead (see `untrusted`).
+        let mut req = request(&["https://claude.ai/cb"]);
+        req.client_name = Some("Cl\u{200B}aude".to_owned());
+        assert!(validate(&req).is_ok());
     }
 
     #[test]

@@ -43,9 +43,15 @@ impl<'a> Untrusted<'a> {
     }
 }
 
+/// Characters that reorder the text around them (bidirectional embeddings, overrides, isolates
+/// and marks): "Trojan Source", CVE-2021-42574. Refused outright in registered names.
+pub(crate) fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 /// Characters that are invisible, change the direction of the text around them, or render as a
 /// blank although they are not whitespace (Unicode category Cf and look-alikes).
-fn is_invisible(c: char) -> bool {
+pub(crate) fn is_invisible(c: char) -> bool {
     matches!(c,
         '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
         | '\u{180B}'..='\u{180F}'
@@ -191,6 +197,15 @@ mod tests {
             show("a\u{0301}\u{0301}\u{0301}\u{0301}"),
             "a\u{0301}\u{0301}\\u{0301}\\u{0301}"
         );
+    }
+
+    #[test]
+    fn bidi_controls_are_invisible_too() {
+        for c in ['\u{202E}', '\u{2066}', '\u{200F}', '\u{061C}'] {
+            assert!(is_bidi_control(c) && is_invisible(c), "{c:?}");
+        }
+        assert!(!is_bidi_control('a') && !is_invisible('a') && !is_invisible('é'));
+        assert!(is_invisible('\u{200B}') && !is_bidi_control('\u{200B}'));
     }
 
     #[test]

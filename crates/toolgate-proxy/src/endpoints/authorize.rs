@@ -17,6 +17,7 @@ use crate::oauth_error::OAuthError;
 use crate::proxy::ProxyState;
 use crate::redirect_uri::RedirectUri;
 use crate::registry::LookupError;
+use crate::untrusted::Untrusted;
 use crate::web::cookies;
 use crate::web::params::Params;
 use crate::web::refusal::{ClientRedirect, Deliver, Delivery, Refusal};
@@ -167,10 +168,18 @@ async fn known_client(state: &ProxyState, params: &Params) -> Result<Arc<Registe
         ))
         .on_page("Unknown client"),
         Err(LookupError::Store(error)) => Err(error).on_page("Sign-in unavailable"),
-        Err(LookupError::Cimd(error)) => Err(OAuthError::invalid_request(format!(
-            "the client's metadata document could not be used: {error}"
-        )))
-        .on_page("Client metadata refused"),
+        Err(LookupError::Cimd(error)) => {
+            tracing::info!(
+                client_id = %Untrusted::new(client_id).max_chars(300),
+                error = %Untrusted::new(&error.to_string()).max_chars(500),
+                "client metadata document refused"
+            );
+            Err(OAuthError::invalid_request(format!(
+                "the client's metadata document could not be used: {}",
+                error.public_reason()
+            )))
+            .on_page("Client metadata refused")
+        }
     }
 }
 
