@@ -53,7 +53,13 @@ impl Browser {
 
     /// A navigation another site started (a link on someone else's page).
     pub async fn follow_link_from_another_site(&mut self, url: &str) -> Reply {
-        let request = self.http.get(url).header("sec-fetch-site", "cross-site");
+        self.get_with_fetch_site(url, "cross-site").await
+    }
+
+    /// A navigation with Fetch Metadata `Sec-Fetch-Site: {site}` (`none`: the user or a native
+    /// app opened it; `same-origin`, `same-site`, `cross-site`).
+    pub async fn get_with_fetch_site(&mut self, url: &str, site: &str) -> Reply {
+        let request = self.http.get(url).header("sec-fetch-site", site);
         self.send(request).await
     }
 

@@ -288,30 +288,100 @@ async fn remembered_consent_is_off_by_default_and_opt_in() {
         )
         .await;
         assert!(first.location_param("code").is_some());
-        let second = browser
-            .reach_consent(&Pkce::new().authorize_url(base, &client_id, redirect, &[]), "alice")
-            .await;
-        assert_eq!(
-            second.status == 200,
-            expect_page,
-            "remember_consent = {remember}: {second:?}"
-        );
-        if !expect_page {
-            assert!(second.location_param("code").is_some());
+        // The user (or a native app opening the system browser) starts the sign-in: `none`.
+        for site in ["none", "same-origin"] {
+            let start = browser
+                .get_with_fetch_site(&Pkce::new().authorize_url(base, &client_id, redirect, &[]), site)
+                .await;
+            let back = browser
+                .sign_in_at_entra(start.location.as_deref().unwrap(), "alice")
+                .await;
+            let second = browser.get(back.location.as_deref().unwrap()).await;
+            assert_eq!(
+                second.status == 200,
+                expect_page,
+                "remember_consent = {remember}, Sec-Fetch-Site: {site}: {second:?}"
+            );
+            if !expect_page {
+                assert!(second.location_param("code").is_some());
+            }
         }
-        // Even when remembered, a sign-in started from another site's link shows the page.
-        let start = browser
-            .follow_link_from_another_site(&Pkce::new().authorize_url(base, &client_id, redirect, &[]))
-            .await;
-        let back = browser
-            .sign_in_at_entra(start.location.as_deref().unwrap(), "alice")
-            .await;
-        let third = browser.get(back.location.as_deref().unwrap()).await;
-        assert_eq!(
-            third.status, 200,
-            "cross-site start: consent page again ({remember}): {third:?}"
-        );
+        // Even when remembered, a sign-in started from another site's link, from a sibling site,
+        // or by a browser that sends no Fetch Metadata at all shows the page.
+        for site in [Some("cross-site"), Some("same-site"), None] {
+            let url = Pkce::new().authorize_url(base, &client_id, redirect, &[]);
+            let start = match site {
+                Some(site) => browser.get_with_fetch_site(&url, site).await,
+                None => browser.get(&url).await,
+            };
+            let back = browser
+                .sign_in_at_entra(start.location.as_deref().unwrap(), "alice")
+                .await;
+            let third = browser.get(back.location.as_deref().unwrap()).await;
+            assert_eq!(
+                third.status, 200,
+                "Sec-Fetch-Site {site:?}: consent page again ({remember}): {third:?}"
+            );
+        }
     }
+}
+
+#[tokio::test]
+async fn the_consent_allow_button_is_armed_late_and_only_its_own_script_may_run() {
+    use aws_lc_rs::digest::{SHA256, digest};
+
+    let stack = stack(Options::default()).await;
+    let base = &stack.base;
+    let redirect = "http://127.0.0.1:9/callback";
+    let client_id = register(base, &[redirect]).await;
+    let consent = Browser::new()
+        .reach_consent(&Pkce::new().authorize_url(base, &client_id, redirect, &[]), "alice")
+        .await;
+    assert_eq!(consent.status, 200, "{}", consent.body);
+    let csp = consent.headers["content-security-policy"].to_str().unwrap().to_owned();
+    let script = consent
+        .body
+        .split("<script>")
+        .nth(1)
+        .and_then(|rest| rest.split("</script>").next())
+        .unwrap();
+    assert_eq!(consent.body.matches("<script").count(), 1, "one inline script");
+    // Standard, padded base64 (CSP hash sources), from the URL-safe form.
+    let mut hash = toolgate_jose::base64url_encode(digest(&SHA256, script.as_bytes()))
+        .replace('-', "+")
+        .replace('_', "/");
+    while !hash.len().is_multiple_of(4) {
+        hash.push('=');
+    }
+    let script_src = csp
+        .split(';')
+        .map(str::trim)
+        .find(|d| d.starts_with("script-src"))
+        .unwrap();
+    assert_eq!(script_src, format!("script-src 'sha256-{hash}'"), "{csp}");
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert!(!script_src.contains("unsafe"), "{csp}");
+    // The script disables Allow until the page has been visible and focused for a second…
+    assert!(script.contains("document.hasFocus()") && script.contains("visibilitychange"));
+    assert!(
+        script.contains("b.disabled=true") && script.contains("},1000)"),
+        "{script}"
+    );
+    // …and without JavaScript, CSS keeps pointer input off it for the first second.
+    assert!(
+        consent
+            .body
+            .contains("id=\"allow\" name=\"decision\" value=\"approve\"")
+    );
+    assert!(
+        consent.body.contains("#allow{animation:arm 1s steps(1,end) both}")
+            && consent.body.contains("from{pointer-events:none"),
+        "{}",
+        consent.body
+    );
 }
 
 #[tokio::test]

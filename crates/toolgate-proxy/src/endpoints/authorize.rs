@@ -66,7 +66,7 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Resu
         }),
         upstream_verifier: verifier,
         binding: binding.clone(),
-        may_skip_consent: !cross_site(&request),
+        may_skip_consent: user_started(&request),
     };
     start_sign_in(&state, &transaction_id, &transaction, entra_url.as_str()).await
 }
@@ -197,13 +197,16 @@ fn verified_redirect(client: &RegisteredClient, presented: Option<&str>) -> Resu
     Ok(uri)
 }
 
-/// The browser says the navigation came from another site. Native clients opening the system
-/// browser send `none`; browsers without Fetch Metadata send nothing (treated as same-site).
-fn cross_site(request: &HttpRequest) -> bool {
-    request
-        .headers()
-        .get("sec-fetch-site")
-        .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"cross-site"))
+/// Whether a remembered consent may skip the page: only when the browser says the navigation
+/// began on this origin or by the user (Fetch Metadata `Sec-Fetch-Site: same-origin` or `none`;
+/// native clients opening the system browser send `none`). `cross-site`, `same-site` (a sibling
+/// subdomain may be someone else's) and a missing header (a browser without Fetch Metadata, or a
+/// request not from a browser) prove nothing, so the user sees the page.
+fn user_started(request: &HttpRequest) -> bool {
+    request.headers().get("sec-fetch-site").is_some_and(|value| {
+        let value = value.as_bytes();
+        value.eq_ignore_ascii_case(b"none") || value.eq_ignore_ascii_case(b"same-origin")
+    })
 }
 
 pub(crate) fn client_name(client: &RegisteredClient) -> String {

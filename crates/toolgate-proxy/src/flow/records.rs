@@ -52,9 +52,10 @@ pub(crate) struct Transaction {
     /// The random value in the browser-binding cookie set at `/authorize`: the browser that
     /// returns from Entra (and later consents) must be the one that started.
     pub binding: String,
-    /// Whether a remembered consent may skip the page. Not when `/authorize` was reached from
-    /// another site (`Sec-Fetch-Site: cross-site`, e.g. a link on an attacker's page): then the
-    /// user sees the page even for a client approved before.
+    /// Whether a remembered consent may skip the page: only when `/authorize` was reached by the
+    /// user or from this origin (`Sec-Fetch-Site: none` or `same-origin`). A link on another
+    /// site, or a browser that sends no Fetch Metadata, gets the page even for a client approved
+    /// before.
     #[serde(default)]
     pub may_skip_consent: bool,
 }

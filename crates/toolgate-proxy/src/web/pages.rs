@@ -19,10 +19,24 @@ fn attr(s: &str) -> String {
     html_escape::encode_double_quoted_attribute(s).into_owned()
 }
 
+/// The page style. `#allow` (the consent page's Allow button) takes no pointer input for its first
+/// second on the page, also without JavaScript: a click meant for another window cannot land on it
+/// the instant the page appears (double-click clickjacking).
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#1b1b1b}\
     .box{border:1px solid #ccc;border-radius:8px;padding:1rem 1.25rem}\
     dt{font-weight:600;margin-top:.6rem}dd{margin:0}code{word-break:break-all}\
-    button{font-size:1rem;padding:.5rem 1.2rem;margin-right:.5rem}.warn{color:#8a1c1c}";
+    button{font-size:1rem;padding:.5rem 1.2rem;margin-right:.5rem}.warn{color:#8a1c1c}\
+    @keyframes arm{from{pointer-events:none;opacity:.5}to{pointer-events:auto;opacity:1}}\
+    #allow{animation:arm 1s steps(1,end) both}#allow:disabled{opacity:.5}";
+
+/// The consent page's only script: the Allow button stays disabled until the page has been
+/// visible and focused for one second (1000 ms), and is disabled again whenever the page is hidden or
+/// loses focus (a window swapped in under the user's pointer between two clicks never receives
+/// the second one). Allowed by its hash in the page's CSP; nothing else may run.
+pub(crate) const CONSENT_SCRIPT: &str = "(function(){var b=document.getElementById(\"allow\");if(!b)return;var t=0;\
+function off(){b.disabled=true;clearTimeout(t)}\
+function arm(){off();if(document.visibilityState===\"visible\"&&document.hasFocus()){t=setTimeout(function(){b.disabled=false},1000)}}\
+document.addEventListener(\"visibilitychange\",arm);window.addEventListener(\"focus\",arm);window.addEventListener(\"blur\",off);arm()})();";
 
 fn shell(title: &str, body: &str) -> String {
     format!(
@@ -67,8 +81,9 @@ pub(crate) fn consent(view: &ConsentView<'_>) -> String {
          <form method=\"post\" action=\"/auth/consent\">\
          <input type=\"hidden\" name=\"consent\" value=\"{consent}\">\
          <input type=\"hidden\" name=\"csrf_token\" value=\"{csrf}\">\
-         <button type=\"submit\" name=\"decision\" value=\"approve\">Allow</button>\
-         <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form></div>",
+         <button type=\"submit\" id=\"allow\" name=\"decision\" value=\"approve\">Allow</button>\
+         <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form></div>\
+         <script>{script}</script>",
         client = shown(view.client_name, 80),
         resource = text(view.resource),
         user = shown(&view.user.display(), 120),
@@ -79,6 +94,7 @@ pub(crate) fn consent(view: &ConsentView<'_>) -> String {
         redirect = shown(view.redirect_uri, 300),
         consent = attr(view.consent_id),
         csrf = attr(view.csrf_token),
+        script = CONSENT_SCRIPT,
     );
     shell("Allow access? - toolgate", &body)
 }
@@ -107,4 +123,25 @@ pub(crate) fn error(title: &str, code: &str, detail: &str) -> String {
         text(code)
     );
     shell(&format!("{title} - toolgate"), &body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// How long the Allow button stays disabled after the page becomes visible and focused, in
+    /// ms (without JavaScript the CSS animation holds it for 1 s).
+    const ARM_DELAY_MS: u64 = 1000;
+
+    #[test]
+    fn the_consent_script_is_what_the_csp_hash_allows() {
+        assert!(
+            CONSENT_SCRIPT.contains(&format!("}},{ARM_DELAY_MS})")),
+            "the delay in the script"
+        );
+        let hash = crate::web::responses::script_hash(CONSENT_SCRIPT);
+        assert!(hash.starts_with("'sha256-") && hash.ends_with("='"), "{hash}");
+        // Nothing in the script may need escaping inside <script> or HTML.
+        assert!(!CONSENT_SCRIPT.contains("</") && !CONSENT_SCRIPT.contains('<'));
+    }
 }

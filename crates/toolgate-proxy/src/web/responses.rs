@@ -1,14 +1,33 @@
 //! Response builders: JSON, redirects, HTML pages with the headers that keep them out of frames
 //! and caches. OAuth errors are answered by [`super::refusal`].
 
+use std::sync::LazyLock;
+
 use bytes::Bytes;
 use http::{StatusCode, header};
 use serde::Serialize;
 use toolgate_core::HttpResponse;
 
-/// The CSP of every proxy page: nothing loads, nothing frames it.
-const PAGE_CSP: &str =
-    "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; base-uri 'none'; frame-ancestors 'none'";
+use super::pages;
+
+/// The CSP of every proxy page: nothing loads, nothing frames it, and the only script that may
+/// run is the consent page's own, by its SHA-256 (CSP Level 2 hash source).
+static PAGE_CSP: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "default-src 'none'; script-src {}; style-src 'unsafe-inline'; img-src https: data:; base-uri 'none'; frame-ancestors 'none'",
+        script_hash(pages::CONSENT_SCRIPT)
+    )
+});
+
+/// A CSP hash source for an inline script: `'sha256-{base64 of SHA-256 of its text}'`.
+pub(crate) fn script_hash(script: &str) -> String {
+    use base64::Engine as _;
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, script.as_bytes());
+    format!(
+        "'sha256-{}'",
+        base64::engine::general_purpose::STANDARD.encode(digest.as_ref())
+    )
+}
 
 fn finish(builder: http::response::Builder, body: Bytes) -> HttpResponse {
     builder.body(body).unwrap_or_else(|_| {
@@ -69,7 +88,7 @@ pub(crate) fn redirect(location: &str, cookies: &[String]) -> HttpResponse {
 pub(crate) fn page(status: StatusCode, html: String, cookies: &[String]) -> HttpResponse {
     let mut builder = no_store(http::Response::builder().status(status))
         .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
-        .header(header::CONTENT_SECURITY_POLICY, PAGE_CSP)
+        .header(header::CONTENT_SECURITY_POLICY, PAGE_CSP.as_str())
         .header(header::X_FRAME_OPTIONS, "DENY")
         .header(header::REFERRER_POLICY, "no-referrer")
         .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
