@@ -25,5 +25,5 @@ pub use provider::{AuthProvider, RequestHead, bearer_token};
 pub use provider_set::ProviderSet;
 pub use rejection::{AuthRejection, Challenge, RejectReason};
 pub use resource_metadata::ProtectedResourceMetadata;
-pub use route::{HttpRequest, HttpResponse, ProviderRoute, RouteHandler};
+pub use route::{HttpRequest, HttpResponse, PeerAddr, ProviderRoute, RouteHandler};
 pub use tool::{ToolAnnotations, ToolCallError, ToolDescriptor, ToolInvoker};

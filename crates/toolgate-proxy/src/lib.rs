@@ -14,9 +14,11 @@
 
 pub mod cimd;
 mod client;
+mod client_address;
 mod client_secret;
 mod config;
 mod crypto;
+mod dynamic_clients;
 mod endpoints;
 mod flow;
 mod oauth_error;
@@ -31,8 +33,12 @@ mod upstream;
 mod web;
 
 pub use client::{ClientId, ClientKind, ClientSource, RegisteredClient, RegistrationResponse};
+pub use client_address::{IpNetwork, IpNetworkError};
 pub use client_secret::{ClientSecret, ClientSecretDigest};
-pub use config::{Lifetimes, PreregisteredClient, ProxyConfig, RegistrationMode, RegistrationSettings, UpstreamConfig};
+pub use config::{
+    Lifetimes, PROXY_TOKEN_CLAIMS, PreregisteredClient, ProxyConfig, RateLimit, RegistrationMode, RegistrationSettings,
+    SignInLimits, UpstreamConfig,
+};
 pub use crypto::{PkceChallenge, PkceError, PkceVerifier, ProxySecret, ProxySecretError};
 pub use flow::UserClaims;
 pub use oauth_error::{Busy, Description, OAuthError};

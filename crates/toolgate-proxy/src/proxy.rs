@@ -15,6 +15,7 @@ use toolgate_store::{StateStore, StoreError};
 use crate::cimd::{CimdError, CimdFetcher};
 use crate::config::ProxyConfig;
 use crate::crypto::DerivedKeys;
+use crate::dynamic_clients::DynamicClients;
 use crate::endpoints;
 use crate::flow::Grants;
 use crate::registry::{ClientRegistry, PreregisteredClientError};
@@ -144,14 +145,14 @@ impl EntraProxy {
             Some(settings) => Some(CimdFetcher::new(settings.clone(), clock.clone())?),
             None => None,
         };
-        let registry = ClientRegistry::new(
-            &config.clients,
+        let dynamic = DynamicClients::new(
             store.clone(),
-            cimd,
             config.registration.policy.clone(),
             config.lifetimes,
+            config.registration.max_unused,
             clock.clone(),
-        )?;
+        );
+        let registry = ClientRegistry::new(&config.clients, cimd, dynamic, clock.as_ref())?;
         if let Some(id) = &config.registration.static_client
             && registry.preregistered(id).is_none()
         {

@@ -12,11 +12,18 @@ use url::Url;
 use crate::redirect_uri::{RedirectUri, RedirectUriError, RedirectUriKind};
 
 /// Longest accepted `client_name`, in characters (it is shown on the consent page).
-const MAX_CLIENT_NAME_CHARS: usize = 200;
-/// Longest accepted free-text metadata value (software_id, software_version, scope), in bytes.
-const MAX_TEXT_LEN: usize = 1024;
+pub const MAX_CLIENT_NAME_CHARS: usize = 200;
+/// Longest accepted `software_id` / `software_version`, in bytes.
+pub const MAX_SOFTWARE_LEN: usize = 256;
+/// Longest accepted `scope`, in bytes, and most scope tokens in it.
+pub const MAX_SCOPE_LEN: usize = 512;
+pub const MAX_SCOPE_TOKENS: usize = 32;
 /// Longest accepted `client_uri` / `logo_uri`, in bytes.
-const MAX_URI_LEN: usize = 2048;
+pub const MAX_URI_LEN: usize = 512;
+/// Most entries in `grant_types` and in `response_types` (before duplicates are collapsed).
+pub const MAX_TYPE_ENTRIES: usize = 4;
+/// Largest registration body read, in bytes.
+pub const MAX_REGISTRATION_BODY: usize = 16 * 1024;
 
 /// An RFC 7591 registration request as received. Missing fields are `None`; nothing is checked yet.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,13 +52,17 @@ pub struct RegistrationRequest {
     pub software_version: Option<String>,
 }
 
-/// What the server allows at registration.
+/// What the server allows at registration. The defaults bound what one anonymous registration
+/// can make the server store (with the field bounds above, about 8 KiB normalised).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistrationPolicy {
     /// Allow `client_secret_post` / `client_secret_basic`. Off by default: MCP clients are public.
     pub allow_confidential_clients: bool,
-    /// Upper bound on `redirect_uris` entries.
+    /// Upper bound on `redirect_uris` entries (before duplicates are collapsed).
     pub max_redirect_uris: usize,
+    /// Longest redirect URI accepted at registration, in bytes (at most
+    /// [`crate::redirect_uri::MAX_REDIRECT_URI_LEN`]).
+    pub max_redirect_uri_len: usize,
 }
 
 impl Default for RegistrationPolicy {
@@ -59,6 +70,18 @@ impl Default for RegistrationPolicy {
         Self {
             allow_confidential_clients: false,
             max_redirect_uris: 10,
+            max_redirect_uri_len: 512,
+        }
+    }
+}
+
+impl RegistrationPolicy {
+    /// For clients the operator configures: confidential clients allowed, longer lists and URIs.
+    pub fn operator() -> Self {
+        Self {
+            allow_confidential_clients: true,
+            max_redirect_uris: 100,
+            max_redirect_uri_len: crate::redirect_uri::MAX_REDIRECT_URI_LEN,
         }
     }
 }
@@ -232,9 +255,51 @@ pub struct ValidatedRegistration {
     pub software_version: Option<String>,
 }
 
+impl ValidatedRegistration {
+    /// The registration as it is stored: only what was validated, in its normalised form
+    /// (duplicates collapsed, defaults applied, `application_type` as decided), so what a stored
+    /// record costs is bounded by the field bounds, not by what was sent.
+    pub fn to_request(&self) -> RegistrationRequest {
+        let strings = |items: Vec<String>| Some(items);
+        RegistrationRequest {
+            redirect_uris: strings(self.redirect_uris.iter().map(|u| u.as_str().to_owned()).collect()),
+            client_name: self.client_name.clone(),
+            client_uri: self.client_uri.as_ref().map(Url::to_string),
+            logo_uri: self.logo_uri.as_ref().map(Url::to_string),
+            grant_types: strings(
+                self.grant_types
+                    .iter()
+                    .map(|g| match g {
+                        GrantType::AuthorizationCode => "authorization_code".to_owned(),
+                        GrantType::RefreshToken => "refresh_token".to_owned(),
+                    })
+                    .collect(),
+            ),
+            response_types: strings(vec!["code".to_owned()]),
+            token_endpoint_auth_method: Some(self.token_endpoint_auth_method.as_str().to_owned()),
+            application_type: Some(
+                match self.application_type {
+                    ApplicationType::Web => "web",
+                    ApplicationType::Native => "native",
+                }
+                .to_owned(),
+            ),
+            scope: self.scope.clone(),
+            software_id: self.software_id.clone(),
+            software_version: self.software_version.clone(),
+        }
+    }
+}
+
 impl RegistrationRequest {
     /// Parses a JSON body; shape errors become `invalid_client_metadata`.
     pub fn from_json(body: &[u8]) -> Result<Self, RegistrationError> {
+        if body.len() > MAX_REGISTRATION_BODY {
+            return Err(RegistrationError::Body(format!(
+                "{} bytes; at most {MAX_REGISTRATION_BODY} are accepted",
+                body.len()
+            )));
+        }
         // Read as a value first: serde would otherwise accept a JSON array as a struct, field by position.
         match serde_json::from_slice(body) {
             Ok(value @ serde_json::Value::Object(_)) => {
@@ -360,6 +425,12 @@ impl RegistrationRequest {
         };
         let mut uris: Vec<RedirectUri> = Vec::with_capacity(raw.len());
         for (index, value) in raw.iter().enumerate() {
+            if value.len() > policy.max_redirect_uri_len {
+                return Err(RegistrationError::RedirectUri {
+                    index,
+                    source: RedirectUriError::TooLong { len: value.len() },
+                });
+            }
             let uri = RedirectUri::parse(value).map_err(|source| RegistrationError::RedirectUri { index, source })?;
             if !uris.contains(&uri) {
                 uris.push(uri);
@@ -370,6 +441,12 @@ impl RegistrationRequest {
 }
 
 fn parse_grant_types(values: &[String]) -> Result<Vec<GrantType>, RegistrationError> {
+    if values.len() > MAX_TYPE_ENTRIES {
+        return Err(RegistrationError::metadata(
+            "grant_types",
+            format!("{} entries; at most {MAX_TYPE_ENTRIES} are accepted", values.len()),
+        ));
+    }
     let mut grants = Vec::new();
     for value in values {
         let grant = GrantType::parse(value).ok_or_else(|| {
@@ -392,6 +469,12 @@ fn parse_grant_types(values: &[String]) -> Result<Vec<GrantType>, RegistrationEr
 }
 
 fn parse_response_types(values: &[String]) -> Result<Vec<ResponseType>, RegistrationError> {
+    if values.len() > MAX_TYPE_ENTRIES {
+        return Err(RegistrationError::metadata(
+            "response_types",
+            format!("{} entries; at most {MAX_TYPE_ENTRIES} are accepted", values.len()),
+        ));
+    }
     if values.is_empty() {
         return Err(RegistrationError::metadata("response_types", "must include code"));
     }
@@ -455,10 +538,16 @@ fn https_uri(field: &'static str, value: &str) -> Result<Url, RegistrationError>
 
 /// RFC 6749 §3.3: space-separated scope tokens of `%x21 / %x23-5B / %x5D-7E`.
 fn validate_scope(scope: &str) -> Result<String, RegistrationError> {
-    if scope.len() > MAX_TEXT_LEN {
+    if scope.len() > MAX_SCOPE_LEN {
         return Err(RegistrationError::metadata(
             "scope",
-            format!("longer than {MAX_TEXT_LEN} bytes"),
+            format!("longer than {MAX_SCOPE_LEN} bytes"),
+        ));
+    }
+    if scope.split(' ').count() > MAX_SCOPE_TOKENS {
+        return Err(RegistrationError::metadata(
+            "scope",
+            format!("more than {MAX_SCOPE_TOKENS} scopes"),
         ));
     }
     let valid_char = |b: u8| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b);
@@ -474,10 +563,10 @@ fn validate_scope(scope: &str) -> Result<String, RegistrationError> {
 }
 
 fn plain_text(field: &'static str, value: &str) -> Result<String, RegistrationError> {
-    if value.len() > MAX_TEXT_LEN {
+    if value.len() > MAX_SOFTWARE_LEN {
         return Err(RegistrationError::metadata(
             field,
-            format!("longer than {MAX_TEXT_LEN} bytes"),
+            format!("longer than {MAX_SOFTWARE_LEN} bytes"),
         ));
     }
     if value.chars().any(char::is_control) {

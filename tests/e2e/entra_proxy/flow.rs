@@ -579,53 +579,9 @@ async fn a_client_id_metadata_document_client_signs_in_without_registering() {
 
 #[tokio::test]
 async fn entra_tokens_are_refreshed_when_they_near_expiry() {
-    use std::sync::Arc;
-
-    use toolgate_core::{Clock, ManualClock, SystemClock};
-    use toolgate_proxy::{EntraProxy, Lifetimes, ProxyConfig, ProxySecret, RegistrationSettings, UpstreamConfig};
-
-    let emulator = crate::harness::emulator().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let validator = toolgate_entra::EntraValidator::new(crate::harness::api_settings(&emulator), Arc::new(SystemClock));
-    validator.start().await.unwrap();
-    // The proxy's clock is ours to move; Entra (the emulator) keeps real time.
-    let clock = ManualClock::new(crate::harness::now());
-    let proxy_clock: Arc<dyn Clock> = Arc::new(clock.clone());
-    let config = ProxyConfig {
-        issuer: base.clone(),
-        resource: format!("{base}/mcp"),
-        resource_name: None,
-        upstream: UpstreamConfig {
-            authority_host: emulator.base_url(),
-            tenant: demo::TENANT_ID.into(),
-            client_id: demo::API_CLIENT_ID.into(),
-            client_secret: demo::API_CLIENT_SECRET.into(),
-            scope_prefix: demo::API_IDENTIFIER_URI.into(),
-        },
-        scopes: vec!["access_as_user".into()],
-        requirements: Default::default(),
-        secret: ProxySecret::generate(),
-        lifetimes: Lifetimes::default(),
-        remember_consent: false,
-        require_state: true,
-        sign_ins_per_minute: 1200,
-        registration: RegistrationSettings::default(),
-        clients: Vec::new(),
-        cimd: None,
-    };
-    let store = Arc::new(toolgate_store::MemoryStore::with_clock(proxy_clock.clone()));
-    let proxy = EntraProxy::new(config, validator.clone(), store, proxy_clock)
-        .await
-        .unwrap();
-    let settings = toolgate_server::AppSettings {
-        public_url: base.clone(),
-        mcp_path: "/mcp".into(),
-    };
-    let app = toolgate_server::build_app(Arc::new(proxy.clone()), &settings);
-    let _server = toolgate_server::serve_on(app, listener).unwrap();
-
-    let (client_id, tokens) = browser::sign_in(&base, "alice").await;
+    let stack = super::ClockStack::start(crate::harness::emulator().await, |_| {}).await;
+    let (base, proxy, clock, validator) = (&stack.base, &stack.proxy, &stack.clock, &stack.validator);
+    let (client_id, tokens) = browser::sign_in(base, "alice").await;
     let principal = proxy.signer().principal(&tokens.access_token(), "entra-proxy").unwrap();
     let first = proxy.upstream_access_token(&principal).await.unwrap();
     assert_eq!(
@@ -637,7 +593,7 @@ async fn entra_tokens_are_refreshed_when_they_near_expiry() {
     // Almost an hour later Entra's token is inside the five-minute margin: a client refresh
     // refreshes it at Entra first (and re-validates it).
     clock.advance(3500);
-    let refreshed = refresh(&base, &client_id, &tokens.refresh_token()).await;
+    let refreshed = refresh(base, &client_id, &tokens.refresh_token()).await;
     assert_eq!(refreshed.status, 200, "{}", refreshed.body);
     let principal = proxy
         .signer()

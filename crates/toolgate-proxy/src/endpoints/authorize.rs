@@ -10,7 +10,9 @@ use std::sync::Arc;
 use toolgate_core::{HttpRequest, HttpResponse};
 use toolgate_store::{Namespace, StateStoreJson};
 
+use super::rate_limit::{self, Budget, Over};
 use crate::client::{ClientSource, RegisteredClient};
+use crate::client_address::client_address;
 use crate::crypto::{PkceChallenge, PkceVerifier, random_token};
 use crate::flow::{ClientRequest, Purpose, Transaction};
 use crate::oauth_error::OAuthError;
@@ -68,7 +70,18 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Resu
         binding: binding.clone(),
         may_skip_consent: user_started(&request),
     };
-    start_sign_in(&state, &transaction_id, &transaction, entra_url.as_str()).await
+    let budget = Budget::SignIn {
+        known_client: client.is_known(),
+    };
+    start_sign_in(
+        &state,
+        &request,
+        budget,
+        &transaction_id,
+        &transaction,
+        entra_url.as_str(),
+    )
+    .await
 }
 
 /// Where `/authorize` sends an error once the client and its redirect URI are known (RFC 6749
@@ -123,22 +136,27 @@ fn checked_request(state: &ProxyState, params: &Params) -> Result<CheckedRequest
     Ok(CheckedRequest { challenge, scopes })
 }
 
-/// Stores the transaction, sets the browser-binding cookie, and redirects to Entra.
+/// Counts the sign-in against its budgets, stores the transaction, sets the browser-binding
+/// cookie, and redirects to Entra.
 pub(crate) async fn start_sign_in(
     state: &ProxyState,
+    request: &HttpRequest,
+    budget: Budget,
     transaction_id: &str,
     transaction: &Transaction,
     entra_url: &str,
 ) -> Result<HttpResponse, Refusal> {
-    let admitted = super::rate_limit::admit(state, "sign-in", state.config.sign_ins_per_minute)
+    let address = client_address(request, &state.config.trusted_proxies);
+    let admitted = rate_limit::admit(state, budget, address.as_ref())
         .await
         .on_page("Sign-in unavailable")?;
-    if !admitted {
-        return Err(OAuthError::limited(
-            "this server is receiving too many sign-ins right now; try again in a minute",
-            60,
-        ))
-        .on_page("Too many sign-ins");
+    let description = match admitted {
+        Ok(()) => None,
+        Err(Over::Address) => Some("too many sign-ins from your address right now; try again in a minute"),
+        Err(Over::Everyone) => Some("this server is receiving too many sign-ins right now; try again in a minute"),
+    };
+    if let Some(description) = description {
+        return Err(OAuthError::limited(description, 60)).on_page("Too many sign-ins");
     }
     let ttl = state.config.lifetimes.transaction;
     state

@@ -10,6 +10,7 @@ use toolgate_core::{HttpRequest, HttpResponse};
 use toolgate_store::StateStoreJson;
 
 use super::authorize::start_sign_in;
+use super::rate_limit::Budget;
 use crate::crypto::{PkceVerifier, digest_b64, random_token};
 use crate::flow::{EntraTokens, Purpose, Transaction, UserClaims};
 use crate::oauth_error::OAuthError;
@@ -52,7 +53,17 @@ pub(crate) async fn start(state: Arc<ProxyState>, request: HttpRequest) -> Resul
         binding: random_token(32),
         may_skip_consent: false,
     };
-    start_sign_in(&state, &transaction_id, &transaction, entra_url.as_str()).await
+    // The browser login is the operator's own flow: a known client's budget.
+    let budget = Budget::SignIn { known_client: true };
+    start_sign_in(
+        &state,
+        &request,
+        budget,
+        &transaction_id,
+        &transaction,
+        entra_url.as_str(),
+    )
+    .await
 }
 
 /// After the callback validated the user: a grant and a one-time code shown on a page.

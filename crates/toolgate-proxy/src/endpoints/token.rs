@@ -124,7 +124,7 @@ async fn authorization_code(
         .await?
         .ok_or_else(|| OAuthError::invalid_grant("the authorization was revoked"))?;
     let scopes = grant.scopes.clone();
-    issue_tokens(
+    let response = issue_tokens(
         state,
         request,
         client,
@@ -133,7 +133,10 @@ async fn authorization_code(
         &scopes,
         "authorization_code",
     )
-    .await
+    .await?;
+    // A registration that has obtained tokens is kept for the long lifetime and counts as known.
+    state.registry.dynamic().mark_used(client).await?;
+    Ok(response)
 }
 
 async fn refresh_token(
