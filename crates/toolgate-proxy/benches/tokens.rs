@@ -64,6 +64,7 @@ fn tokens(c: &mut Criterion) {
         roles: vec!["Task.Read".into(), "Task.Write".into()],
         groups: Some(vec!["0c4c6b1e-0000-4000-8000-00000000000a".into()]),
         guest: false,
+        extra: serde_json::Map::new(),
     };
     let scopes = vec!["access_as_user".to_owned()];
     let token = proxy.signer().mint(&user, "client-1", &scopes, "grant-1").unwrap();

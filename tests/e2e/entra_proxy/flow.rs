@@ -1011,3 +1011,66 @@ async fn unknown_scopes_are_ignored_from_registration_to_refresh() {
         assert_eq!(claims["scp"], "access_as_user");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn entra_briefly_unreachable_leaves_the_refresh_token_usable() {
+    // Entra behind a link the test can cut; the proxy's clock moves so Entra's token needs refreshing.
+    let emulator = crate::harness::emulator().await;
+    let link = super::Cuttable::start(super::emulator_addr(&emulator)).await;
+    let stack = super::ClockStack::start(emulator, |config| {
+        config.upstream.authority_host = format!("http://{}", link.addr);
+    })
+    .await;
+    let base = &stack.base;
+    let (client_id, tokens) = browser::sign_in(base, "alice").await;
+    let first = tokens.refresh_token();
+    stack.clock.advance(3500);
+
+    link.cut();
+    for attempt in 0..2 {
+        let failed = refresh(base, &client_id, &first).await;
+        assert_eq!(
+            (failed.status, failed.error()),
+            (503, "temporarily_unavailable"),
+            "attempt {attempt}: {}",
+            failed.body
+        );
+    }
+    link.restore();
+    // The retry with the same token succeeds: the failed attempts consumed nothing.
+    let rotated = refresh(base, &client_id, &first).await;
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    assert_ne!(rotated.refresh_token(), first);
+    // Real reuse — the token was exchanged, then presented again — still revokes the family.
+    let replay = refresh(base, &client_id, &first).await;
+    assert_eq!(
+        (replay.status, replay.error()),
+        (400, "invalid_grant"),
+        "{}",
+        replay.body
+    );
+    assert!(replay.body["error_description"].as_str().unwrap().contains("reuse"));
+    let newest = refresh(base, &client_id, &rotated.refresh_token()).await;
+    assert_eq!(newest.error(), "invalid_grant", "the whole family is revoked");
+
+    // Entra unreachable when the proxy redeems the sign-in's code: the client hears
+    // `temporarily_unavailable` at its redirect URI.
+    let redirect = "http://127.0.0.1:9/callback";
+    let client_id = register(base, &[redirect]).await;
+    let pkce = Pkce::new();
+    let mut browser = Browser::new();
+    let start = browser.get(&pkce.authorize_url(base, &client_id, redirect, &[])).await;
+    let back = browser
+        .sign_in_at_entra(start.location.as_deref().unwrap(), "alice")
+        .await;
+    link.cut();
+    let reply = browser.get(back.location.as_deref().unwrap()).await;
+    assert_eq!(reply.status, 302, "{reply:?}");
+    assert!(reply.location.as_deref().unwrap().starts_with(redirect));
+    assert_eq!(
+        reply.location_param("error").as_deref(),
+        Some("temporarily_unavailable")
+    );
+    assert_eq!(reply.location_param("state"), Some(pkce.state.clone()));
+    assert_eq!(reply.location_param("iss"), Some(base.clone()));
+}

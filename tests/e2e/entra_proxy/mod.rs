@@ -6,6 +6,7 @@ mod attacks;
 mod browser;
 mod flow;
 mod limits;
+mod policy_claims;
 mod refusals;
 mod sdk_clients;
 mod shared_state;
@@ -60,6 +61,8 @@ pub struct Options {
     pub state_toml: String,
     /// Pretend the public URL is this (several processes behind one address).
     pub public_url: Option<String>,
+    /// A whole `[policy]` section (default: the example policies).
+    pub policy_toml: Option<String>,
 }
 
 pub async fn stack(options: Options) -> ProxyStack {
@@ -114,8 +117,7 @@ database_url = "sqlite://{db}?mode=rwc"
 spool_path = "{spool}"
 flush_interval = "20ms"
 
-[policy]
-dir = "{policies}"
+{policy_toml}
 "#,
         authority = emulator.base_url(),
         tenant = demo::TENANT_ID,
@@ -126,7 +128,10 @@ dir = "{policies}"
         state_toml = options.state_toml,
         db = dir.path().join("audit.db").display(),
         spool = dir.path().join("audit.spool").display(),
-        policies = concat!(env!("CARGO_MANIFEST_DIR"), "/../policies"),
+        policy_toml = options.policy_toml.clone().unwrap_or_else(|| format!(
+            "[policy]\ndir = \"{}\"\n",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../policies")
+        )),
     );
     let loaded = config::load_str(&toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));
     let gateway = build::gateway_with(&loaded, PolicyOrigin::Directory)

@@ -164,7 +164,7 @@ pub(crate) async fn validated_user(state: &ProxyState, access_token: &str) -> Re
     }
     let prefix = format!("{}/", state.config.upstream.scope_prefix.trim_end_matches('/'));
     state.config.requirements.check(&principal, &prefix)?;
-    Ok(UserClaims::from_entra(&principal))
+    Ok(UserClaims::from_entra(&principal, &state.config.carried_claims))
 }
 
 pub(crate) use login::BROWSER_LOGIN_CLIENT;

@@ -131,7 +131,7 @@ async fn authorization_code(
         &issued.grant_id,
         &grant,
         &scopes,
-        "authorization_code",
+        Refresh::Issue,
     )
     .await?;
     // A registration that has obtained tokens is kept for the long lifetime and counts as known.
@@ -153,30 +153,19 @@ async fn refresh_token(
             "the client did not register the refresh_token grant".into(),
         ));
     }
-    let (grant_id, mut grant) = match state
-        .grants
-        .redeem_refresh_token(presented, client.client_id.as_str())
-        .await?
-    {
+    // Looked up, not consumed: until the exchange succeeds the token stays usable.
+    let outcome = state.grants.refresh_token(presented, client.client_id.as_str()).await?;
+    let (grant_id, mut grant) = match outcome {
         RefreshOutcome::Valid { grant_id, grant } => (grant_id, grant),
-        RefreshOutcome::Replayed => {
-            refused(state, request, client, "replay_revoked", "refresh_token_replay").await;
-            return Err(OAuthError::invalid_grant(
-                "refresh token reuse detected; the authorization has been revoked",
-            ));
-        }
-        RefreshOutcome::Unknown => {
-            return Err(OAuthError::invalid_grant(
-                "the refresh token is invalid, expired, or revoked",
-            ));
-        }
+        other => return Err(refresh_refused(state, request, client, &other).await),
     };
     // RFC 6749 §6: a requested scope narrows the grant; unknown scopes are ignored (§3.3).
     let scopes = state
         .offered_scopes()
         .narrow(params.get("scope"), &grant.scopes)
         .map_err(|extra| OAuthError::InvalidScope(format!("scope `{extra}` exceeds the original grant").into()))?;
-    // Keep the user's roles current and notice revoked users: refresh at Entra when due.
+    // Keep the user's roles current and notice revoked users: refresh at Entra when due. Entra
+    // being unreachable leaves the refresh token as it was: the client retries with it.
     match fresh_upstream_tokens(state, &grant_id, &mut grant).await {
         Ok(_) => {}
         Err(UpstreamTokenError::GrantGone) => {
@@ -184,11 +173,52 @@ async fn refresh_token(
         }
         Err(UpstreamTokenError::Store(error)) => return Err(error.into()),
         Err(error) => {
-            tracing::warn!(error = %Untrusted::new(&error.to_string()), "Entra refresh failed");
-            return Err(OAuthError::unavailable("Entra ID could not be reached", 5));
+            tracing::warn!(error = %Untrusted::new(&error.to_string()), "Entra refresh failed; the refresh token stays usable");
+            return Err(OAuthError::unavailable("Entra ID could not be reached; try again", 5));
         }
     }
-    issue_tokens(state, request, client, &grant_id, &grant, &scopes, "refresh_token").await
+    // Now the token is spent: the first claim wins, a completed earlier exchange is a replay.
+    if let Some(lost) = state.grants.claim_refresh_token(presented, &grant_id).await? {
+        return Err(refresh_refused(state, request, client, &lost).await);
+    }
+    let rotation = Refresh::Rotate { presented };
+    match issue_tokens(state, request, client, &grant_id, &grant, &scopes, rotation).await {
+        Ok(response) => Ok(response),
+        Err(error) => {
+            // Nothing was handed out: give the token back so the client's retry is not reuse.
+            state.grants.release_refresh_token(presented).await;
+            Err(error)
+        }
+    }
+}
+
+/// The answer to a refresh token that cannot be exchanged (audited when it was a replay).
+async fn refresh_refused(
+    state: &ProxyState,
+    request: &HttpRequest,
+    client: &RegisteredClient,
+    outcome: &RefreshOutcome,
+) -> OAuthError {
+    match outcome {
+        RefreshOutcome::Replayed => {
+            refused(state, request, client, "replay_revoked", "refresh_token_replay").await;
+            OAuthError::invalid_grant("refresh token reuse detected; the authorization has been revoked")
+        }
+        RefreshOutcome::InProgress => {
+            OAuthError::unavailable("this refresh token is being exchanged right now; try again shortly", 5)
+        }
+        RefreshOutcome::Valid { .. } | RefreshOutcome::Unknown => {
+            OAuthError::invalid_grant("the refresh token is invalid, expired, or revoked")
+        }
+    }
+}
+
+/// Which refresh token, if any, a token response carries.
+enum Refresh<'a> {
+    /// A new member of the grant's family (authorization code).
+    Issue,
+    /// The presented (claimed) token rotated: a new one issued, the presented one spent.
+    Rotate { presented: &'a str },
 }
 
 async fn issue_tokens(
@@ -198,7 +228,7 @@ async fn issue_tokens(
     grant_id: &str,
     grant: &Grant,
     scopes: &[String],
-    grant_type: &'static str,
+    refresh: Refresh<'_>,
 ) -> Result<HttpResponse, OAuthError> {
     let access_token = state
         .signer
@@ -207,10 +237,16 @@ async fn issue_tokens(
             tracing::error!(error = %error, "could not sign an access token");
             OAuthError::server_error("internal error")
         })?;
-    let refresh_token = if client.grant_types.contains(&GrantType::RefreshToken) {
-        state.grants.issue_refresh_token(grant_id, grant).await?
-    } else {
-        None
+    let (refresh_token, grant_type) = match refresh {
+        Refresh::Issue if client.grant_types.contains(&GrantType::RefreshToken) => (
+            state.grants.issue_refresh_token(grant_id, grant).await?,
+            "authorization_code",
+        ),
+        Refresh::Issue => (None, "authorization_code"),
+        Refresh::Rotate { presented } => (
+            state.grants.complete_refresh(presented, grant_id, grant).await?,
+            "refresh_token",
+        ),
     };
     tracing::info!(principal = %grant.user.sub, client_id = %Untrusted::new(client.client_id.as_str()), "tokens issued");
     let event = ProxyEvent {
