@@ -22,12 +22,12 @@ fn attr(s: &str) -> String {
 /// The page style. `#allow` (the consent page's Allow button) takes no pointer input for its first
 /// second on the page, also without JavaScript: a click meant for another window cannot land on it
 /// the instant the page appears (double-click clickjacking).
-const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#1b1b1b}\
+pub(crate) const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#1b1b1b}\
     .box{border:1px solid #ccc;border-radius:8px;padding:1rem 1.25rem}\
     dt{font-weight:600;margin-top:.6rem}dd{margin:0}code{word-break:break-all}\
     button{font-size:1rem;padding:.5rem 1.2rem;margin-right:.5rem}.warn{color:#8a1c1c}\
     @keyframes arm{from{pointer-events:none;opacity:.5}to{pointer-events:auto;opacity:1}}\
-    #allow{animation:arm 1s steps(1,end) both}#allow:disabled{opacity:.5}";
+    #allow{animation:arm 1s steps(1,end) both}#allow:disabled{opacity:.5}#code{font-size:1.3rem}";
 
 /// The consent page's only script: the Allow button stays disabled until the page has been
 /// visible and focused for one second (1000 ms), and is disabled again whenever the page is hidden or
@@ -104,7 +104,7 @@ pub(crate) fn login_code(user: &UserClaims, code: &str, minutes: u64) -> String 
     let body = format!(
         "<h1>Signed in</h1><div class=\"box\"><p>Signed in as <strong>{}</strong>.</p>\
          <p>Your one-time code (valid {minutes} minutes, usable once):</p>\
-         <p><code id=\"code\" style=\"font-size:1.3rem\">{}</code></p>\
+         <p><code id=\"code\">{}</code></p>\
          <p>Exchange it with <code>POST /auth/exchange</code> (form field <code>code</code>) for an access token.</p></div>",
         shown(&user.display(), 120),
         text(code)

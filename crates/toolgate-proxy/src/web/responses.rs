@@ -10,16 +10,18 @@ use toolgate_core::HttpResponse;
 
 use super::pages;
 
-/// The CSP of every proxy page: nothing loads, nothing frames it, and the only script that may
-/// run is the consent page's own, by its SHA-256 (CSP Level 2 hash source).
+/// The CSP of every proxy page: nothing loads, nothing frames it, and the only script and the
+/// only style allowed are the pages' own, by their SHA-256 (CSP Level 2 hash sources; no
+/// `unsafe-inline`, no style attributes).
 static PAGE_CSP: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "default-src 'none'; script-src {}; style-src 'unsafe-inline'; img-src https: data:; base-uri 'none'; frame-ancestors 'none'",
-        script_hash(pages::CONSENT_SCRIPT)
+        "default-src 'none'; script-src {}; style-src {}; img-src https: data:; base-uri 'none'; frame-ancestors 'none'",
+        script_hash(pages::CONSENT_SCRIPT),
+        script_hash(pages::STYLE)
     )
 });
 
-/// A CSP hash source for an inline script: `'sha256-{base64 of SHA-256 of its text}'`.
+/// A CSP hash source for an inline script or style: `'sha256-{base64 of SHA-256 of its text}'`.
 pub(crate) fn script_hash(script: &str) -> String {
     use base64::Engine as _;
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, script.as_bytes());
