@@ -48,8 +48,11 @@ try {
     // entra-proxy: toolgate's own consent page comes after the sign-in.
     const approve = popup.locator('button[name="decision"][value="approve"]');
     await approve.waitFor();
+    // Allow is disabled when the page appears (double-click clickjacking) and armed a second later.
+    result.allow_disabled_at_first = await approve.isDisabled();
     result.consent_page = await popup.locator('body').innerText();
     await approve.click();
+    result.allow_clicked = true;
   }
   // The redirect page hands the code to Swagger UI, which redeems it (PKCE) and closes the popup.
   await entra.locator('button:has-text("Logout")').first().waitFor();

@@ -95,6 +95,11 @@ async fn swagger_ui_signs_in_through_the_entra_proxy_with_consent() {
         consent.contains("toolgate API explorer") && consent.contains("Bob"),
         "{consent}"
     );
+    assert_eq!(
+        result["allow_disabled_at_first"], true,
+        "Allow is not clickable the instant the consent page appears: {result}"
+    );
+    assert_eq!(result["allow_clicked"], true, "and is armed after a moment: {result}");
     assert_eq!(result["whoami"]["status"], 200, "{result}");
     let whoami: Value = serde_json::from_str(result["whoami"]["body"].as_str().unwrap()).unwrap();
     assert_eq!(whoami["provider"], "entra-proxy");

@@ -171,6 +171,40 @@ async fn entra_proxy_errors_name_the_key() {
             format!("[server]\npublic_url = \"http://tools.example.com\"\n{with_client_secret}{secret}"),
             "server.public_url",
         ),
+        (
+            format!("{with_client_secret}{secret}trusted_proxies = [\"10.0.0.0/8\", \"proxy.internal\"]\n"),
+            "auth.proxy.trusted_proxies",
+        ),
+        (
+            format!("{with_client_secret}{secret}registrations_per_minute_per_address = 0\n"),
+            "auth.proxy.registrations_per_minute_per_address",
+        ),
+        (
+            format!("{with_client_secret}{secret}sign_ins_per_minute = 0\n"),
+            "auth.proxy.sign_ins_per_minute",
+        ),
+        (
+            format!("{with_client_secret}{secret}max_unused_registrations = 0\n"),
+            "auth.proxy.max_unused_registrations",
+        ),
+        (
+            format!("{with_client_secret}{secret}unused_registration_minutes = 0\n"),
+            "auth.proxy.unused_registration_minutes",
+        ),
+        (
+            format!("{with_client_secret}{secret}registration_days = 400\n"),
+            "auth.proxy.registration_days",
+        ),
+        (
+            format!(
+                "{}{secret}",
+                with_client_secret.replace(
+                    "[policy]",
+                    "[policy]\nextra_claims = [{ claim = \"aud\", attribute = \"audience\", kind = \"string\" }]"
+                )
+            ),
+            "policy.extra_claims",
+        ),
     ];
     for (text, key) in cases {
         let file = write(&text);

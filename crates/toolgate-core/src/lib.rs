@@ -33,5 +33,5 @@ pub use provider_set::ProviderSet;
 pub use rejection::{AuthRejection, Challenge, RejectReason};
 pub use request_id::RequestId;
 pub use resource_metadata::ProtectedResourceMetadata;
-pub use route::{HttpRequest, HttpResponse, ProviderRoute, RouteHandler};
+pub use route::{HttpRequest, HttpResponse, PeerAddr, ProviderRoute, RouteHandler};
 pub use tool::{Catalog, CatalogItem, ToolAnnotations, ToolCallError, ToolDescriptor, ToolInvoker};

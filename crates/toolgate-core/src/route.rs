@@ -12,6 +12,12 @@ use http::Method;
 pub type HttpRequest = http::Request<Bytes>;
 pub type HttpResponse = http::Response<Bytes>;
 
+/// The TCP peer of a request, as an extension of the [`HttpRequest`] a provider route receives
+/// (the server sets it; absent when the embedder does not know it). A provider limiting work per
+/// client address reads it here; `X-Forwarded-For` is the provider's to trust or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PeerAddr(pub std::net::SocketAddr);
+
 /// Handles one route. Must never panic: errors are answered as HTTP responses.
 pub trait RouteHandler: Send + Sync + 'static {
     fn handle(&self, request: HttpRequest) -> BoxFuture<'static, HttpResponse>;

@@ -13,9 +13,7 @@ use http::{HeaderMap, HeaderValue, Method, Uri};
 use toolgate_core::{AuthProvider, RequestHead, SystemClock};
 use toolgate_entra::providers::AccessRequirements;
 use toolgate_entra::{EntraSettings, EntraValidator};
-use toolgate_proxy::{
-    EntraProxy, Lifetimes, ProxyConfig, ProxySecret, RegistrationSettings, UpstreamConfig, UserClaims,
-};
+use toolgate_proxy::{EntraProxy, Lifetimes, ProxyConfig, ProxySecret, UpstreamConfig, UserClaims};
 use toolgate_store::MemoryStore;
 
 fn tokens(c: &mut Criterion) {
@@ -27,34 +25,28 @@ fn tokens(c: &mut Criterion) {
     let client = "a9e2d5f0-3b1c-4d8e-9f7a-6c5b4a3d2e1f";
     let settings = EntraSettings::single_tenant("https://login.microsoftonline.com", tenant, client).unwrap();
     let validator = EntraValidator::new(settings, Arc::new(SystemClock));
-    let config = ProxyConfig {
-        issuer: "https://tools.example.com".into(),
-        resource: "https://tools.example.com/mcp".into(),
-        resource_name: None,
-        upstream: UpstreamConfig {
+    let mut config = ProxyConfig::new(
+        "https://tools.example.com",
+        "https://tools.example.com/mcp",
+        UpstreamConfig {
             authority_host: "https://login.microsoftonline.com".into(),
             tenant: tenant.into(),
             client_id: client.into(),
             client_secret: "unused".into(),
             scope_prefix: format!("api://{client}"),
         },
-        scopes: vec!["access_as_user".into()],
-        requirements: AccessRequirements {
-            required_scopes: vec!["access_as_user".into()],
-            ..AccessRequirements::default()
-        },
-        secret: ProxySecret::generate(),
-        lifetimes: Lifetimes {
-            access_token: Duration::from_secs(3600),
-            ..Lifetimes::default()
-        },
-        remember_consent: false,
-        require_state: true,
-        sign_ins_per_minute: 1200,
-        registration: RegistrationSettings::default(),
-        clients: Vec::new(),
-        cimd: None,
+        vec!["access_as_user".into()],
+        ProxySecret::generate(),
+    );
+    config.requirements = AccessRequirements {
+        required_scopes: vec!["access_as_user".into()],
+        ..AccessRequirements::default()
     };
+    config.lifetimes = Lifetimes {
+        access_token: Duration::from_secs(3600),
+        ..Lifetimes::default()
+    };
+    config.cimd = None;
     let proxy = runtime
         .block_on(EntraProxy::new(
             config,
@@ -72,6 +64,7 @@ fn tokens(c: &mut Criterion) {
         roles: vec!["Task.Read".into(), "Task.Write".into()],
         groups: Some(vec!["0c4c6b1e-0000-4000-8000-00000000000a".into()]),
         guest: false,
+        extra: serde_json::Map::new(),
     };
     let scopes = vec!["access_as_user".to_owned()];
     let token = proxy.signer().mint(&user, "client-1", &scopes, "grant-1").unwrap();

@@ -86,6 +86,9 @@ pub struct RegisteredClient {
     /// Keys a `private_key_jwt` client signs its token-endpoint assertions with (from its metadata
     /// document's `jwks`).
     pub jwks: Option<JwkSet>,
+    /// When a dynamically registered client first obtained tokens (seconds since the epoch);
+    /// `None` until then, and for clients of other sources.
+    pub first_used_at: Option<i64>,
 }
 
 impl RegisteredClient {
@@ -151,7 +154,15 @@ impl RegisteredClient {
             kind,
             source,
             jwks: None,
+            first_used_at: None,
         }
+    }
+
+    /// Whether the client is known beyond an anonymous registration: pre-registered, a metadata
+    /// document, or a registration that has obtained tokens. Known clients' sign-ins do not count
+    /// against the budget of new ones.
+    pub fn is_known(&self) -> bool {
+        self.source != ClientSource::Dynamic || self.first_used_at.is_some()
     }
 
     /// The registered redirect URI that `presented` matches, if any (see [`RedirectUri::matches_registered`]).

@@ -5,8 +5,31 @@ use std::time::Duration;
 use toolgate_entra::providers::AccessRequirements;
 
 use crate::cimd::CimdFetcherConfig;
+use crate::client_address::IpNetwork;
 use crate::crypto::ProxySecret;
 use crate::registration::RegistrationPolicy;
+
+/// Claims the proxy's own access token defines, which therefore cannot carry Entra's value of
+/// the same name: registered JWT claims, RFC 9068 / RFC 8693 claims, and the proxy's own
+/// markers. (`tid`, `oid`, `name`, `preferred_username`, `roles` and `groups` are carried with
+/// Entra's values and may be mapped.)
+pub const PROXY_TOKEN_CLAIMS: &[&str] = &[
+    "iss",
+    "aud",
+    "sub",
+    "iat",
+    "nbf",
+    "exp",
+    "jti",
+    "client_id",
+    "azp",
+    "scope",
+    "scp",
+    "sid",
+    "idtyp",
+    "guest",
+    "groups_overage",
+];
 
 /// Everything the `entra-proxy` provider needs besides its Entra validator and state store.
 #[derive(Debug, Clone)]
@@ -28,16 +51,57 @@ pub struct ProxyConfig {
     /// Remember a user's approval of a (client, redirect URI) pair and skip the consent page
     /// next time. Off by default: every authorization shows the page.
     pub remember_consent: bool,
-    /// Refuse authorization requests without `state` (clients must protect their redirect).
+    /// Refuse authorization requests without `state`. `false` is the default: PKCE S256, which
+    /// every request must use, protects the client's redirect (OAuth 2.1 §7.5.1); a request
+    /// without `state` gets a final redirect without `state`.
     pub require_state: bool,
-    /// Sign-ins started per minute (all callers together): each stores a transaction for an
+    /// Sign-ins started per minute (`/authorize`, `/auth/login`): each stores a transaction for an
     /// unauthenticated request, so a flood must not fill the store.
-    pub sign_ins_per_minute: u64,
+    pub sign_ins: SignInLimits,
+    /// Proxies whose `X-Forwarded-For` is believed for the per-address limits (see
+    /// [`crate::client_address`]). Empty: the TCP peer is the client.
+    pub trusted_proxies: Vec<IpNetwork>,
+    /// Entra token claims carried into the proxy's own tokens under the same names, so a policy
+    /// that maps them (`[policy] extra_claims`) sees them under `entra-proxy` as under `entra-jwt`.
+    /// Claims the proxy's token defines itself ([`PROXY_TOKEN_CLAIMS`]) cannot be carried.
+    pub carried_claims: Vec<String>,
     pub registration: RegistrationSettings,
     /// Operator-configured clients (Swagger UI, Copilot Studio, …).
     pub clients: Vec<PreregisteredClient>,
     /// Client ID Metadata Documents; `None` turns CIMD off.
     pub cimd: Option<CimdFetcherConfig>,
+}
+
+impl ProxyConfig {
+    /// A configuration with the defaults for everything but the essentials: no pre-registered
+    /// clients, CIMD with production settings, dynamic registration, the default limits and
+    /// lifetimes, consent every time, `state` optional.
+    pub fn new(
+        issuer: impl Into<String>,
+        resource: impl Into<String>,
+        upstream: UpstreamConfig,
+        scopes: Vec<String>,
+        secret: ProxySecret,
+    ) -> Self {
+        Self {
+            issuer: issuer.into(),
+            resource: resource.into(),
+            resource_name: None,
+            upstream,
+            scopes,
+            requirements: AccessRequirements::default(),
+            secret,
+            lifetimes: Lifetimes::default(),
+            remember_consent: false,
+            require_state: false,
+            sign_ins: SignInLimits::default(),
+            trusted_proxies: Vec::new(),
+            carried_claims: Vec::new(),
+            registration: RegistrationSettings::default(),
+            clients: Vec::new(),
+            cimd: Some(CimdFetcherConfig::default()),
+        }
+    }
 }
 
 /// How long each kind of state lives.
@@ -52,8 +116,11 @@ pub struct Lifetimes {
     /// The one-time code shown by `/auth/login`.
     pub login_code: Duration,
     pub remembered_consent: Duration,
-    /// A dynamically registered client is forgotten this long after registering.
+    /// A dynamically registered client is forgotten this long after it first obtained tokens.
     pub registration: Duration,
+    /// A dynamically registered client that never obtains tokens is forgotten this long after
+    /// registering.
+    pub unused_registration: Duration,
 }
 
 impl Default for Lifetimes {
@@ -66,6 +133,7 @@ impl Default for Lifetimes {
             login_code: Duration::from_secs(2 * 60),
             remembered_consent: Duration::from_secs(30 * 24 * 3600),
             registration: Duration::from_secs(90 * 24 * 3600),
+            unused_registration: Duration::from_secs(3600),
         }
     }
 }
@@ -95,13 +163,45 @@ impl std::fmt::Debug for UpstreamConfig {
     }
 }
 
+/// Events per minute from one client address, and from everyone together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub per_address: u64,
+    pub global: u64,
+}
+
+/// Sign-ins per minute: per client address (every sign-in), and two global ceilings, so a flood
+/// through fresh anonymous registrations cannot use up what known clients need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignInLimits {
+    pub per_address: u64,
+    /// Clients nobody has used yet: dynamically registered, no tokens obtained so far.
+    pub new_clients: u64,
+    /// Pre-registered and metadata-document clients, registrations that have obtained tokens,
+    /// and the browser login.
+    pub known_clients: u64,
+}
+
+impl Default for SignInLimits {
+    fn default() -> Self {
+        Self {
+            per_address: 60,
+            new_clients: 1200,
+            known_clients: 3000,
+        }
+    }
+}
+
 /// How clients may register.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistrationSettings {
     pub mode: RegistrationMode,
     pub policy: RegistrationPolicy,
-    /// Registrations accepted per minute (all callers together), so a flood cannot fill the store.
-    pub per_minute: u64,
+    /// Registrations accepted per minute, per client address and in total.
+    pub limit: RateLimit,
+    /// Most dynamically registered clients kept that have not obtained tokens yet; past it,
+    /// registration answers 503 until some expire ([`Lifetimes::unused_registration`]).
+    pub max_unused: u64,
     /// The pre-registered client `GET /register` describes (Copilot Studio), and that `POST
     /// /register` hands out in [`RegistrationMode::Static`].
     pub static_client: Option<String>,
@@ -112,7 +212,11 @@ impl Default for RegistrationSettings {
         Self {
             mode: RegistrationMode::Dynamic,
             policy: RegistrationPolicy::default(),
-            per_minute: 60,
+            limit: RateLimit {
+                per_address: 10,
+                global: 300,
+            },
+            max_unused: 10_000,
             static_client: None,
         }
     }

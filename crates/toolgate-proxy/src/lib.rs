@@ -8,28 +8,42 @@
 //! own JWT from [`TokenSigner`]) → `revoke`. State lives in a [`toolgate_store::StateStore`]
 //! ([`flow`] records, single-use by atomic take).
 
+// No byte-index slicing or indexing outside tests: request input must never panic the proxy.
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
+#![cfg_attr(test, allow(clippy::string_slice, clippy::indexing_slicing))]
+
 pub mod cimd;
 mod client;
+mod client_address;
 mod client_secret;
 mod config;
 mod crypto;
+mod dynamic_clients;
 mod endpoints;
 mod flow;
+mod oauth_error;
 mod proxy;
 mod redirect_uri;
 mod registration;
 mod registry;
+mod scope;
 mod tokens;
+mod untrusted;
 mod upstream;
 mod web;
 
 pub use client::{ClientId, ClientKind, ClientSource, RegisteredClient, RegistrationResponse};
+pub use client_address::{IpNetwork, IpNetworkError};
 pub use client_secret::{ClientSecret, ClientSecretDigest};
-pub use config::{Lifetimes, PreregisteredClient, ProxyConfig, RegistrationMode, RegistrationSettings, UpstreamConfig};
+pub use config::{
+    Lifetimes, PROXY_TOKEN_CLAIMS, PreregisteredClient, ProxyConfig, RateLimit, RegistrationMode, RegistrationSettings,
+    SignInLimits, UpstreamConfig,
+};
 pub use crypto::{PkceChallenge, PkceError, PkceVerifier, ProxySecret, ProxySecretError};
 pub use flow::UserClaims;
+pub use oauth_error::{Busy, Description, OAuthError};
 pub use proxy::{EntraProxy, ProxyBuildError, UpstreamAccessToken, UpstreamTokenError};
-pub use redirect_uri::{RedirectUri, RedirectUriError, RedirectUriKind};
+pub use redirect_uri::{Destination, RedirectUri, RedirectUriError, RedirectUriKind, UNSAFE_SCHEMES};
 pub use registration::{
     ApplicationType, GrantType, RegistrationError, RegistrationErrorCode, RegistrationPolicy, RegistrationRequest,
     ResponseType, TokenEndpointAuthMethod, ValidatedRegistration,

@@ -15,9 +15,11 @@ use toolgate_store::{StateStore, StoreError};
 use crate::cimd::{CimdError, CimdFetcher};
 use crate::config::ProxyConfig;
 use crate::crypto::DerivedKeys;
+use crate::dynamic_clients::DynamicClients;
 use crate::endpoints;
 use crate::flow::Grants;
 use crate::registry::{ClientRegistry, PreregisteredClientError};
+use crate::scope::Offered;
 use crate::tokens::{SigningKeyError, TokenSigner};
 use crate::upstream::{Upstream, UpstreamError};
 
@@ -88,6 +90,14 @@ impl ProxyState {
     pub fn callback_url(&self) -> String {
         format!("{}/auth/callback", self.config.issuer)
     }
+
+    /// The scopes this server offers, for granting and narrowing.
+    pub fn offered_scopes(&self) -> Offered<'_> {
+        Offered {
+            scopes: &self.config.scopes,
+            prefix: &self.config.upstream.scope_prefix,
+        }
+    }
 }
 
 /// The `entra-proxy` provider.
@@ -135,14 +145,14 @@ impl EntraProxy {
             Some(settings) => Some(CimdFetcher::new(settings.clone(), clock.clone())?),
             None => None,
         };
-        let registry = ClientRegistry::new(
-            &config.clients,
+        let dynamic = DynamicClients::new(
             store.clone(),
-            cimd,
             config.registration.policy.clone(),
             config.lifetimes,
+            config.registration.max_unused,
             clock.clone(),
-        )?;
+        );
+        let registry = ClientRegistry::new(&config.clients, cimd, dynamic, clock.as_ref())?;
         if let Some(id) = &config.registration.static_client
             && registry.preregistered(id).is_none()
         {

@@ -5,11 +5,15 @@
 //! - loopback `http://127.0.0.1[:port]/...`, `http://[::1][:port]/...`, `http://localhost[:port]/...`
 //!   (RFC 8252 §7.3, §8.3; `localhost` is accepted because Claude Code and others use it, although
 //!   RFC 8252 §8.3 prefers the IP literal);
-//! - private-use schemes in reverse-DNS form (`com.example.app:/callback`, RFC 8252 §7.1).
+//! - private-use schemes (RFC 8252 §7.1): reverse-DNS ones (`com.example.app:/callback`) and, as
+//!   real clients use them, single-label ones (`cursor://anysphere.cursor-mcp/oauth/callback`,
+//!   `vscode://…`, `myapp:/cb`) — any syntactically valid scheme of two or more characters that is
+//!   not on the unsafe list ([`UNSAFE_SCHEMES`]).
 //!
 //! Decision: [`RedirectUri::parse`] accepts all three syntactically and records the
-//! [`RedirectUriKind`]; which kinds a client may register depends on its `application_type` and is
-//! checked in [`crate::RegistrationRequest::validate`] (web ⇒ https only; native ⇒ any of the three).
+//! [`RedirectUriKind`]. A private-use scheme can be claimed by any app on the device, so it is safe
+//! only with PKCE (always required here) and only for public clients: registration refuses it for
+//! confidential clients ([`crate::RegistrationRequest::validate`]).
 //!
 //! The original string is kept: matching is an exact string comparison (RFC 6749 §3.1.2.3, OAuth 2.1
 //! §2.3.1), except that a loopback redirect may use any port (RFC 8252 §7.3) because native clients
@@ -24,8 +28,81 @@ use url::{Host, Url};
 /// The longest redirect URI accepted, in bytes.
 pub const MAX_REDIRECT_URI_LEN: usize = 2048;
 
-/// Schemes that can run code or read local data in a browser; never a redirect target.
-const UNSAFE_SCHEMES: &[&str] = &["javascript", "data", "file", "vbscript", "blob", "about", "filesystem"];
+/// Schemes that are never a redirect target, although syntactically they could be private-use ones:
+///
+/// - the browser runs or shows content itself (script execution, local files, source views):
+///   `javascript`, `vbscript`, `livescript`, `data`, `blob`, `filesystem`, `file`, `about`,
+///   `view-source`, `jar`, `wyciwyg`, `resource`;
+/// - browser internals and extensions: `chrome`, `chrome-extension`, `chrome-untrusted`,
+///   `chrome-search`, `chrome-devtools`, `devtools`, `edge`, `brave`, `opera`, `vivaldi`,
+///   `moz-extension`, `ms-browser-extension`, `safari-extension`, `safari-web-extension`;
+/// - network protocols, whose "host" is a server anyone may run, not an app of the client (a code
+///   would leave the device): `ws`, `wss`, `ftp`, `ftps`, `sftp`, `gopher`, `telnet`, `ssh`,
+///   `ldap`, `ldaps`, `smb`, `nfs`, `irc`, `ircs`, `news`, `nntp`, `sip`, `sips`, `xmpp`,
+///   `rtsp`, and the messaging ones that hand the URL to someone else: `mailto`, `tel`, `sms`, `mms`;
+/// - operating-system launchers: `intent` (Android Chrome starts any app with it), `shell`,
+///   `ms-msdt`, `search-ms`, `search`, `ms-officecmd`, `ms-appinstaller`.
+///
+/// `http` and `https` are not private-use schemes: https is its own kind, http is loopback-only.
+pub const UNSAFE_SCHEMES: &[&str] = &[
+    "javascript",
+    "vbscript",
+    "livescript",
+    "data",
+    "blob",
+    "filesystem",
+    "file",
+    "about",
+    "view-source",
+    "jar",
+    "wyciwyg",
+    "resource",
+    "chrome",
+    "chrome-extension",
+    "chrome-untrusted",
+    "chrome-search",
+    "chrome-devtools",
+    "devtools",
+    "edge",
+    "brave",
+    "opera",
+    "vivaldi",
+    "moz-extension",
+    "ms-browser-extension",
+    "safari-extension",
+    "safari-web-extension",
+    "ws",
+    "wss",
+    "ftp",
+    "ftps",
+    "sftp",
+    "gopher",
+    "telnet",
+    "ssh",
+    "ldap",
+    "ldaps",
+    "smb",
+    "nfs",
+    "irc",
+    "ircs",
+    "news",
+    "nntp",
+    "sip",
+    "sips",
+    "xmpp",
+    "rtsp",
+    "mailto",
+    "tel",
+    "sms",
+    "mms",
+    "intent",
+    "shell",
+    "ms-msdt",
+    "search-ms",
+    "search",
+    "ms-officecmd",
+    "ms-appinstaller",
+];
 
 /// Which of the accepted forms a redirect URI has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -35,7 +112,8 @@ pub enum RedirectUriKind {
     Https,
     /// `http://127.0.0.1`, `http://[::1]` or `http://localhost`, any port (RFC 8252 §7.3).
     Loopback,
-    /// A reverse-DNS private-use scheme such as `com.example.app:/cb` (RFC 8252 §7.1).
+    /// A private-use scheme such as `com.example.app:/cb` or `cursor://anysphere.cursor-mcp/cb`
+    /// (RFC 8252 §7.1).
     PrivateUse,
 }
 
@@ -49,6 +127,8 @@ pub enum RedirectUriError {
     TooLong { len: usize },
     #[error("redirect URI contains whitespace or a control character")]
     ControlCharacter,
+    #[error("redirect URI contains an invisible or text-direction character (U+{0:04X})")]
+    InvisibleCharacter(u32),
     #[error("redirect URI is not an absolute URI: {0}")]
     Malformed(String),
     #[error("redirect URI must not contain a fragment (RFC 6749 §3.1.2)")]
@@ -67,8 +147,12 @@ pub enum RedirectUriError {
     UnsafeScheme(String),
     #[error("plain http is only allowed for loopback hosts 127.0.0.1, [::1] and localhost (RFC 8252 §7.3)")]
     InsecureHttp,
-    #[error("redirect URI scheme `{0}` is neither https, loopback http, nor a reverse-DNS private-use scheme")]
+    #[error(
+        "redirect URI scheme `{0}` is neither https, loopback http, nor a private-use scheme (RFC 3986 scheme syntax, two characters or more)"
+    )]
     UnsupportedScheme(String),
+    #[error("a private-use redirect URI needs something after the scheme")]
+    EmptyPrivateUse,
 }
 
 /// A redirect URI that passed [`RedirectUri::parse`]; inner code takes this, never a `&str`.
@@ -93,6 +177,10 @@ impl RedirectUri {
         // The URL parser silently strips tabs and newlines; refuse them so the kept string is what was parsed.
         if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(RedirectUriError::ControlCharacter);
+        }
+        // A redirect URI is shown on the consent page: nothing in it may hide or reorder text.
+        if let Some(c) = raw.chars().find(|c| crate::untrusted::is_invisible(*c)) {
+            return Err(RedirectUriError::InvisibleCharacter(u32::from(c)));
         }
         if raw.contains('#') {
             return Err(RedirectUriError::Fragment);
@@ -143,7 +231,12 @@ impl RedirectUri {
                 let key = format!("http://{host}{}", raw_parts.after_authority);
                 (RedirectUriKind::Loopback, Some(key))
             }
-            other if is_private_use_scheme(other) => (RedirectUriKind::PrivateUse, None),
+            other if is_private_use_scheme(other) => {
+                if rest.is_empty() || rest == "//" {
+                    return Err(RedirectUriError::EmptyPrivateUse);
+                }
+                (RedirectUriKind::PrivateUse, None)
+            }
             other => return Err(RedirectUriError::UnsupportedScheme(other.to_owned())),
         };
         Ok(Self {
@@ -172,6 +265,23 @@ impl RedirectUri {
         self.url.host_str()
     }
 
+    /// Where a redirect to this URI sends the user, for the consent page.
+    pub fn destination(&self) -> Destination {
+        match self.kind {
+            RedirectUriKind::Https => Destination::Website {
+                host: self.url.host_str().unwrap_or_default().to_owned(),
+            },
+            RedirectUriKind::Loopback => Destination::ThisComputer {
+                host: self.url.host_str().unwrap_or_default().to_owned(),
+                port: self.url.port_or_known_default().unwrap_or(80),
+            },
+            RedirectUriKind::PrivateUse => Destination::App {
+                scheme: self.url.scheme().to_owned(),
+                host: self.url.host_str().filter(|h| !h.is_empty()).map(str::to_owned),
+            },
+        }
+    }
+
     /// The parsed form (normalised by the URL parser; use [`Self::as_str`] for comparisons).
     pub fn url(&self) -> &Url {
         &self.url
@@ -193,6 +303,46 @@ impl RedirectUri {
     }
 }
 
+/// Where a redirect sends the user, as the consent page names it. The user must recognise it, so
+/// it names what is really reached: a website by its host (IDN hosts in their `xn--` form, so a
+/// look-alike domain shows as one), a loopback redirect as an app on this computer with its port,
+/// a private-use redirect by its full scheme and host (any app on the device may claim a scheme).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Destination {
+    /// `https://{host}/…`
+    Website { host: String },
+    /// `http://127.0.0.1:{port}/…`, `http://[::1]…`, `http://localhost…`
+    ThisComputer { host: String, port: u16 },
+    /// `{scheme}://{host}/…` or `{scheme}:/…`
+    App { scheme: String, host: Option<String> },
+}
+
+impl Destination {
+    /// The short name to recognise (`claude.ai`, `cursor://anysphere.cursor-mcp`, `localhost port 8787`).
+    pub fn short(&self) -> String {
+        match self {
+            Self::Website { host } => host.clone(),
+            Self::ThisComputer { host, port } => format!("{host} port {port}"),
+            Self::App {
+                scheme,
+                host: Some(host),
+            } => format!("{scheme}://{host}"),
+            Self::App { scheme, host: None } => format!("{scheme}:"),
+        }
+    }
+}
+
+impl fmt::Display for Destination {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Website { host } => write!(f, "the website {host}"),
+            Self::ThisComputer { host, port } => write!(f, "an app on this computer ({host} port {port})"),
+            Self::App { .. } => write!(f, "the app on this device that opens {} links", self.short()),
+        }
+    }
+}
+
 /// The raw pieces of the text after `scheme:`, before any normalisation by the URL parser.
 struct RawParts<'a> {
     /// `Some` when the URI has `//authority` (may be empty).
@@ -208,7 +358,8 @@ impl<'a> RawParts<'a> {
         let (authority, after_authority) = match rest.strip_prefix("//") {
             Some(hier) => {
                 let end = hier.find(['/', '?']).unwrap_or(hier.len());
-                (Some(&hier[..end]), &hier[end..])
+                let (authority, after) = hier.split_at_checked(end).unwrap_or((hier, ""));
+                (Some(authority), after)
             }
             None => (None, rest),
         };
@@ -263,14 +414,17 @@ fn is_loopback_host(host: Option<Host<&str>>) -> bool {
     }
 }
 
-/// A reverse-DNS scheme (RFC 8252 §7.1): at least one dot, RFC 3986 scheme characters, no empty labels.
+/// A private-use scheme (RFC 8252 §7.1): RFC 3986 §3.1 syntax (`ALPHA *( ALPHA / DIGIT / "+" /
+/// "-" / "." )`), at least two characters (a single letter reads as a Windows drive), no empty
+/// dot-separated labels, not `http`/`https` and not on [`UNSAFE_SCHEMES`] (checked before).
 fn is_private_use_scheme(scheme: &str) -> bool {
-    scheme.contains('.')
+    scheme.chars().count() >= 2
         && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
         && scheme
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'))
         && scheme.split('.').all(|label| !label.is_empty())
+        && !matches!(scheme, "http" | "https")
 }
 
 impl fmt::Debug for RedirectUri {
@@ -422,30 +576,105 @@ mod tests {
             "vbscript:msgbox(1)",
             "blob:https://claude.ai/uuid",
             "about:blank",
+            "filesystem:https://claude.ai/temporary/x",
+            "view-source:https://claude.ai/",
+            "chrome://settings",
+            "chrome-extension://abcdef/cb.html",
+            "moz-extension://abcdef/cb.html",
+            "ftp://example.com/cb",
+            "ws://127.0.0.1/cb",
+            "wss://example.com/cb",
+            "mailto:attacker@evil.example",
+            "tel:+15550100",
+            "intent://cb#Intent;scheme=x;end",
+            "ms-msdt:/id",
+            "search-ms:query=x",
         ] {
-            assert!(matches!(err(raw), RedirectUriError::UnsafeScheme(_)), "{raw}");
+            assert!(
+                matches!(err(raw), RedirectUriError::UnsafeScheme(_) | RedirectUriError::Fragment),
+                "{raw}"
+            );
+        }
+        for scheme in UNSAFE_SCHEMES {
+            assert!(
+                matches!(err(&format!("{scheme}:/cb")), RedirectUriError::UnsafeScheme(_)),
+                "{scheme}"
+            );
         }
     }
 
     #[test]
-    fn other_schemes_are_refused() {
+    fn private_use_schemes_single_label_ones_included_are_accepted() {
         for raw in [
-            "ftp://example.com/cb",
-            "ws://127.0.0.1/cb",
+            "cursor://anysphere.cursor-mcp/oauth/callback",
+            "myapp:/cb",
             "myapp://callback",
-            "cursor://x/y",
+            "vscode://vscode.github-authentication/did-authenticate",
+            "com.example.app:/callback",
             "x-:/a",
+            "my+app.v2:/cb",
+        ] {
+            assert_eq!(ok(raw).kind(), RedirectUriKind::PrivateUse, "{raw}");
+        }
+    }
+
+    #[test]
+    fn malformed_schemes_are_refused() {
+        for raw in [
             ".a.b:/c",
+            "a..b:/c",
+            "c:/windows",
+            "1app:/cb",
+            "my_app:/cb",
+            "myapp:",
+            "cursor://",
         ] {
             let e = err(raw);
             assert!(
                 matches!(
                     e,
-                    RedirectUriError::UnsupportedScheme(_) | RedirectUriError::Malformed(_)
+                    RedirectUriError::UnsupportedScheme(_)
+                        | RedirectUriError::Malformed(_)
+                        | RedirectUriError::EmptyPrivateUse
                 ),
                 "{raw}: {e:?}"
             );
         }
+    }
+
+    #[test]
+    fn destinations_name_what_the_user_reaches() {
+        for (raw, short, shown) in [
+            (
+                "https://claude.ai/api/mcp/auth_callback",
+                "claude.ai",
+                "the website claude.ai",
+            ),
+            (
+                "http://localhost:8787/callback",
+                "localhost port 8787",
+                "an app on this computer (localhost port 8787)",
+            ),
+            (
+                "http://127.0.0.1/cb",
+                "127.0.0.1 port 80",
+                "an app on this computer (127.0.0.1 port 80)",
+            ),
+            (
+                "cursor://anysphere.cursor-mcp/oauth/callback",
+                "cursor://anysphere.cursor-mcp",
+                "the app on this device that opens cursor://anysphere.cursor-mcp links",
+            ),
+            ("myapp:/cb", "myapp:", "the app on this device that opens myapp: links"),
+        ] {
+            let destination = ok(raw).destination();
+            assert_eq!(destination.short(), short, "{raw}");
+            assert_eq!(destination.to_string(), shown, "{raw}");
+        }
+        // An internationalised look-alike host is shown in its ASCII (punycode) form: a Cyrillic
+        // `с` in "сlaude.ai" does not pass for claude.ai.
+        assert_eq!(ok("https://сlaude.ai/cb").destination().short(), "xn--laude-0ye.ai");
+        assert_eq!(ok("https://cläude.ai/cb").destination().short(), "xn--clude-hra.ai");
     }
 
     #[test]
@@ -504,6 +733,14 @@ mod tests {
         assert_eq!(err("https://claude.ai/c b"), RedirectUriError::ControlCharacter);
         assert_eq!(err("https://cla\tude.ai/cb"), RedirectUriError::ControlCharacter);
         assert_eq!(err("https://claude.ai/cb\n"), RedirectUriError::ControlCharacter);
+        assert_eq!(
+            err("https://claude.ai/\u{202E}bc"),
+            RedirectUriError::InvisibleCharacter(0x202E)
+        );
+        assert_eq!(
+            err("https://clau\u{200B}de.ai/cb"),
+            RedirectUriError::InvisibleCharacter(0x200B)
+        );
         assert_eq!(err(""), RedirectUriError::Empty);
         assert!(matches!(err("not a uri"), RedirectUriError::ControlCharacter));
         assert!(matches!(err("/relative/cb"), RedirectUriError::Malformed(_)));

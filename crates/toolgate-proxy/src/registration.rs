@@ -12,11 +12,18 @@ use url::Url;
 use crate::redirect_uri::{RedirectUri, RedirectUriError, RedirectUriKind};
 
 /// Longest accepted `client_name`, in characters (it is shown on the consent page).
-const MAX_CLIENT_NAME_CHARS: usize = 200;
-/// Longest accepted free-text metadata value (software_id, software_version, scope), in bytes.
-const MAX_TEXT_LEN: usize = 1024;
+pub const MAX_CLIENT_NAME_CHARS: usize = 200;
+/// Longest accepted `software_id` / `software_version`, in bytes.
+pub const MAX_SOFTWARE_LEN: usize = 256;
+/// Longest accepted `scope`, in bytes, and most scope tokens in it.
+pub const MAX_SCOPE_LEN: usize = 512;
+pub const MAX_SCOPE_TOKENS: usize = 32;
 /// Longest accepted `client_uri` / `logo_uri`, in bytes.
-const MAX_URI_LEN: usize = 2048;
+pub const MAX_URI_LEN: usize = 512;
+/// Most entries in `grant_types` and in `response_types` (before duplicates are collapsed).
+pub const MAX_TYPE_ENTRIES: usize = 4;
+/// Largest registration body read, in bytes.
+pub const MAX_REGISTRATION_BODY: usize = 16 * 1024;
 
 /// An RFC 7591 registration request as received. Missing fields are `None`; nothing is checked yet.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,13 +52,17 @@ pub struct RegistrationRequest {
     pub software_version: Option<String>,
 }
 
-/// What the server allows at registration.
+/// What the server allows at registration. The defaults bound what one anonymous registration
+/// can make the server store (with the field bounds above, about 8 KiB normalised).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistrationPolicy {
     /// Allow `client_secret_post` / `client_secret_basic`. Off by default: MCP clients are public.
     pub allow_confidential_clients: bool,
-    /// Upper bound on `redirect_uris` entries.
+    /// Upper bound on `redirect_uris` entries (before duplicates are collapsed).
     pub max_redirect_uris: usize,
+    /// Longest redirect URI accepted at registration, in bytes (at most
+    /// [`crate::redirect_uri::MAX_REDIRECT_URI_LEN`]).
+    pub max_redirect_uri_len: usize,
 }
 
 impl Default for RegistrationPolicy {
@@ -59,6 +70,18 @@ impl Default for RegistrationPolicy {
         Self {
             allow_confidential_clients: false,
             max_redirect_uris: 10,
+            max_redirect_uri_len: 512,
+        }
+    }
+}
+
+impl RegistrationPolicy {
+    /// For clients the operator configures: confidential clients allowed, longer lists and URIs.
+    pub fn operator() -> Self {
+        Self {
+            allow_confidential_clients: true,
+            max_redirect_uris: 100,
+            max_redirect_uri_len: crate::redirect_uri::MAX_REDIRECT_URI_LEN,
         }
     }
 }
@@ -130,16 +153,6 @@ pub enum ApplicationType {
     Native,
 }
 
-impl ApplicationType {
-    /// Whether a redirect URI of `kind` may be registered by this type of application.
-    pub fn allows(self, kind: RedirectUriKind) -> bool {
-        match self {
-            Self::Web => kind == RedirectUriKind::Https,
-            Self::Native => true,
-        }
-    }
-}
-
 /// The RFC 7591 §3.2.2 error code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -170,13 +183,12 @@ pub enum RegistrationError {
     /// One redirect URI is not acceptable.
     #[error("redirect_uris[{index}]: {source}")]
     RedirectUri { index: usize, source: RedirectUriError },
-    /// A redirect URI not allowed for the client's `application_type`.
-    #[error("redirect_uris[{index}]: `{uri}` is not allowed for application_type {application_type}")]
-    RedirectUriForApplicationType {
-        index: usize,
-        uri: String,
-        application_type: &'static str,
-    },
+    /// A private-use redirect URI for a confidential client: any app on the device may claim the
+    /// scheme, so only public clients with PKCE may use one (RFC 8252 §7.1, §8.4).
+    #[error(
+        "redirect_uris[{index}]: a private-use scheme (`{scheme}:`) is only allowed for public clients (token_endpoint_auth_method `none`)"
+    )]
+    PrivateUseForConfidentialClient { index: usize, scheme: String },
     /// Any other metadata field.
     #[error("{field}: {message}")]
     Metadata { field: &'static str, message: String },
@@ -192,7 +204,7 @@ impl RegistrationError {
 
     pub fn code(&self) -> RegistrationErrorCode {
         match self {
-            Self::RedirectUris(_) | Self::RedirectUri { .. } | Self::RedirectUriForApplicationType { .. } => {
+            Self::RedirectUris(_) | Self::RedirectUri { .. } | Self::PrivateUseForConfidentialClient { .. } => {
                 RegistrationErrorCode::InvalidRedirectUri
             }
             Self::Body(_) | Self::Metadata { .. } => RegistrationErrorCode::InvalidClientMetadata,
@@ -203,7 +215,7 @@ impl RegistrationError {
     pub fn field(&self) -> Option<&'static str> {
         match self {
             Self::Body(_) => None,
-            Self::RedirectUris(_) | Self::RedirectUri { .. } | Self::RedirectUriForApplicationType { .. } => {
+            Self::RedirectUris(_) | Self::RedirectUri { .. } | Self::PrivateUseForConfidentialClient { .. } => {
                 Some("redirect_uris")
             }
             Self::Metadata { field, .. } => Some(field),
@@ -213,6 +225,16 @@ impl RegistrationError {
     /// The RFC 7591 §3.2.2 body: `{"error": …, "error_description": …}` (sent with HTTP 400).
     pub fn to_json(&self) -> serde_json::Value {
         json!({ "error": self.code().as_str(), "error_description": self.to_string() })
+    }
+}
+
+impl From<RegistrationError> for crate::oauth_error::OAuthError {
+    fn from(error: RegistrationError) -> Self {
+        let description = error.to_string().into();
+        match error.code() {
+            RegistrationErrorCode::InvalidRedirectUri => Self::InvalidRedirectUri(description),
+            RegistrationErrorCode::InvalidClientMetadata => Self::InvalidClientMetadata(description),
+        }
     }
 }
 
@@ -233,9 +255,51 @@ pub struct ValidatedRegistration {
     pub software_version: Option<String>,
 }
 
+impl ValidatedRegistration {
+    /// The registration as it is stored: only what was validated, in its normalised form
+    /// (duplicates collapsed, defaults applied, `application_type` as decided), so what a stored
+    /// record costs is bounded by the field bounds, not by what was sent.
+    pub fn to_request(&self) -> RegistrationRequest {
+        let strings = |items: Vec<String>| Some(items);
+        RegistrationRequest {
+            redirect_uris: strings(self.redirect_uris.iter().map(|u| u.as_str().to_owned()).collect()),
+            client_name: self.client_name.clone(),
+            client_uri: self.client_uri.as_ref().map(Url::to_string),
+            logo_uri: self.logo_uri.as_ref().map(Url::to_string),
+            grant_types: strings(
+                self.grant_types
+                    .iter()
+                    .map(|g| match g {
+                        GrantType::AuthorizationCode => "authorization_code".to_owned(),
+                        GrantType::RefreshToken => "refresh_token".to_owned(),
+                    })
+                    .collect(),
+            ),
+            response_types: strings(vec!["code".to_owned()]),
+            token_endpoint_auth_method: Some(self.token_endpoint_auth_method.as_str().to_owned()),
+            application_type: Some(
+                match self.application_type {
+                    ApplicationType::Web => "web",
+                    ApplicationType::Native => "native",
+                }
+                .to_owned(),
+            ),
+            scope: self.scope.clone(),
+            software_id: self.software_id.clone(),
+            software_version: self.software_version.clone(),
+        }
+    }
+}
+
 impl RegistrationRequest {
     /// Parses a JSON body; shape errors become `invalid_client_metadata`.
     pub fn from_json(body: &[u8]) -> Result<Self, RegistrationError> {
+        if body.len() > MAX_REGISTRATION_BODY {
+            return Err(RegistrationError::Body(format!(
+                "{} bytes; at most {MAX_REGISTRATION_BODY} are accepted",
+                body.len()
+            )));
+        }
         // Read as a value first: serde would otherwise accept a JSON array as a struct, field by position.
         match serde_json::from_slice(body) {
             Ok(value @ serde_json::Value::Object(_)) => {
@@ -248,34 +312,29 @@ impl RegistrationRequest {
 
     /// Checks every field and applies the defaults of RFC 7591 §2.
     ///
-    /// `application_type`: `web` allows only https redirect URIs; `native` allows loopback,
-    /// private-use and https (RFC 8252 §7.2 claimed https). When absent — every client before MCP
-    /// 2026-07-28, including VS Code, which registers `http://127.0.0.1:33418/` together with
-    /// `https://vscode.dev/redirect` — the type is inferred: `web` when all redirect URIs are https,
-    /// otherwise `native`. An explicit `web` with a loopback redirect is refused.
+    /// `application_type` (OIDC Dynamic Registration §2): an application whose redirect URIs are
+    /// all https is `web` unless it says `native`; one with a loopback or private-use redirect URI
+    /// is `native` whatever it says. Real clients label themselves `web` and register native
+    /// redirects anyway — Cursor sends `application_type: "web"` with
+    /// `cursor://anysphere.cursor-mcp/oauth/callback`, an https URI and `http://localhost:8787/callback`
+    /// — and the redirect URIs, not the label, decide how the client is treated (PKCE is required
+    /// of every client). VS Code registers `http://127.0.0.1:33418/` and
+    /// `https://vscode.dev/redirect` without `application_type`: `native`.
+    ///
+    /// Private-use redirect URIs are refused for confidential clients (any app may claim a scheme).
     pub fn validate(&self, policy: &RegistrationPolicy) -> Result<ValidatedRegistration, RegistrationError> {
         let redirect_uris = self.validated_redirect_uris(policy)?;
+        let all_https = redirect_uris.iter().all(|u| u.kind() == RedirectUriKind::Https);
         let application_type = match self.application_type.as_deref() {
-            Some("web") => ApplicationType::Web,
-            Some("native") => ApplicationType::Native,
+            Some("web") | None if all_https => ApplicationType::Web,
+            Some("web" | "native") | None => ApplicationType::Native,
             Some(other) => {
                 return Err(RegistrationError::metadata(
                     "application_type",
                     format!("`{other}` is not supported; use `web` or `native`"),
                 ));
             }
-            None if redirect_uris.iter().all(|u| u.kind() == RedirectUriKind::Https) => ApplicationType::Web,
-            None => ApplicationType::Native,
         };
-        for (index, uri) in redirect_uris.iter().enumerate() {
-            if !application_type.allows(uri.kind()) {
-                return Err(RegistrationError::RedirectUriForApplicationType {
-                    index,
-                    uri: uri.as_str().to_owned(),
-                    application_type: "web",
-                });
-            }
-        }
 
         let grant_types = match &self.grant_types {
             None => vec![GrantType::AuthorizationCode],
@@ -307,6 +366,18 @@ impl RegistrationRequest {
                 ));
             }
         };
+
+        if token_endpoint_auth_method.uses_secret()
+            && let Some((index, uri)) = redirect_uris
+                .iter()
+                .enumerate()
+                .find(|(_, uri)| uri.kind() == RedirectUriKind::PrivateUse)
+        {
+            return Err(RegistrationError::PrivateUseForConfidentialClient {
+                index,
+                scheme: uri.url().scheme().to_owned(),
+            });
+        }
 
         Ok(ValidatedRegistration {
             redirect_uris,
@@ -354,6 +425,12 @@ impl RegistrationRequest {
         };
         let mut uris: Vec<RedirectUri> = Vec::with_capacity(raw.len());
         for (index, value) in raw.iter().enumerate() {
+            if value.len() > policy.max_redirect_uri_len {
+                return Err(RegistrationError::RedirectUri {
+                    index,
+                    source: RedirectUriError::TooLong { len: value.len() },
+                });
+            }
             let uri = RedirectUri::parse(value).map_err(|source| RegistrationError::RedirectUri { index, source })?;
             if !uris.contains(&uri) {
                 uris.push(uri);
@@ -364,6 +441,12 @@ impl RegistrationRequest {
 }
 
 fn parse_grant_types(values: &[String]) -> Result<Vec<GrantType>, RegistrationError> {
+    if values.len() > MAX_TYPE_ENTRIES {
+        return Err(RegistrationError::metadata(
+            "grant_types",
+            format!("{} entries; at most {MAX_TYPE_ENTRIES} are accepted", values.len()),
+        ));
+    }
     let mut grants = Vec::new();
     for value in values {
         let grant = GrantType::parse(value).ok_or_else(|| {
@@ -386,6 +469,12 @@ fn parse_grant_types(values: &[String]) -> Result<Vec<GrantType>, RegistrationEr
 }
 
 fn parse_response_types(values: &[String]) -> Result<Vec<ResponseType>, RegistrationError> {
+    if values.len() > MAX_TYPE_ENTRIES {
+        return Err(RegistrationError::metadata(
+            "response_types",
+            format!("{} entries; at most {MAX_TYPE_ENTRIES} are accepted", values.len()),
+        ));
+    }
     if values.is_empty() {
         return Err(RegistrationError::metadata("response_types", "must include code"));
     }
@@ -416,6 +505,13 @@ fn validate_client_name(name: &str) -> Result<String, RegistrationError> {
             "contains a control character",
         ));
     }
+    // Shown on the consent page: text-direction controls could make it read as another name.
+    if name.chars().any(crate::untrusted::is_bidi_control) {
+        return Err(RegistrationError::metadata(
+            "client_name",
+            "contains a text-direction control character",
+        ));
+    }
     Ok(name.to_owned())
 }
 
@@ -442,10 +538,16 @@ fn https_uri(field: &'static str, value: &str) -> Result<Url, RegistrationError>
 
 /// RFC 6749 §3.3: space-separated scope tokens of `%x21 / %x23-5B / %x5D-7E`.
 fn validate_scope(scope: &str) -> Result<String, RegistrationError> {
-    if scope.len() > MAX_TEXT_LEN {
+    if scope.len() > MAX_SCOPE_LEN {
         return Err(RegistrationError::metadata(
             "scope",
-            format!("longer than {MAX_TEXT_LEN} bytes"),
+            format!("longer than {MAX_SCOPE_LEN} bytes"),
+        ));
+    }
+    if scope.split(' ').count() > MAX_SCOPE_TOKENS {
+        return Err(RegistrationError::metadata(
+            "scope",
+            format!("more than {MAX_SCOPE_TOKENS} scopes"),
         ));
     }
     let valid_char = |b: u8| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b);
@@ -461,10 +563,10 @@ fn validate_scope(scope: &str) -> Result<String, RegistrationError> {
 }
 
 fn plain_text(field: &'static str, value: &str) -> Result<String, RegistrationError> {
-    if value.len() > MAX_TEXT_LEN {
+    if value.len() > MAX_SOFTWARE_LEN {
         return Err(RegistrationError::metadata(
             field,
-            format!("longer than {MAX_TEXT_LEN} bytes"),
+            format!("longer than {MAX_SOFTWARE_LEN} bytes"),
         ));
     }
     if value.chars().any(char::is_control) {
@@ -536,6 +638,9 @@ mod tests {
             "http://localhost:54321/callback",
             "https://chatgpt.com/connector/oauth/abc123",
             "https://global.consent.azure-apim.net/redirect/xyz",
+            "cursor://anysphere.cursor-mcp/oauth/callback",
+            "http://localhost:8787/callback",
+            "myapp:/cb",
         ] {
             validate(&request(&[uri]))?;
         }
@@ -571,21 +676,55 @@ mod tests {
         );
     }
 
+    const CURSOR: [&str; 3] = [
+        "cursor://anysphere.cursor-mcp/oauth/callback",
+        "https://cursor.com/oauth/callback",
+        "http://localhost:8787/callback",
+    ];
+
     #[test]
-    fn application_type_constrains_redirects() -> Result<(), RegistrationError> {
-        let mut req = request(&["http://127.0.0.1:33418/"]);
-        req.application_type = Some("web".to_owned());
-        assert_eq!(refused(&req).code(), RegistrationErrorCode::InvalidRedirectUri);
+    fn cursor_registrations_are_accepted_as_native() -> Result<(), RegistrationError> {
+        // Cursor's request, and its variants without application_type or with only https + loopback.
+        let body = br#"{
+            "client_name": "Cursor",
+            "application_type": "web",
+            "redirect_uris": ["cursor://anysphere.cursor-mcp/oauth/callback",
+                              "https://cursor.com/oauth/callback", "http://localhost:8787/callback"],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "response_types": ["code"],
+            "token_endpoint_auth_method": "none"
+        }"#;
+        let validated = validate(&RegistrationRequest::from_json(body)?)?;
+        assert_eq!(validated.application_type, ApplicationType::Native);
+        assert_eq!(validated.redirect_uris.len(), 3);
+        for (application_type, redirects) in [
+            (Some("web"), &CURSOR[..]),
+            (None, &CURSOR[..]),
+            (Some("native"), &CURSOR[..]),
+            (Some("web"), &CURSOR[1..]),
+            (None, &CURSOR[1..]),
+            (Some("web"), &CURSOR[..1]),
+            (Some("web"), &["myapp:/cb"][..]),
+        ] {
+            let mut req = request(redirects);
+            req.application_type = application_type.map(str::to_owned);
+            let validated = validate(&req)?;
+            assert_eq!(
+                validated.application_type,
+                ApplicationType::Native,
+                "{application_type:?} {redirects:?}"
+            );
+            assert_eq!(validated.redirect_uris.len(), redirects.len());
+        }
+        Ok(())
+    }
 
-        let mut req = request(&["com.example.app:/callback"]);
-        req.application_type = Some("web".to_owned());
-        assert_eq!(refused(&req).code(), RegistrationErrorCode::InvalidRedirectUri);
-        req.application_type = Some("native".to_owned());
-        assert_eq!(validate(&req)?.application_type, ApplicationType::Native);
-        req.application_type = None;
-        assert_eq!(validate(&req)?.application_type, ApplicationType::Native);
-
+    #[test]
+    fn application_type_follows_the_redirect_uris() -> Result<(), RegistrationError> {
         let mut req = request(&["https://vscode.dev/redirect"]);
+        assert_eq!(validate(&req)?.application_type, ApplicationType::Web);
+        req.application_type = Some("web".to_owned());
+        assert_eq!(validate(&req)?.application_type, ApplicationType::Web);
         req.application_type = Some("native".to_owned());
         assert_eq!(validate(&req)?.application_type, ApplicationType::Native);
         req.application_type = Some("browser".to_owned());
@@ -594,6 +733,28 @@ mod tests {
             (e.code(), e.field()),
             (RegistrationErrorCode::InvalidClientMetadata, Some("application_type"))
         );
+        Ok(())
+    }
+
+    #[test]
+    fn private_use_redirects_are_for_public_clients_only() -> Result<(), RegistrationError> {
+        let policy = RegistrationPolicy {
+            allow_confidential_clients: true,
+            ..RegistrationPolicy::default()
+        };
+        let mut req = request(&["https://app.example/cb", "com.example.app:/callback"]);
+        assert!(req.validate(&policy).is_ok(), "public");
+        req.token_endpoint_auth_method = Some("client_secret_basic".to_owned());
+        let e = match req.validate(&policy) {
+            Ok(v) => panic!("should be refused: {v:?}"),
+            Err(e) => e,
+        };
+        assert_eq!(e.code(), RegistrationErrorCode::InvalidRedirectUri);
+        assert!(e.to_string().starts_with("redirect_uris[1]:"), "{e}");
+        // Loopback and https stay allowed for a confidential client.
+        let mut req = request(&["https://app.example/cb", "http://127.0.0.1/cb"]);
+        req.token_endpoint_auth_method = Some("client_secret_post".to_owned());
+        assert!(req.validate(&policy)?.token_endpoint_auth_method.uses_secret());
         Ok(())
     }
 
@@ -666,6 +827,24 @@ mod tests {
                 "{value}"
             );
         }
+    }
+
+    #[test]
+    fn names_with_text_direction_controls_are_refused() {
+        for name in [
+            "Claude\u{202E}exe.txt",
+            "\u{2066}Visual Studio Code\u{2069}",
+            "a\u{200F}b",
+        ] {
+            let mut req = request(&["https://claude.ai/cb"]);
+            req.client_name = Some(name.to_owned());
+            let e = refused(&req);
+            assert_eq!(e.field(), Some("client_name"), "{name:?}");
+        }
+        // Other invisible characters are shown as escapes on the page instead (see `untrusted`).
+        let mut req = request(&["https://claude.ai/cb"]);
+        req.client_name = Some("Cl\u{200B}aude".to_owned());
+        assert!(validate(&req).is_ok());
     }
 
     #[test]

@@ -4,16 +4,16 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use toolgate_core::Clock;
-use toolgate_store::{Namespace, StateStore, StateStoreJson, StoreError};
+use toolgate_store::StoreError;
 
 use crate::cimd::{CimdError, CimdFetcher, CimdUrl};
-use crate::client::{ClientId, ClientSource, RegisteredClient};
-use crate::client_secret::{ClientSecret, ClientSecretDigest};
-use crate::config::{Lifetimes, PreregisteredClient};
-use crate::registration::{RegistrationError, RegistrationPolicy, RegistrationRequest, ValidatedRegistration};
+use crate::client::{ClientId, RegisteredClient};
+use crate::client_secret::ClientSecret;
+use crate::config::PreregisteredClient;
+use crate::dynamic_clients::DynamicClients;
+use crate::registration::{RegistrationError, RegistrationPolicy, RegistrationRequest};
 
 /// Why a client could not be looked up.
 #[derive(Debug, Error)]
@@ -33,33 +33,19 @@ pub struct PreregisteredClientError {
     pub source: RegistrationError,
 }
 
-/// A dynamically registered client as stored: the request it registered with, re-validated on load.
-#[derive(Serialize, Deserialize)]
-struct StoredClient {
-    request: RegistrationRequest,
-    /// SHA-256 of the secret, base64url; never the secret.
-    secret_digest: Option<String>,
-    issued_at: i64,
-}
-
 /// Every source of clients.
 pub(crate) struct ClientRegistry {
     preregistered: HashMap<String, Arc<RegisteredClient>>,
-    store: Arc<dyn StateStore>,
     cimd: Option<CimdFetcher>,
-    policy: RegistrationPolicy,
-    lifetimes: Lifetimes,
-    clock: Arc<dyn Clock>,
+    dynamic: DynamicClients,
 }
 
 impl ClientRegistry {
     pub fn new(
         clients: &[PreregisteredClient],
-        store: Arc<dyn StateStore>,
         cimd: Option<CimdFetcher>,
-        policy: RegistrationPolicy,
-        lifetimes: Lifetimes,
-        clock: Arc<dyn Clock>,
+        dynamic: DynamicClients,
+        clock: &dyn Clock,
     ) -> Result<Self, PreregisteredClientError> {
         let mut preregistered = HashMap::new();
         for configured in clients {
@@ -77,10 +63,7 @@ impl ClientRegistry {
                 ),
                 ..RegistrationRequest::default()
             };
-            let operator_policy = RegistrationPolicy {
-                allow_confidential_clients: true,
-                ..RegistrationPolicy::default()
-            };
+            let operator_policy = RegistrationPolicy::operator();
             let validated = request
                 .validate(&operator_policy)
                 .map_err(|source| PreregisteredClientError {
@@ -92,22 +75,24 @@ impl ClientRegistry {
                 ClientId::new(configured.client_id.clone()),
                 validated,
                 secret.as_ref(),
-                clock.as_ref(),
+                clock,
             );
             preregistered.insert(configured.client_id.clone(), Arc::new(client));
         }
         Ok(Self {
             preregistered,
-            store,
             cimd,
-            policy,
-            lifetimes,
-            clock,
+            dynamic,
         })
     }
 
     pub fn policy(&self) -> &RegistrationPolicy {
-        &self.policy
+        self.dynamic.policy()
+    }
+
+    /// Dynamically registered clients.
+    pub fn dynamic(&self) -> &DynamicClients {
+        &self.dynamic
     }
 
     pub fn cimd_enabled(&self) -> bool {
@@ -133,59 +118,6 @@ impl ClientRegistry {
             None if CimdUrl::looks_like_cimd(client_id) => return Ok(None),
             _ => {}
         }
-        let Some(stored) = self
-            .store
-            .get_json::<StoredClient>(Namespace::CLIENT, client_id)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let stored_policy = RegistrationPolicy {
-            allow_confidential_clients: true,
-            ..self.policy.clone()
-        };
-        // Registered under the same rules; a failure here means the rules got stricter since.
-        let Ok(validated) = stored.request.validate(&stored_policy) else {
-            return Ok(None);
-        };
-        let digest = stored
-            .secret_digest
-            .as_deref()
-            .and_then(|d| toolgate_jose::base64url_decode(d).ok())
-            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
-            .map(ClientSecretDigest::from_bytes);
-        Ok(Some(Arc::new(RegisteredClient::from_validated(
-            ClientId::new(client_id),
-            validated,
-            digest,
-            stored.issued_at,
-            ClientSource::Dynamic,
-        ))))
-    }
-
-    /// Registers a validated DCR request; the secret (confidential clients) is returned once.
-    pub async fn register(
-        &self,
-        request: RegistrationRequest,
-        validated: ValidatedRegistration,
-    ) -> Result<(RegisteredClient, Option<ClientSecret>), StoreError> {
-        let (client, secret) = RegisteredClient::register(validated, self.clock.as_ref());
-        let stored = StoredClient {
-            request,
-            secret_digest: client
-                .secret_digest
-                .as_ref()
-                .map(|d| toolgate_jose::base64url_encode(d.as_bytes())),
-            issued_at: client.issued_at,
-        };
-        self.store
-            .put_json(
-                Namespace::CLIENT,
-                client.client_id.as_str(),
-                &stored,
-                self.lifetimes.registration,
-            )
-            .await?;
-        Ok((client, secret))
+        Ok(self.dynamic.lookup(client_id).await?)
     }
 }

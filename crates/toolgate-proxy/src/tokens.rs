@@ -272,10 +272,10 @@ fn open_key(stored: &[u8], sealing: &SealingKey) -> Result<RsaSigningKey, Signin
     let plain = sealing
         .open(&sealed, KEY_NAME.as_bytes())
         .map_err(|_| SigningKeyError::WrongSecret)?;
-    let split = plain
-        .iter()
-        .position(|b| *b == b'\n')
-        .ok_or(SigningKeyError::WrongSecret)?;
-    let kid = String::from_utf8(plain[..split].to_vec()).map_err(|_| SigningKeyError::WrongSecret)?;
-    RsaSigningKey::from_pkcs8_der(kid, &plain[split + 1..]).map_err(|e| SigningKeyError::Key(e.to_string()))
+    let mut parts = plain.splitn(2, |b| *b == b'\n');
+    let (Some(kid), Some(der)) = (parts.next(), parts.next()) else {
+        return Err(SigningKeyError::WrongSecret);
+    };
+    let kid = String::from_utf8(kid.to_vec()).map_err(|_| SigningKeyError::WrongSecret)?;
+    RsaSigningKey::from_pkcs8_der(kid, der).map_err(|e| SigningKeyError::Key(e.to_string()))
 }

@@ -12,6 +12,7 @@ use url::Url;
 use crate::config::UpstreamConfig;
 use crate::crypto::PkceVerifier;
 use crate::flow::EntraTokens;
+use crate::oauth_error::OAuthError;
 
 /// OIDC scopes always requested: `openid profile` for the user's name on the consent page,
 /// `offline_access` for a refresh token.
@@ -22,9 +23,13 @@ const OIDC_SCOPES: [&str; 3] = ["openid", "profile", "offline_access"];
 pub enum UpstreamError {
     #[error("Entra could not be reached: {0}")]
     Unreachable(String),
-    /// Entra refused (the `error` and the AADSTS code, never a token).
-    #[error("Entra refused the request: {error} ({description})")]
-    Refused { error: String, description: String },
+    /// Entra refused (the HTTP status, the `error` and the AADSTS code, never a token).
+    #[error("Entra refused the request (HTTP {status}): {error} ({description})")]
+    Refused {
+        status: u16,
+        error: String,
+        description: String,
+    },
     #[error("Entra's token response was not understood: {0}")]
     BadResponse(String),
 }
@@ -33,6 +38,61 @@ impl UpstreamError {
     /// The grant is dead upstream (revoked, password changed, consent withdrawn).
     pub fn is_invalid_grant(&self) -> bool {
         matches!(self, Self::Refused { error, .. } if error == "invalid_grant")
+    }
+
+    /// Worth retrying later: Entra could not be reached, answered 5xx, or said
+    /// `temporarily_unavailable` / `server_error`.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Unreachable(_) => true,
+            Self::Refused { status, error, .. } => {
+                *status >= 500 || matches!(error.as_str(), "temporarily_unavailable" | "server_error")
+            }
+            Self::BadResponse(_) => false,
+        }
+    }
+}
+
+/// Seconds a client should wait when Entra is unavailable.
+const ENTRA_RETRY_AFTER_SECONDS: u32 = 5;
+
+impl UpstreamError {
+    /// The error the client gets when Entra refused to redeem the sign-in's code (RFC 6749
+    /// §4.1.2.1 codes): `invalid_grant` (AADSTS70008 expired or unknown code, AADSTS54005 already
+    /// redeemed, AADSTS70043 expired by policy) means the sign-in must start again —
+    /// `access_denied`; Entra unreachable or busy — `temporarily_unavailable`; anything else is
+    /// Entra refusing toolgate's own request (secret, configuration) — `server_error`.
+    pub(crate) fn for_client(&self) -> OAuthError {
+        if self.is_invalid_grant() {
+            OAuthError::access_denied(
+                "Entra ID did not accept the sign-in (it expired or was already used); start again",
+            )
+        } else if self.is_transient() {
+            OAuthError::unavailable(
+                "Entra ID could not complete the sign-in right now; try again",
+                ENTRA_RETRY_AFTER_SECONDS,
+            )
+        } else {
+            OAuthError::server_error("Entra ID refused to complete the sign-in for this server")
+        }
+    }
+}
+
+/// The error the client gets for Entra's `error` on the callback (RFC 6749 §4.1.2.1, OIDC Core
+/// §3.1.2.6): the user cancelled or Entra needs an interaction — `access_denied`; Entra is down
+/// — `temporarily_unavailable`; any other code is about toolgate's own request — `server_error`.
+pub(crate) fn callback_error(code: &str) -> OAuthError {
+    match code {
+        "access_denied"
+        | "consent_required"
+        | "interaction_required"
+        | "login_required"
+        | "account_selection_required" => OAuthError::access_denied("the sign-in at Entra ID was cancelled or refused"),
+        "temporarily_unavailable" | "server_error" => OAuthError::unavailable(
+            "Entra ID is temporarily unavailable; try again",
+            ENTRA_RETRY_AFTER_SECONDS,
+        ),
+        _ => OAuthError::server_error("Entra ID refused this server's sign-in request"),
     }
 }
 
@@ -94,12 +154,6 @@ impl Upstream {
             .chain(OIDC_SCOPES.iter().map(|s| (*s).to_owned()))
             .collect::<Vec<_>>()
             .join(" ")
-    }
-
-    /// A full scope name back to its short name, if it is one of this API's.
-    pub fn short_scope<'a>(&self, scope: &'a str) -> Option<&'a str> {
-        let prefix = self.config.scope_prefix.trim_end_matches('/');
-        scope.strip_prefix(prefix)?.strip_prefix('/')
     }
 
     /// Where the browser goes to sign in: `state` is the transaction id.
@@ -202,6 +256,7 @@ impl Upstream {
                 .take(300)
                 .collect();
             return Err(UpstreamError::Refused {
+                status: status.as_u16(),
                 error: error.error,
                 description,
             });
@@ -213,5 +268,55 @@ impl Upstream {
             refresh_token: parsed.refresh_token,
             expires_at: clock.now_unix().saturating_add(parsed.expires_in.unwrap_or(3600)),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(status: u16, error: &str) -> UpstreamError {
+        UpstreamError::Refused {
+            status,
+            error: error.to_owned(),
+            description: "AADSTS70008: …".to_owned(),
+        }
+    }
+
+    #[test]
+    fn entra_failures_at_redemption_map_to_rfc_6749_codes() {
+        for (error, code) in [
+            (refused(400, "invalid_grant"), "access_denied"),
+            (
+                UpstreamError::Unreachable("connection refused".into()),
+                "temporarily_unavailable",
+            ),
+            (refused(503, "http_503"), "temporarily_unavailable"),
+            (refused(500, "server_error"), "temporarily_unavailable"),
+            (refused(400, "temporarily_unavailable"), "temporarily_unavailable"),
+            (refused(401, "invalid_client"), "server_error"),
+            (refused(400, "unauthorized_client"), "server_error"),
+            (UpstreamError::BadResponse("not JSON".into()), "server_error"),
+        ] {
+            assert_eq!(error.for_client().code(), code, "{error}");
+        }
+    }
+
+    #[test]
+    fn entra_callback_errors_map_to_rfc_6749_codes() {
+        for (entra, code) in [
+            ("access_denied", "access_denied"),
+            ("consent_required", "access_denied"),
+            ("interaction_required", "access_denied"),
+            ("login_required", "access_denied"),
+            ("temporarily_unavailable", "temporarily_unavailable"),
+            ("server_error", "temporarily_unavailable"),
+            ("invalid_request", "server_error"),
+            ("unauthorized_client", "server_error"),
+            ("invalid_scope", "server_error"),
+            ("anything\nelse", "server_error"),
+        ] {
+            assert_eq!(callback_error(entra).code(), code, "{entra}");
+        }
     }
 }

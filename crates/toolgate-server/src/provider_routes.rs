@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use poem::http::StatusCode;
 use poem::{Endpoint, Request, Response, Result};
-use toolgate_core::{ProviderRoute, RouteHandler};
+use toolgate_core::{PeerAddr, ProviderRoute, RouteHandler};
 
 use crate::request_id::{REQUEST_ID_HEADER, RequestId};
 
@@ -63,6 +63,10 @@ impl Endpoint for ProviderEndpoint {
         // provider's audit events.
         if let Some(RequestId(id)) = req.extensions().get::<RequestId>() {
             builder = builder.header(REQUEST_ID_HEADER, id.as_str());
+        }
+        // The TCP peer, for the provider's per-address limits.
+        if let Some(peer) = req.remote_addr().as_socket_addr() {
+            builder = builder.extension(PeerAddr(*peer));
         }
         let Ok(request) = builder.body(body) else {
             return Ok(Response::builder().status(StatusCode::BAD_REQUEST).finish());

@@ -24,6 +24,9 @@ impl Namespace {
     pub const CLIENT: Namespace = Namespace("client");
     /// Rate-limit counters.
     pub const RATE: Namespace = Namespace("rate");
+    /// Dynamically registered public clients by a digest of their metadata: an identical
+    /// registration gets the existing client instead of a new record.
+    pub const CLIENT_DEDUP: Namespace = Namespace("client-dedup");
     /// Authorization codes already redeemed (by hash): a second redemption finds the grant to revoke.
     pub const CODE_USED: Namespace = Namespace("code-used");
     /// Sign-ins waiting for the user's decision on the consent page.

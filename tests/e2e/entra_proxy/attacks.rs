@@ -2,7 +2,7 @@
 //! browser, redirect URI variants, PKCE missing/plain/wrong, code replay, refresh-token replay,
 //! state replay, consent without CSRF token, CIMD on private addresses, tokens for another resource.
 
-use super::browser::{self, Browser, Pkce, Reply, hidden_inputs, redeem, refresh, register};
+use super::browser::{self, Browser, Pkce, Reply, hidden_inputs, redeem, refresh, register, register_json};
 use super::{Options, stack};
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
@@ -139,14 +139,10 @@ async fn pkce_is_required_s256_only_and_checked() {
         let reply = browser
             .get(&pkce.authorize_url(base, &client_id, REDIRECT, &extra))
             .await;
-        assert_eq!(reply.status, 302, "{why}");
-        assert_eq!(
-            reply.location_param("error").as_deref(),
-            Some("invalid_request"),
-            "{why}"
-        );
-        assert!(reply.location.as_deref().unwrap().starts_with(REDIRECT), "{why}");
-        assert_eq!(reply.location_param("iss"), Some(base.clone()));
+        // A self-registered client's redirect URI is not vouched for: the error stays on the page
+        // (see refusals.rs for where errors go).
+        assert_stays(&reply, 400, "invalid_request");
+        assert!(browser.cookies.is_empty(), "{why}: no transaction started");
     }
     // A wrong verifier burns the code: the right one afterwards is refused too.
     let done = browser::authorize(
@@ -272,39 +268,6 @@ async fn a_replayed_refresh_token_revokes_the_whole_family() {
 }
 
 #[tokio::test]
-async fn floods_of_registrations_and_sign_ins_are_limited() {
-    // The windows are wall-clock minutes: start well inside one.
-    let second = crate::harness::now().rem_euclid(60);
-    if second > 50 {
-        tokio::time::sleep(std::time::Duration::from_secs((61 - second) as u64)).await;
-    }
-    let stack = stack(Options {
-        proxy_toml: "registrations_per_minute = 2\nsign_ins_per_minute = 3".into(),
-        ..Options::default()
-    })
-    .await;
-    let base = &stack.base;
-    let client_id = register(base, &[REDIRECT]).await;
-    register(base, &[REDIRECT]).await;
-    let third = reqwest::Client::new()
-        .post(format!("{base}/register"))
-        .json(&serde_json::json!({"redirect_uris": [REDIRECT]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(third.status(), 429);
-    assert_eq!(third.headers()["retry-after"], "60");
-    let mut browser = Browser::new();
-    let pkce = Pkce::new();
-    for _ in 0..3 {
-        let started = browser.get(&pkce.authorize_url(base, &client_id, REDIRECT, &[])).await;
-        assert_eq!(started.status, 302);
-    }
-    let flooded = browser.get(&pkce.authorize_url(base, &client_id, REDIRECT, &[])).await;
-    assert_stays(&flooded, 429, "Too many sign-ins");
-}
-
-#[tokio::test]
 async fn a_replayed_state_is_refused() {
     let stack = stack(Options::default()).await;
     let base = &stack.base;
@@ -407,7 +370,7 @@ async fn tokens_for_another_resource_are_refused() {
     let reply = browser
         .get(&pkce.authorize_url(base, &client_id, REDIRECT, &[("resource", "https://other.example/mcp")]))
         .await;
-    assert_eq!(reply.location_param("error").as_deref(), Some("invalid_target"));
+    assert_stays(&reply, 400, "invalid_target");
     let done = browser::authorize(
         &mut browser,
         base,
@@ -553,4 +516,119 @@ async fn malformed_input_gets_a_clear_4xx_and_never_breaks_the_proxy() {
     // And the proxy still works.
     let (_, tokens) = browser::sign_in(base, "alice").await;
     assert_eq!(tokens.status, 200);
+}
+
+#[tokio::test]
+async fn untrusted_text_cannot_disguise_itself_on_pages() {
+    let stack = stack(Options::default()).await;
+    let base = &stack.base;
+    let registration = |name: &str, redirect: &str| {
+        serde_json::json!({
+            "client_name": name,
+            "redirect_uris": [redirect],
+            "token_endpoint_auth_method": "none",
+        })
+    };
+    // Zero-width characters and look-alike padding: shown as escapes and one space.
+    let padded = format!("Visual Studio Code\u{200B}{}(evil.example)", " ".repeat(60));
+    let (status, registered) = register_json(base, &registration(&padded, REDIRECT)).await;
+    assert_eq!(status, 201, "{registered}");
+    let client_id = registered["client_id"].as_str().unwrap().to_owned();
+    let consent = Browser::new()
+        .reach_consent(&Pkce::new().authorize_url(base, &client_id, REDIRECT, &[]), "alice")
+        .await;
+    assert_eq!(consent.status, 200, "{}", consent.body);
+    assert!(
+        consent.body.contains("Visual Studio Code\\u{200B} (evil.example)"),
+        "{}",
+        consent.body
+    );
+    assert!(
+        !consent.body.contains('\u{200B}'),
+        "no raw zero-width character on the page"
+    );
+    // Over-long names are cut on the page.
+    let long = format!("{}TAIL", "A".repeat(150));
+    let (_, registered) = register_json(base, &registration(&long, REDIRECT)).await;
+    let consent = Browser::new()
+        .reach_consent(
+            &Pkce::new().authorize_url(base, registered["client_id"].as_str().unwrap(), REDIRECT, &[]),
+            "alice",
+        )
+        .await;
+    assert!(
+        consent.body.contains(&format!("{}…", "A".repeat(80))),
+        "{}",
+        consent.body
+    );
+    assert!(!consent.body.contains("TAIL"));
+    // Text-direction overrides are refused outright, in names and redirect URIs.
+    for (name, redirect, error) in [
+        ("Claude\u{202E}exe.txt", REDIRECT, "invalid_client_metadata"),
+        ("Claude", "https://claude.ai/\u{202E}bc", "invalid_redirect_uri"),
+        ("Claude", "https://clau\u{200B}de.ai/cb", "invalid_redirect_uri"),
+    ] {
+        let (status, answer) = register_json(base, &registration(name, redirect)).await;
+        assert_eq!(
+            (status, answer["error"].as_str()),
+            (400, Some(error)),
+            "{name:?} {redirect:?}"
+        );
+        let description = answer["error_description"].as_str().unwrap();
+        assert!(
+            description.is_ascii() && !description.contains('\u{202E}'),
+            "{description}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn metadata_document_errors_reveal_nothing_about_name_resolution() {
+    let stack = stack(Options::default()).await;
+    let base = &stack.base;
+    let mut reasons = Vec::new();
+    for client_id in [
+        "https://localhost/client.json",
+        "https://127.0.0.1/client.json",
+        "https://10.0.0.1/client.json",
+        "https://[::1]/client.json",
+        "https://no-such-host.invalid/client.json",
+    ] {
+        let reply = Browser::new()
+            .get(&Pkce::new().authorize_url(base, client_id, "https://client.example/cb", &[]))
+            .await;
+        assert_stays(&reply, 400, "Client metadata refused");
+        for leak in [
+            "127.0.0.1",
+            "10.0.0.1",
+            "::1",
+            "Loopback",
+            "Private",
+            "resolve",
+            "lookup",
+            "dns",
+            "DNS",
+        ] {
+            let shown_url = client_id.contains(leak);
+            assert!(
+                shown_url || !reply.body.contains(leak),
+                "{client_id}: the page reveals {leak:?}: {}",
+                reply.body
+            );
+        }
+        let reason = reply
+            .body
+            .split("could not be used: ")
+            .nth(1)
+            .and_then(|rest| rest.split('<').next())
+            .unwrap_or_default()
+            .to_owned();
+        reasons.push(reason);
+    }
+    assert!(
+        reasons
+            .iter()
+            .all(|r| r == "it could not be fetched from a public address"),
+        "every failure to reach a public address reads the same: {reasons:?}"
+    );
 }

@@ -46,6 +46,19 @@ impl Browser {
         }
     }
 
+    /// A browser whose connections come from `address` (any 127.0.0.0/8 address on loopback), so
+    /// the server sees another client address.
+    pub fn from_address(address: &str) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .local_address(address.parse::<std::net::IpAddr>().unwrap())
+                .build()
+                .unwrap(),
+            cookies: BTreeMap::new(),
+        }
+    }
+
     pub async fn get(&mut self, url: &str) -> Reply {
         let request = self.http.get(url);
         self.send(request).await
@@ -53,7 +66,13 @@ impl Browser {
 
     /// A navigation another site started (a link on someone else's page).
     pub async fn follow_link_from_another_site(&mut self, url: &str) -> Reply {
-        let request = self.http.get(url).header("sec-fetch-site", "cross-site");
+        self.get_with_fetch_site(url, "cross-site").await
+    }
+
+    /// A navigation with Fetch Metadata `Sec-Fetch-Site: {site}` (`none`: the user or a native
+    /// app opened it; `same-origin`, `same-site`, `cross-site`).
+    pub async fn get_with_fetch_site(&mut self, url: &str, site: &str) -> Reply {
+        let request = self.http.get(url).header("sec-fetch-site", site);
         self.send(request).await
     }
 
@@ -190,12 +209,15 @@ impl Pkce {
     }
 }
 
-/// Registers a public client with `redirect_uris` (RFC 7591); returns its client id.
+/// Registers a new public client with `redirect_uris` (RFC 7591); returns its client id. Each
+/// call is another client: the name carries a random suffix (identical metadata would get the
+/// same client back).
 pub async fn register(base: &str, redirect_uris: &[&str]) -> String {
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
     let response = reqwest::Client::new()
         .post(format!("{base}/register"))
         .json(&json!({
-            "client_name": "e2e test client",
+            "client_name": format!("e2e test client {}", suffix.get(..8).unwrap_or_default()),
             "redirect_uris": redirect_uris,
             "grant_types": ["authorization_code", "refresh_token"],
             "token_endpoint_auth_method": "none",
@@ -206,6 +228,30 @@ pub async fn register(base: &str, redirect_uris: &[&str]) -> String {
     assert_eq!(response.status(), 201);
     let body: Value = response.json().await.unwrap();
     body["client_id"].as_str().unwrap().to_owned()
+}
+
+/// `POST /register` with any JSON body; the status and the parsed answer.
+pub async fn register_json(base: &str, body: &Value) -> (u16, Value) {
+    register_from(&reqwest::Client::new(), base, body, &[]).await
+}
+
+/// `POST /register` through `http` (bound to some address), with extra headers.
+pub async fn register_from(http: &reqwest::Client, base: &str, body: &Value, headers: &[(&str, &str)]) -> (u16, Value) {
+    let mut request = http.post(format!("{base}/register")).json(body);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// An HTTP client whose connections come from `address` (127.0.0.0/8 on loopback).
+pub fn client_from(address: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(address.parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap()
 }
 
 /// A token endpoint answer.

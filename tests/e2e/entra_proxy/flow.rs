@@ -6,7 +6,7 @@ use toolgate::mcp_client::McpClient;
 use toolgate_emulator::demo;
 use toolgate_jose::CompactJws;
 
-use super::browser::{self, Browser, Pkce, redeem, refresh, register};
+use super::browser::{self, Browser, Pkce, redeem, refresh, register, register_json};
 use super::{ALICE_TOOLS, Options, stack};
 
 async fn get_json(url: &str) -> (u16, Value) {
@@ -288,30 +288,115 @@ async fn remembered_consent_is_off_by_default_and_opt_in() {
         )
         .await;
         assert!(first.location_param("code").is_some());
-        let second = browser
-            .reach_consent(&Pkce::new().authorize_url(base, &client_id, redirect, &[]), "alice")
-            .await;
-        assert_eq!(
-            second.status == 200,
-            expect_page,
-            "remember_consent = {remember}: {second:?}"
-        );
-        if !expect_page {
-            assert!(second.location_param("code").is_some());
+        // The user (or a native app opening the system browser) starts the sign-in: `none`.
+        for site in ["none", "same-origin"] {
+            let start = browser
+                .get_with_fetch_site(&Pkce::new().authorize_url(base, &client_id, redirect, &[]), site)
+                .await;
+            let back = browser
+                .sign_in_at_entra(start.location.as_deref().unwrap(), "alice")
+                .await;
+            let second = browser.get(back.location.as_deref().unwrap()).await;
+            assert_eq!(
+                second.status == 200,
+                expect_page,
+                "remember_consent = {remember}, Sec-Fetch-Site: {site}: {second:?}"
+            );
+            if !expect_page {
+                assert!(second.location_param("code").is_some());
+            }
         }
-        // Even when remembered, a sign-in started from another site's link shows the page.
-        let start = browser
-            .follow_link_from_another_site(&Pkce::new().authorize_url(base, &client_id, redirect, &[]))
-            .await;
-        let back = browser
-            .sign_in_at_entra(start.location.as_deref().unwrap(), "alice")
-            .await;
-        let third = browser.get(back.location.as_deref().unwrap()).await;
-        assert_eq!(
-            third.status, 200,
-            "cross-site start: consent page again ({remember}): {third:?}"
-        );
+        // Even when remembered, a sign-in started from another site's link, from a sibling site,
+        // or by a browser that sends no Fetch Metadata at all shows the page.
+        for site in [Some("cross-site"), Some("same-site"), None] {
+            let url = Pkce::new().authorize_url(base, &client_id, redirect, &[]);
+            let start = match site {
+                Some(site) => browser.get_with_fetch_site(&url, site).await,
+                None => browser.get(&url).await,
+            };
+            let back = browser
+                .sign_in_at_entra(start.location.as_deref().unwrap(), "alice")
+                .await;
+            let third = browser.get(back.location.as_deref().unwrap()).await;
+            assert_eq!(
+                third.status, 200,
+                "Sec-Fetch-Site {site:?}: consent page again ({remember}): {third:?}"
+            );
+        }
     }
+}
+
+#[tokio::test]
+async fn the_consent_allow_button_is_armed_late_and_only_its_own_script_may_run() {
+    use aws_lc_rs::digest::{SHA256, digest};
+
+    let stack = stack(Options::default()).await;
+    let base = &stack.base;
+    let redirect = "http://127.0.0.1:9/callback";
+    let client_id = register(base, &[redirect]).await;
+    let consent = Browser::new()
+        .reach_consent(&Pkce::new().authorize_url(base, &client_id, redirect, &[]), "alice")
+        .await;
+    assert_eq!(consent.status, 200, "{}", consent.body);
+    let csp = consent.headers["content-security-policy"].to_str().unwrap().to_owned();
+    let script = consent
+        .body
+        .split("<script>")
+        .nth(1)
+        .and_then(|rest| rest.split("</script>").next())
+        .unwrap();
+    assert_eq!(consent.body.matches("<script").count(), 1, "one inline script");
+    // Standard, padded base64 (CSP hash sources), from the URL-safe form.
+    let mut hash = toolgate_jose::base64url_encode(digest(&SHA256, script.as_bytes()))
+        .replace('-', "+")
+        .replace('_', "/");
+    while !hash.len().is_multiple_of(4) {
+        hash.push('=');
+    }
+    let script_src = csp
+        .split(';')
+        .map(str::trim)
+        .find(|d| d.starts_with("script-src"))
+        .unwrap();
+    assert_eq!(script_src, format!("script-src 'sha256-{hash}'"), "{csp}");
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert!(!csp.contains("unsafe"), "no unsafe-inline for scripts or styles: {csp}");
+    // The page's one <style> is allowed by its hash too, and nothing uses style attributes.
+    let style = consent
+        .body
+        .split("<style>")
+        .nth(1)
+        .and_then(|rest| rest.split("</style>").next())
+        .unwrap();
+    let mut style_hash = toolgate_jose::base64url_encode(digest(&SHA256, style.as_bytes()))
+        .replace('-', "+")
+        .replace('_', "/");
+    while !style_hash.len().is_multiple_of(4) {
+        style_hash.push('=');
+    }
+    assert!(csp.contains(&format!("style-src 'sha256-{style_hash}'")), "{csp}");
+    assert!(!consent.body.contains("style=\""), "no style attributes");
+    // The script disables Allow until the page has been visible and focused for a second…
+    assert!(script.contains("document.hasFocus()") && script.contains("visibilitychange"));
+    assert!(
+        script.contains("b.disabled=true") && script.contains("},1000)"),
+        "{script}"
+    );
+    // …and without JavaScript, CSS keeps pointer input off it for the first second.
+    assert!(
+        consent
+            .body
+            .contains("id=\"allow\" name=\"decision\" value=\"approve\"")
+    );
+    assert!(
+        consent.body.contains("#allow{animation:arm 1s steps(1,end) both}")
+            && consent.body.contains("from{pointer-events:none"),
+        "{}",
+        consent.body
+    );
 }
 
 #[tokio::test]
@@ -328,7 +413,7 @@ async fn browser_login_shows_a_one_time_code_for_a_token() {
     assert_eq!(page.status, 200, "{}", page.body);
     let code = page
         .body
-        .split("<code id=\"code\" style=\"font-size:1.3rem\">")
+        .split("<code id=\"code\">")
         .nth(1)
         .and_then(|rest| rest.split('<').next())
         .unwrap()
@@ -418,7 +503,7 @@ async fn copilot_studio_reads_the_static_client_from_get_register() {
 
 /// Serves one Client ID Metadata Document over plain http on loopback (the test flags allow it:
 /// there are no certificates here); returns its URL.
-async fn serve_metadata_document(
+pub(super) async fn serve_metadata_document(
     redirect_uri: &'static str,
     wrong_id: bool,
     jwks: Option<Value>,
@@ -509,53 +594,9 @@ async fn a_client_id_metadata_document_client_signs_in_without_registering() {
 
 #[tokio::test]
 async fn entra_tokens_are_refreshed_when_they_near_expiry() {
-    use std::sync::Arc;
-
-    use toolgate_core::{Clock, ManualClock, SystemClock};
-    use toolgate_proxy::{EntraProxy, Lifetimes, ProxyConfig, ProxySecret, RegistrationSettings, UpstreamConfig};
-
-    let emulator = crate::harness::emulator().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let validator = toolgate_entra::EntraValidator::new(crate::harness::api_settings(&emulator), Arc::new(SystemClock));
-    validator.start().await.unwrap();
-    // The proxy's clock is ours to move; Entra (the emulator) keeps real time.
-    let clock = ManualClock::new(crate::harness::now());
-    let proxy_clock: Arc<dyn Clock> = Arc::new(clock.clone());
-    let config = ProxyConfig {
-        issuer: base.clone(),
-        resource: format!("{base}/mcp"),
-        resource_name: None,
-        upstream: UpstreamConfig {
-            authority_host: emulator.base_url(),
-            tenant: demo::TENANT_ID.into(),
-            client_id: demo::API_CLIENT_ID.into(),
-            client_secret: demo::API_CLIENT_SECRET.into(),
-            scope_prefix: demo::API_IDENTIFIER_URI.into(),
-        },
-        scopes: vec!["access_as_user".into()],
-        requirements: Default::default(),
-        secret: ProxySecret::generate(),
-        lifetimes: Lifetimes::default(),
-        remember_consent: false,
-        require_state: true,
-        sign_ins_per_minute: 1200,
-        registration: RegistrationSettings::default(),
-        clients: Vec::new(),
-        cimd: None,
-    };
-    let store = Arc::new(toolgate_store::MemoryStore::with_clock(proxy_clock.clone()));
-    let proxy = EntraProxy::new(config, validator.clone(), store, proxy_clock)
-        .await
-        .unwrap();
-    let settings = toolgate_server::AppSettings {
-        public_url: base.clone(),
-        mcp_path: "/mcp".into(),
-    };
-    let app = toolgate_server::build_app(Arc::new(proxy.clone()), &settings);
-    let _server = toolgate_server::serve_on(app, listener).unwrap();
-
-    let (client_id, tokens) = browser::sign_in(&base, "alice").await;
+    let stack = super::ClockStack::start(crate::harness::emulator().await, |_| {}).await;
+    let (base, proxy, clock, validator) = (&stack.base, &stack.proxy, &stack.clock, &stack.validator);
+    let (client_id, tokens) = browser::sign_in(base, "alice").await;
     let principal = proxy.signer().principal(&tokens.access_token(), "entra-proxy").unwrap();
     let first = proxy.upstream_access_token(&principal).await.unwrap();
     assert_eq!(
@@ -567,7 +608,7 @@ async fn entra_tokens_are_refreshed_when_they_near_expiry() {
     // Almost an hour later Entra's token is inside the five-minute margin: a client refresh
     // refreshes it at Entra first (and re-validates it).
     clock.advance(3500);
-    let refreshed = refresh(&base, &client_id, &tokens.refresh_token()).await;
+    let refreshed = refresh(base, &client_id, &tokens.refresh_token()).await;
     assert_eq!(refreshed.status, 200, "{}", refreshed.body);
     let principal = proxy
         .signer()
@@ -745,4 +786,306 @@ async fn a_metadata_document_client_authenticates_with_private_key_jwt() {
     )
     .await;
     assert_eq!((bare.status, bare.error()), (401, "invalid_client"));
+}
+
+/// What Cursor registers (RFC 7591), and the variants other versions send.
+const CURSOR_REDIRECTS: [&str; 3] = [
+    "cursor://anysphere.cursor-mcp/oauth/callback",
+    "https://cursor.example/oauth/callback",
+    "http://localhost:8787/callback",
+];
+
+fn cursor_registration(application_type: Option<&str>, redirect_uris: &[&str]) -> Value {
+    let mut body = serde_json::json!({
+        "client_name": "Cursor",
+        "redirect_uris": redirect_uris,
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "none",
+    });
+    if let Some(application_type) = application_type {
+        body["application_type"] = Value::from(application_type);
+    }
+    body
+}
+
+#[tokio::test]
+async fn cursor_style_registrations_are_accepted_and_every_redirect_uri_works() {
+    let stack = stack(Options::default()).await;
+    let base = &stack.base;
+    let mut cursor_client = None;
+    for (application_type, uris) in [
+        (Some("web"), &CURSOR_REDIRECTS[..]),
+        (None, &CURSOR_REDIRECTS[..]),
+        (Some("web"), &CURSOR_REDIRECTS[1..]),
+        (None, &CURSOR_REDIRECTS[1..]),
+        (Some("native"), &["myapp:/cb"][..]),
+    ] {
+        let (status, registered) = register_json(base, &cursor_registration(application_type, uris)).await;
+        assert_eq!(status, 201, "{application_type:?} {uris:?}: {registered}");
+        assert_eq!(
+            registered["application_type"], "native",
+            "a web label with native redirects is treated as native"
+        );
+        assert_eq!(registered["redirect_uris"], serde_json::json!(uris));
+        let client_id = registered["client_id"].as_str().unwrap().to_owned();
+        for uri in uris {
+            let reply = Browser::new()
+                .get(&Pkce::new().authorize_url(base, &client_id, uri, &[]))
+                .await;
+            assert_eq!(reply.status, 302, "{uri}: {}", reply.body);
+            assert!(
+                reply
+                    .location
+                    .as_deref()
+                    .unwrap()
+                    .starts_with(&stack.emulator.base_url()),
+                "{uri}: on to Entra"
+            );
+        }
+        cursor_client.get_or_insert(client_id);
+    }
+
+    // The whole flow through each of Cursor's redirect URIs (the loopback one on another port):
+    // the consent page names where the user will be sent, and the code redeems.
+    let client_id = cursor_client.unwrap();
+    for (uri, shown) in [
+        (
+            CURSOR_REDIRECTS[0],
+            "the app on this device that opens cursor://anysphere.cursor-mcp links",
+        ),
+        (CURSOR_REDIRECTS[1], "the website cursor.example"),
+        (
+            "http://localhost:50123/callback",
+            "an app on this computer (localhost port 50123)",
+        ),
+    ] {
+        let pkce = Pkce::new();
+        let mut browser = Browser::new();
+        let consent = browser
+            .reach_consent(&pkce.authorize_url(base, &client_id, uri, &[]), "alice")
+            .await;
+        assert_eq!(consent.status, 200, "{uri}: {}", consent.body);
+        assert!(
+            consent.body.contains(shown),
+            "{uri}: consent page lacks {shown:?}: {}",
+            consent.body
+        );
+        let done = browser.decide(base, &consent, "approve").await;
+        assert!(done.location.as_deref().unwrap().starts_with(uri), "{done:?}");
+        assert_eq!(done.location_param("state"), Some(pkce.state.clone()));
+        let tokens = redeem(
+            base,
+            &client_id,
+            uri,
+            &done.location_param("code").unwrap(),
+            &pkce.verifier,
+        )
+        .await;
+        assert_eq!(tokens.status, 200, "{uri}: {}", tokens.body);
+    }
+}
+
+#[tokio::test]
+async fn unsafe_redirect_schemes_are_refused_at_registration() {
+    let stack = stack(Options::default()).await;
+    for uri in [
+        "javascript:alert(1)",
+        "data:text/html,hi",
+        "file:///etc/passwd",
+        "vbscript:msgbox(1)",
+        "about:blank",
+        "blob:https://x.example/1",
+        "filesystem:https://x.example/t/x",
+        "view-source:https://x.example/",
+        "chrome-extension://abc/cb.html",
+        "ftp://x.example/cb",
+        "ws://127.0.0.1/cb",
+        "mailto:a@x.example",
+        "http://x.example/cb",
+        "c:/windows/cb",
+    ] {
+        let (status, answer) = register_json(&stack.base, &cursor_registration(None, &[uri])).await;
+        assert_eq!(
+            (status, answer["error"].as_str()),
+            (400, Some("invalid_redirect_uri")),
+            "{uri}: {answer}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_authorization_without_state_proceeds_and_its_redirects_carry_no_state() {
+    let stack = stack(Options::default()).await;
+    let base = &stack.base;
+    let redirect = "http://127.0.0.1:9/callback";
+    let client_id = register(base, &[redirect]).await;
+    let pkce = Pkce::new();
+    let mut browser = Browser::new();
+    let no_state = pkce.authorize_url(base, &client_id, redirect, &[("state", "")]);
+    assert!(!no_state.contains("state="), "{no_state}");
+    let done = browser::authorize(&mut browser, base, &no_state, "alice").await;
+    assert_eq!(done.status, 302, "{done:?}");
+    let location = done.location.clone().unwrap();
+    assert!(location.starts_with(redirect), "{location}");
+    assert_eq!(
+        done.location_param("state"),
+        None,
+        "no state when none was sent: {location}"
+    );
+    assert_eq!(done.location_param("iss"), Some(base.clone()));
+    let tokens = redeem(
+        base,
+        &client_id,
+        redirect,
+        &done.location_param("code").unwrap(),
+        &pkce.verifier,
+    )
+    .await;
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    // A refusal without state carries none either.
+    let consent = browser
+        .reach_consent(
+            &Pkce::new().authorize_url(base, &client_id, redirect, &[("state", "")]),
+            "alice",
+        )
+        .await;
+    let denied = browser.decide(base, &consent, "deny").await;
+    assert_eq!(denied.location_param("error").as_deref(), Some("access_denied"));
+    assert_eq!(denied.location_param("state"), None, "{denied:?}");
+}
+
+#[tokio::test]
+async fn unknown_scopes_are_ignored_from_registration_to_refresh() {
+    let stack = stack(Options::default()).await;
+    let base = &stack.base;
+    let redirect = "https://claude.ai/api/mcp/auth_callback";
+    // Claude registers with `scope: "claudeai"`.
+    let (status, registered) = register_json(
+        base,
+        &serde_json::json!({
+            "client_name": "Claude",
+            "redirect_uris": [redirect],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "token_endpoint_auth_method": "none",
+            "scope": "claudeai",
+        }),
+    )
+    .await;
+    assert_eq!(status, 201, "{registered}");
+    assert_eq!(registered["scope"], "access_as_user", "what the client will get");
+    let client_id = registered["client_id"].as_str().unwrap().to_owned();
+    for requested in ["claudeai", "claudeai access_as_user"] {
+        let pkce = Pkce::new();
+        let mut browser = Browser::new();
+        let url = pkce.authorize_url(base, &client_id, redirect, &[("scope", requested)]);
+        let start = browser.get(&url).await;
+        assert_eq!(start.status, 302, "{requested}: {}", start.body);
+        let entra = url::Url::parse(start.location.as_deref().unwrap()).unwrap();
+        let entra_scope = entra
+            .query_pairs()
+            .find(|(k, _)| k == "scope")
+            .map(|(_, v)| v.into_owned())
+            .unwrap();
+        assert!(
+            entra_scope.contains(demo::API_SCOPE_ACCESS_AS_USER) && !entra_scope.contains("claudeai"),
+            "{requested}: {entra_scope}"
+        );
+        let back = browser.sign_in_at_entra(entra.as_str(), "alice").await;
+        let consent = browser.get(back.location.as_deref().unwrap()).await;
+        assert_eq!(consent.status, 200, "{requested}: {}", consent.body);
+        assert!(!consent.body.contains("claudeai"), "only granted scopes are shown");
+        let done = browser.decide(base, &consent, "approve").await;
+        let tokens = redeem(
+            base,
+            &client_id,
+            redirect,
+            &done.location_param("code").unwrap(),
+            &pkce.verifier,
+        )
+        .await;
+        assert_eq!(tokens.status, 200, "{requested}: {}", tokens.body);
+        assert_eq!(tokens.body["scope"], "access_as_user", "{requested}");
+        let claims = CompactJws::parse(&tokens.access_token()).unwrap().payload;
+        assert_eq!(claims["scp"], "access_as_user", "{requested}");
+        assert_eq!(claims["scope"], "access_as_user", "{requested}");
+        // A refresh asking for the same again is narrowed the same way.
+        let refreshed = browser::token_request(
+            base,
+            &[
+                ("grant_type", "refresh_token"),
+                ("client_id", &client_id),
+                ("refresh_token", &tokens.refresh_token()),
+                ("scope", requested),
+            ],
+        )
+        .await;
+        assert_eq!(refreshed.status, 200, "{requested}: {}", refreshed.body);
+        assert_eq!(refreshed.body["scope"], "access_as_user");
+        let claims = CompactJws::parse(&refreshed.access_token()).unwrap().payload;
+        assert_eq!(claims["scp"], "access_as_user");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn entra_briefly_unreachable_leaves_the_refresh_token_usable() {
+    // Entra behind a link the test can cut; the proxy's clock moves so Entra's token needs refreshing.
+    let emulator = crate::harness::emulator().await;
+    let link = super::Cuttable::start(super::emulator_addr(&emulator)).await;
+    let stack = super::ClockStack::start(emulator, |config| {
+        config.upstream.authority_host = format!("http://{}", link.addr);
+    })
+    .await;
+    let base = &stack.base;
+    let (client_id, tokens) = browser::sign_in(base, "alice").await;
+    let first = tokens.refresh_token();
+    stack.clock.advance(3500);
+
+    link.cut();
+    for attempt in 0..2 {
+        let failed = refresh(base, &client_id, &first).await;
+        assert_eq!(
+            (failed.status, failed.error()),
+            (503, "temporarily_unavailable"),
+            "attempt {attempt}: {}",
+            failed.body
+        );
+    }
+    link.restore();
+    // The retry with the same token succeeds: the failed attempts consumed nothing.
+    let rotated = refresh(base, &client_id, &first).await;
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    assert_ne!(rotated.refresh_token(), first);
+    // Real reuse — the token was exchanged, then presented again — still revokes the family.
+    let replay = refresh(base, &client_id, &first).await;
+    assert_eq!(
+        (replay.status, replay.error()),
+        (400, "invalid_grant"),
+        "{}",
+        replay.body
+    );
+    assert!(replay.body["error_description"].as_str().unwrap().contains("reuse"));
+    let newest = refresh(base, &client_id, &rotated.refresh_token()).await;
+    assert_eq!(newest.error(), "invalid_grant", "the whole family is revoked");
+
+    // Entra unreachable when the proxy redeems the sign-in's code: the client hears
+    // `temporarily_unavailable` at its redirect URI.
+    let redirect = "http://127.0.0.1:9/callback";
+    let client_id = register(base, &[redirect]).await;
+    let pkce = Pkce::new();
+    let mut browser = Browser::new();
+    let start = browser.get(&pkce.authorize_url(base, &client_id, redirect, &[])).await;
+    let back = browser
+        .sign_in_at_entra(start.location.as_deref().unwrap(), "alice")
+        .await;
+    link.cut();
+    let reply = browser.get(back.location.as_deref().unwrap()).await;
+    assert_eq!(reply.status, 302, "{reply:?}");
+    assert!(reply.location.as_deref().unwrap().starts_with(redirect));
+    assert_eq!(
+        reply.location_param("error").as_deref(),
+        Some("temporarily_unavailable")
+    );
+    assert_eq!(reply.location_param("state"), Some(pkce.state.clone()));
+    assert_eq!(reply.location_param("iss"), Some(base.clone()));
 }

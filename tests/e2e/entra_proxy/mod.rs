@@ -5,15 +5,25 @@
 mod attacks;
 mod browser;
 mod flow;
+mod limits;
+mod policy_claims;
+mod refusals;
 mod sdk_clients;
 mod shared_state;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::AbortHandle;
 use toolgate::build::{self, PolicyOrigin};
 use toolgate::config;
 use toolgate::start::{RunningGateway, start_on};
+use toolgate_core::{Clock, ManualClock, SystemClock};
 use toolgate_emulator::{RunningEmulator, demo};
+use toolgate_entra::EntraValidator;
+use toolgate_proxy::{EntraProxy, ProxyConfig, ProxySecret, UpstreamConfig};
 
 pub use browser::{Browser, Tokens};
 
@@ -51,6 +61,8 @@ pub struct Options {
     pub state_toml: String,
     /// Pretend the public URL is this (several processes behind one address).
     pub public_url: Option<String>,
+    /// A whole `[policy]` section (default: the example policies).
+    pub policy_toml: Option<String>,
 }
 
 pub async fn stack(options: Options) -> ProxyStack {
@@ -105,8 +117,7 @@ database_url = "sqlite://{db}?mode=rwc"
 spool_path = "{spool}"
 flush_interval = "20ms"
 
-[policy]
-dir = "{policies}"
+{policy_toml}
 "#,
         authority = emulator.base_url(),
         tenant = demo::TENANT_ID,
@@ -117,7 +128,10 @@ dir = "{policies}"
         state_toml = options.state_toml,
         db = dir.path().join("audit.db").display(),
         spool = dir.path().join("audit.spool").display(),
-        policies = concat!(env!("CARGO_MANIFEST_DIR"), "/../policies"),
+        policy_toml = options.policy_toml.clone().unwrap_or_else(|| format!(
+            "[policy]\ndir = \"{}\"\n",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../policies")
+        )),
     );
     let loaded = config::load_str(&toml).unwrap_or_else(|e| panic!("{e}\n{toml}"));
     let gateway = build::gateway_with(&loaded, PolicyOrigin::Directory)
@@ -142,3 +156,135 @@ pub fn unique_prefix(name: &str) -> String {
 
 /// What `alice` may see (roles.cedar): the same list as with `entra-jwt`.
 pub const ALICE_TOOLS: [&str; 4] = ["create_task", "delete_task", "get_task", "list_tasks"];
+
+/// A proxy built by hand on a [`ManualClock`] (its memory store on the same clock), served with
+/// `toolgate_server::build_app` and trusting the emulator: for tests that move time (expiry,
+/// rate-limit windows) without sleeping. Entra (the emulator) keeps real time.
+pub struct ClockStack {
+    pub emulator: RunningEmulator,
+    pub base: String,
+    pub proxy: EntraProxy,
+    pub clock: ManualClock,
+    pub validator: EntraValidator,
+    _server: toolgate_server::RunningServer,
+}
+
+impl ClockStack {
+    /// Starts the proxy against `emulator`; `configure` adjusts the configuration first
+    /// (the defaults of `ProxyConfig::new`, CIMD off).
+    pub async fn start(emulator: RunningEmulator, configure: impl FnOnce(&mut ProxyConfig)) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let validator = EntraValidator::new(crate::harness::api_settings(&emulator), Arc::new(SystemClock));
+        validator.start().await.unwrap();
+        let clock = ManualClock::new(crate::harness::now());
+        let proxy_clock: Arc<dyn Clock> = Arc::new(clock.clone());
+        let mut config = ProxyConfig::new(
+            base.clone(),
+            format!("{base}/mcp"),
+            UpstreamConfig {
+                authority_host: emulator.base_url(),
+                tenant: demo::TENANT_ID.into(),
+                client_id: demo::API_CLIENT_ID.into(),
+                client_secret: demo::API_CLIENT_SECRET.into(),
+                scope_prefix: demo::API_IDENTIFIER_URI.into(),
+            },
+            vec!["access_as_user".into()],
+            ProxySecret::generate(),
+        );
+        config.cimd = None;
+        configure(&mut config);
+        let store = Arc::new(toolgate_store::MemoryStore::with_clock(proxy_clock.clone()));
+        let proxy = EntraProxy::new(config, validator.clone(), store, proxy_clock)
+            .await
+            .unwrap();
+        let settings = toolgate_server::AppSettings {
+            public_url: base.clone(),
+            mcp_path: "/mcp".into(),
+        };
+        let app = toolgate_server::build_app(Arc::new(proxy.clone()), &settings);
+        let server = toolgate_server::serve_on(app, listener).unwrap();
+        Self {
+            emulator,
+            base,
+            proxy,
+            clock,
+            validator,
+            _server: server,
+        }
+    }
+}
+
+/// The emulator's socket address.
+pub fn emulator_addr(emulator: &RunningEmulator) -> SocketAddr {
+    url::Url::parse(&emulator.base_url())
+        .unwrap()
+        .socket_addrs(|| None)
+        .unwrap()
+        .into_iter()
+        .next()
+        .unwrap()
+}
+
+/// A TCP proxy in front of a service (Redis, the emulator as Entra) that can be cut and restored.
+pub struct Cuttable {
+    pub addr: SocketAddr,
+    cut: Arc<AtomicBool>,
+    connections: Arc<parking_lot::Mutex<Vec<AbortHandle>>>,
+    accept: AbortHandle,
+}
+
+impl Cuttable {
+    pub async fn start(target: SocketAddr) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let cut = Arc::new(AtomicBool::new(false));
+        let connections: Arc<parking_lot::Mutex<Vec<AbortHandle>>> = Arc::default();
+        let accept = {
+            let cut = cut.clone();
+            let connections = connections.clone();
+            tokio::spawn(async move {
+                loop {
+                    let Ok((mut client, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    if cut.load(Ordering::SeqCst) {
+                        drop(client);
+                        continue;
+                    }
+                    let task = tokio::spawn(async move {
+                        if let Ok(mut server) = TcpStream::connect(target).await {
+                            let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                        }
+                    });
+                    connections.lock().push(task.abort_handle());
+                }
+            })
+            .abort_handle()
+        };
+        Self {
+            addr,
+            cut,
+            connections,
+            accept,
+        }
+    }
+
+    pub fn cut(&self) {
+        self.cut.store(true, Ordering::SeqCst);
+        for connection in self.connections.lock().drain(..) {
+            connection.abort();
+        }
+    }
+
+    pub fn restore(&self) {
+        self.cut.store(false, Ordering::SeqCst);
+    }
+}
+
+impl Drop for Cuttable {
+    fn drop(&mut self) {
+        self.cut();
+        self.accept.abort();
+    }
+}

@@ -3,15 +3,11 @@
 //! signing key with another resource.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::AbortHandle;
 use toolgate::mcp_client::McpClient;
 
 use super::browser::{self, Browser, Pkce, redeem, refresh, register};
-use super::{ALICE_TOOLS, Options, proxy_gateway, redis_state, redis_url, unique_prefix};
+use super::{ALICE_TOOLS, Cuttable, Options, proxy_gateway, redis_state, redis_url, unique_prefix};
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
 
@@ -97,69 +93,6 @@ async fn two_processes_sharing_redis_complete_one_flow() {
         .await
         .unwrap();
     assert_eq!(response.status(), 401, "issued by another issuer for another resource");
-}
-
-/// A TCP proxy in front of Redis that can be cut and restored.
-struct Cuttable {
-    addr: SocketAddr,
-    cut: Arc<AtomicBool>,
-    connections: Arc<parking_lot::Mutex<Vec<AbortHandle>>>,
-    accept: AbortHandle,
-}
-
-impl Cuttable {
-    async fn start(target: SocketAddr) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let cut = Arc::new(AtomicBool::new(false));
-        let connections: Arc<parking_lot::Mutex<Vec<AbortHandle>>> = Arc::default();
-        let accept = {
-            let cut = cut.clone();
-            let connections = connections.clone();
-            tokio::spawn(async move {
-                loop {
-                    let Ok((mut client, _)) = listener.accept().await else {
-                        continue;
-                    };
-                    if cut.load(Ordering::SeqCst) {
-                        drop(client);
-                        continue;
-                    }
-                    let task = tokio::spawn(async move {
-                        if let Ok(mut server) = TcpStream::connect(target).await {
-                            let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-                        }
-                    });
-                    connections.lock().push(task.abort_handle());
-                }
-            })
-            .abort_handle()
-        };
-        Self {
-            addr,
-            cut,
-            connections,
-            accept,
-        }
-    }
-
-    fn cut(&self) {
-        self.cut.store(true, Ordering::SeqCst);
-        for connection in self.connections.lock().drain(..) {
-            connection.abort();
-        }
-    }
-
-    fn restore(&self) {
-        self.cut.store(false, Ordering::SeqCst);
-    }
-}
-
-impl Drop for Cuttable {
-    fn drop(&mut self) {
-        self.cut();
-        self.accept.abort();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

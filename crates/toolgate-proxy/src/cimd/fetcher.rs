@@ -94,6 +94,30 @@ pub enum CimdError {
     Document(#[from] CimdDocumentError),
 }
 
+impl CimdError {
+    /// What a browser or a client may be told. Every failure to reach a public address — a
+    /// forbidden (private, loopback, link-local…) address, a name that does not resolve, a refused
+    /// connection, a timeout — reads the same, so the answer reveals nothing about internal name
+    /// resolution or addresses (the detail goes to the log). Failures after a public server
+    /// answered (status, redirect, content type, size, the document's content) are the document
+    /// owner's business and are named.
+    pub fn public_reason(&self) -> String {
+        match self {
+            Self::ForbiddenAddress { .. } | Self::Timeout | Self::Transport(_) | Self::ClientBuild(_) => {
+                "it could not be fetched from a public address".to_owned()
+            }
+            Self::Url(error) => error.to_string(),
+            Self::Redirect { status } => {
+                format!("its URL answered with a redirect (HTTP {status}), which is not followed")
+            }
+            Self::Status { status } => format!("its URL answered with HTTP {status}"),
+            Self::ContentType(_) => "its URL did not answer with JSON".to_owned(),
+            Self::TooLarge { limit } => format!("it is larger than {limit} bytes"),
+            Self::Document(error) => error.to_string(),
+        }
+    }
+}
+
 /// The error the guarded resolver returns; found again in the client's error chain.
 #[derive(Debug, Error)]
 #[error("{host} resolves to forbidden address {addr}")]
@@ -202,7 +226,7 @@ impl CimdFetcher {
                 .insert(url.as_str().to_owned(), Arc::clone(&client), expires_at, now);
         }
         tracing::debug!(
-            client_id = url.as_str(),
+            client_id = %crate::untrusted::Untrusted::new(url.as_str()).max_chars(300),
             ?freshness,
             "fetched client id metadata document"
         );

@@ -4,40 +4,35 @@
 
 use std::sync::Arc;
 
-use http::{HeaderValue, StatusCode, header};
-use toolgate_core::{HttpRequest, HttpResponse};
+use http::header;
+use toolgate_core::HttpRequest;
 
 use super::client_assertion::{self, AssertionError};
-use super::store_failure;
 use crate::client::{ClientKind, RegisteredClient};
+use crate::oauth_error::OAuthError;
 use crate::proxy::ProxyState;
 use crate::registration::TokenEndpointAuthMethod;
 use crate::registry::LookupError;
+use crate::untrusted::Untrusted;
 use crate::web::params::Params;
-use crate::web::responses;
 
-/// The form of a `/token` or `/revoke` request and the client it authenticates, or the response
-/// refusing it.
+/// The form of a `/token` or `/revoke` request and the client it authenticates, or the refusal.
 pub(crate) async fn form_and_client(
     state: &ProxyState,
     request: &HttpRequest,
-) -> Result<(Params, Arc<RegisteredClient>), HttpResponse> {
-    let params = Params::from_form(request)
-        .map_err(|bad| responses::oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &bad.0))?;
+) -> Result<(Params, Arc<RegisteredClient>), OAuthError> {
+    let params = Params::from_form(request).map_err(|bad| OAuthError::invalid_request(bad.0))?;
     let client = authenticate(state, request, &params).await?;
     Ok((params, client))
 }
 
-/// The authenticated client, or the response refusing it.
+/// The authenticated client (RFC 6749 §2.3, §3.2.1), or `invalid_client` (401).
 pub(crate) async fn authenticate(
     state: &ProxyState,
     request: &HttpRequest,
     params: &Params,
-) -> Result<Arc<RegisteredClient>, HttpResponse> {
-    let basic = match basic_credentials(request) {
-        Ok(basic) => basic,
-        Err(()) => return Err(invalid_client("malformed Basic credentials", true)),
-    };
+) -> Result<Arc<RegisteredClient>, OAuthError> {
+    let basic = basic_credentials(request).map_err(|()| invalid_client("malformed Basic credentials", true))?;
     let used_basic = basic.is_some();
     let (client_id, secret) = match basic {
         Some((id, secret)) => {
@@ -61,9 +56,9 @@ pub(crate) async fn authenticate(
     let client = match state.registry.lookup(&client_id).await {
         Ok(Some(client)) => client,
         Ok(None) => return Err(invalid_client("unknown client", used_basic)),
-        Err(LookupError::Store(error)) => return Err(store_failure(&error)),
+        Err(LookupError::Store(error)) => return Err(error.into()),
         Err(LookupError::Cimd(error)) => {
-            tracing::info!(error = %error, "CIMD client could not be fetched at the token endpoint");
+            tracing::info!(error = %Untrusted::new(&error.to_string()), "CIMD client could not be fetched at the token endpoint");
             return Err(invalid_client(
                 "the client's metadata document could not be used",
                 used_basic,
@@ -80,7 +75,7 @@ pub(crate) async fn authenticate(
         return match client_assertion::verify(state, &client, params).await {
             Ok(()) => Ok(client),
             Err(AssertionError::Refused(why)) => Err(invalid_client(why, false)),
-            Err(AssertionError::Store(error)) => Err(store_failure(&error)),
+            Err(AssertionError::Store(error)) => Err(error.into()),
         };
     }
     if params.get("client_assertion").is_some() {
@@ -98,15 +93,8 @@ pub(crate) async fn authenticate(
 }
 
 /// `invalid_client`: 401, with a Basic challenge when Basic was tried (RFC 6749 §5.2).
-fn invalid_client(description: &str, basic: bool) -> HttpResponse {
-    let mut response = responses::oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", description);
-    if basic {
-        response.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Basic realm=\"toolgate\""),
-        );
-    }
-    response
+fn invalid_client(description: &'static str, basic: bool) -> OAuthError {
+    OAuthError::invalid_client(description, basic)
 }
 
 /// `Authorization: Basic base64(urlencode(id):urlencode(secret))`.

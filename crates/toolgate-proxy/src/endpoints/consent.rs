@@ -4,66 +4,59 @@
 
 use std::sync::Arc;
 
-use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use toolgate_core::{AuditDecision, HttpRequest, HttpResponse};
 use toolgate_store::{Namespace, StateStoreJson, StoreError};
 
 use super::audit::{self, ProxyEvent};
 use super::callback::PENDING_CONSENT;
-use super::{error_page, redirect_to_client, store_failure_page};
 use crate::crypto::{digest_b64, same};
 use crate::flow::{ClientRequest, EntraTokens, PendingConsent, UserClaims};
+use crate::oauth_error::OAuthError;
 use crate::proxy::ProxyState;
+use crate::untrusted::Untrusted;
 use crate::web::cookies;
 use crate::web::params::Params;
+use crate::web::refusal::{Deliver, Delivery, Refusal};
 
 #[derive(Serialize, Deserialize)]
 struct RememberedConsent {
     scopes: Vec<String>,
 }
 
-pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> HttpResponse {
-    let params = match Params::from_form(&request) {
-        Ok(params) => params,
-        Err(bad) => return error_page(StatusCode::BAD_REQUEST, "Invalid request", &bad.0, &[]),
-    };
+pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Result<HttpResponse, Refusal> {
+    let params = Params::from_form(&request)
+        .map_err(|bad| OAuthError::invalid_request(bad.0))
+        .on_page("Invalid request")?;
     let (Some(consent_id), Some(form_csrf)) = (params.get("consent"), params.get("csrf_token")) else {
-        return csrf_refused(&state, &request, None).await;
+        return Err(csrf_refused(&state, &request, None).await);
     };
     let csrf_cookie = cookies::csrf_name(consent_id);
     let cookie_csrf = cookies::read(&state.keys.cookies, request.headers(), &csrf_cookie);
     if !cookie_csrf.is_some_and(|cookie| same(&cookie, form_csrf)) {
-        return csrf_refused(&state, &request, None).await;
+        return Err(csrf_refused(&state, &request, None).await);
     }
-    let pending = match state
+    let pending = state
         .grants
         .store()
         .take_json::<PendingConsent>(PENDING_CONSENT, consent_id)
         .await
-    {
-        Ok(Some(pending)) => pending,
-        Ok(None) => {
-            return error_page(
-                StatusCode::BAD_REQUEST,
-                "Consent expired",
-                "This consent request is unknown, expired, or was already answered.",
-                &[],
-            );
-        }
-        Err(error) => return store_failure_page(&error),
-    };
+        .on_page("Sign-in unavailable")?
+        .ok_or_else(|| OAuthError::invalid_request("this consent request is unknown, expired, or was already answered"))
+        .on_page("Consent expired")?;
     let bound = same(&digest_b64(form_csrf), &pending.csrf_digest)
         && cookies::read(&state.keys.cookies, request.headers(), &pending.binding_cookie)
             .is_some_and(|value| same(&value, &pending.binding));
     if !bound {
-        return csrf_refused(&state, &request, Some(&pending)).await;
+        return Err(csrf_refused(&state, &request, Some(&pending)).await);
     }
     let clear = [cookies::clear(&csrf_cookie), cookies::clear(&pending.binding_cookie)];
-    let tokens = match state.grants.open(&pending.upstream, consent_id) {
-        Ok(tokens) => tokens,
-        Err(error) => return store_failure_page(&error),
-    };
+    let to_client = pending.request.redirect();
+    let tokens = state
+        .grants
+        .open(&pending.upstream, consent_id)
+        .to_client(&to_client)
+        .map_err(|refusal| refusal.with_cookies(clear.clone()))?;
     let approved = params.get("decision") == Some("approve");
     let event = ProxyEvent {
         method: "oauth/consent",
@@ -78,33 +71,26 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Http
         reason: None,
     };
     audit::record(&state, &request, event).await;
-    match approved {
-        true => {
-            tracing::info!(principal = %pending.user.sub, client_id = %pending.request.client_id, "consent given");
-            if state.config.remember_consent
-                && let Err(error) = remember(&state, &pending.user, &pending.request).await
-            {
-                return store_failure_page(&error);
-            }
-            grant_and_redirect(&state, pending.request, pending.user, &tokens, &clear).await
-        }
-        false => {
-            tracing::info!(principal = %pending.user.sub, client_id = %pending.request.client_id, "consent refused");
-            redirect_to_client(
-                &state,
-                &pending.request.redirect_uri,
-                &[
-                    ("error", "access_denied"),
-                    ("error_description", "the user denied access"),
-                ],
-                pending.request.state.as_deref(),
-                &clear,
-            )
-        }
+    if !approved {
+        tracing::info!(principal = %pending.user.sub, client_id = %Untrusted::new(&pending.request.client_id), "consent refused");
+        return Err(Refusal::new(
+            OAuthError::access_denied("the user denied access"),
+            Delivery::Redirect(to_client),
+        )
+        .with_cookies(clear));
     }
+    tracing::info!(principal = %pending.user.sub, client_id = %Untrusted::new(&pending.request.client_id), "consent given");
+    if state.config.remember_consent {
+        remember(&state, &pending.user, &pending.request)
+            .await
+            .to_client(&to_client)
+            .map_err(|refusal| refusal.with_cookies(clear.clone()))?;
+    }
+    grant_and_redirect(&state, pending.request, pending.user, &tokens, &clear).await
 }
 
-async fn csrf_refused(state: &ProxyState, request: &HttpRequest, pending: Option<&PendingConsent>) -> HttpResponse {
+/// A consent POST without the CSRF token, or from another browser: a page, audited.
+async fn csrf_refused(state: &ProxyState, request: &HttpRequest, pending: Option<&PendingConsent>) -> Refusal {
     tracing::warn!("consent POST refused: CSRF token or browser binding missing or wrong");
     let event = ProxyEvent {
         method: "oauth/consent",
@@ -119,11 +105,13 @@ async fn csrf_refused(state: &ProxyState, request: &HttpRequest, pending: Option
         }),
     };
     audit::record(state, request, event).await;
-    error_page(
-        StatusCode::FORBIDDEN,
-        "Consent not accepted",
-        "The consent form was not submitted from the page this server showed in this browser.",
-        &[],
+    Refusal::new(
+        OAuthError::access_denied(
+            "the consent form was not submitted from the page this server showed in this browser",
+        ),
+        Delivery::Page {
+            title: "Consent not accepted",
+        },
     )
 }
 
@@ -134,25 +122,19 @@ pub(crate) async fn grant_and_redirect(
     user: UserClaims,
     tokens: &EntraTokens,
     cookies: &[String],
-) -> HttpResponse {
-    let result = async {
+) -> Result<HttpResponse, Refusal> {
+    let to_client = request.redirect();
+    let code = async {
         let grant_id = state
             .grants
             .create_grant(&request.client_id, user, request.scopes.clone(), tokens)
             .await?;
         state.grants.issue_code(&grant_id, &request).await
     }
-    .await;
-    match result {
-        Ok(code) => redirect_to_client(
-            state,
-            &request.redirect_uri,
-            &[("code", code.as_str())],
-            request.state.as_deref(),
-            cookies,
-        ),
-        Err(error) => store_failure_page(&error),
-    }
+    .await
+    .to_client(&to_client)
+    .map_err(|refusal| refusal.with_cookies(cookies.iter().cloned()))?;
+    Ok(to_client.redirect(&state.config.issuer, &[("code", code.as_str())], cookies))
 }
 
 fn remembered_key(user: &UserClaims, request: &ClientRequest) -> String {

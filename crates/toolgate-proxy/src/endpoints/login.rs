@@ -10,13 +10,15 @@ use toolgate_core::{HttpRequest, HttpResponse};
 use toolgate_store::StateStoreJson;
 
 use super::authorize::start_sign_in;
-use super::{error_page, store_failure, store_failure_page};
+use super::rate_limit::Budget;
 use crate::crypto::{PkceVerifier, digest_b64, random_token};
 use crate::flow::{EntraTokens, Purpose, Transaction, UserClaims};
+use crate::oauth_error::OAuthError;
 use crate::proxy::ProxyState;
 use crate::web::pages;
 use crate::web::params::Params;
-use crate::web::responses::{self, oauth_error};
+use crate::web::refusal::{Deliver, Refusal};
+use crate::web::responses;
 
 /// The client id recorded in tokens obtained through the browser login.
 pub const BROWSER_LOGIN_CLIENT: &str = "toolgate-browser-login";
@@ -28,33 +30,40 @@ struct LoginCode {
     grant_id: String,
 }
 
-pub(crate) async fn start(state: Arc<ProxyState>, request: HttpRequest) -> HttpResponse {
+pub(crate) async fn start(state: Arc<ProxyState>, request: HttpRequest) -> Result<HttpResponse, Refusal> {
     let login_hint = Params::from_query(&request)
         .ok()
         .and_then(|p| p.get("login_hint").map(str::to_owned));
     let transaction_id = random_token(32);
     let verifier = PkceVerifier::generate();
-    let Ok(entra_url) = state.upstream.authorize_url(
-        &state.callback_url(),
-        &state.config.scopes,
-        &transaction_id,
-        &verifier,
-        login_hint.as_deref(),
-    ) else {
-        return error_page(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Configuration error",
-            "bad authority URL",
-            &[],
-        );
-    };
+    let entra_url = state
+        .upstream
+        .authorize_url(
+            &state.callback_url(),
+            &state.config.scopes,
+            &transaction_id,
+            &verifier,
+            login_hint.as_deref(),
+        )
+        .map_err(|_| OAuthError::server_error("the Entra authority URL is not valid"))
+        .on_page("Configuration error")?;
     let transaction = Transaction {
         purpose: Purpose::BrowserLogin,
         upstream_verifier: verifier,
         binding: random_token(32),
         may_skip_consent: false,
     };
-    start_sign_in(&state, &transaction_id, &transaction, entra_url.as_str()).await
+    // The browser login is the operator's own flow: a known client's budget.
+    let budget = Budget::SignIn { known_client: true };
+    start_sign_in(
+        &state,
+        &request,
+        budget,
+        &transaction_id,
+        &transaction,
+        entra_url.as_str(),
+    )
+    .await
 }
 
 /// After the callback validated the user: a grant and a one-time code shown on a page.
@@ -63,9 +72,9 @@ pub(crate) async fn finish(
     user: UserClaims,
     tokens: &EntraTokens,
     clear_binding: String,
-) -> HttpResponse {
+) -> Result<HttpResponse, Refusal> {
     let code = random_token(24);
-    let result = async {
+    async {
         let grant_id = state
             .grants
             .create_grant(BROWSER_LOGIN_CLIENT, user.clone(), state.config.scopes.clone(), tokens)
@@ -81,16 +90,15 @@ pub(crate) async fn finish(
             )
             .await
     }
-    .await;
-    if let Err(error) = result {
-        return store_failure_page(&error);
-    }
+    .await
+    .on_page("Sign-in unavailable")
+    .map_err(|refusal| refusal.with_cookies([clear_binding.clone()]))?;
     let minutes = state.config.lifetimes.login_code.as_secs().div_ceil(60);
-    responses::page(
+    Ok(responses::page(
         StatusCode::OK,
         pages::login_code(&user, &code, minutes),
         &[clear_binding],
-    )
+    ))
 }
 
 #[derive(Serialize)]
@@ -101,48 +109,38 @@ struct ExchangeResponse {
     scope: String,
 }
 
-pub(crate) async fn exchange(state: Arc<ProxyState>, request: HttpRequest) -> HttpResponse {
-    let params = match Params::from_form(&request) {
-        Ok(params) => params,
-        Err(bad) => return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &bad.0),
-    };
-    let Some(code) = params.get("code") else {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "code is required");
-    };
-    let login = match state
+pub(crate) async fn exchange(state: Arc<ProxyState>, request: HttpRequest) -> Result<HttpResponse, Refusal> {
+    let params = Params::from_form(&request).map_err(|bad| OAuthError::invalid_request(bad.0))?;
+    let code = params
+        .get("code")
+        .ok_or_else(|| OAuthError::invalid_request("code is required"))?;
+    let login = state
         .grants
         .store()
         .take_json::<LoginCode>(LOGIN_CODES, &digest_b64(code))
         .await
-    {
-        Ok(Some(login)) => login,
-        Ok(None) => {
-            return oauth_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_grant",
-                "the code is invalid, expired, or already used",
-            );
-        }
-        Err(error) => return store_failure(&error),
-    };
-    let grant = match state.grants.grant(&login.grant_id).await {
-        Ok(Some(grant)) => grant,
-        Ok(None) => return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "the sign-in was revoked"),
-        Err(error) => return store_failure(&error),
-    };
-    match state
+        .map_err(OAuthError::from)?
+        .ok_or_else(|| OAuthError::invalid_grant("the code is invalid, expired, or already used"))?;
+    let grant = state
+        .grants
+        .grant(&login.grant_id)
+        .await
+        .map_err(OAuthError::from)?
+        .ok_or_else(|| OAuthError::invalid_grant("the sign-in was revoked"))?;
+    let access_token = state
         .signer
         .mint(&grant.user, BROWSER_LOGIN_CLIENT, &grant.scopes, &login.grant_id)
-    {
-        Ok(access_token) => responses::json(
-            StatusCode::OK,
-            &ExchangeResponse {
-                access_token,
-                token_type: "Bearer",
-                expires_in: state.signer.lifetime().as_secs(),
-                scope: grant.scopes.join(" "),
-            },
-        ),
-        Err(_) => oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "internal error"),
-    }
+        .map_err(|error| {
+            tracing::error!(error = %error, "could not sign an access token");
+            OAuthError::server_error("internal error")
+        })?;
+    Ok(responses::json(
+        StatusCode::OK,
+        &ExchangeResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: state.signer.lifetime().as_secs(),
+            scope: grant.scopes.join(" "),
+        },
+    ))
 }

@@ -11,6 +11,7 @@ use toolgate_core::{HttpRequest, HttpResponse};
 
 use crate::config::RegistrationMode;
 use crate::proxy::ProxyState;
+use crate::web::refusal::Refusal;
 use crate::web::responses;
 
 pub(crate) const AUTHORIZATION_SERVER_PATH: &str = "/.well-known/oauth-authorization-server";
@@ -61,12 +62,15 @@ pub(crate) fn document(state: &ProxyState) -> Value {
     document
 }
 
-pub(crate) async fn authorization_server(state: Arc<ProxyState>, _request: HttpRequest) -> HttpResponse {
-    public(responses::json(StatusCode::OK, &document(&state)))
+pub(crate) async fn authorization_server(
+    state: Arc<ProxyState>,
+    _request: HttpRequest,
+) -> Result<HttpResponse, Refusal> {
+    Ok(public(responses::json(StatusCode::OK, &document(&state))))
 }
 
-pub(crate) async fn jwks(state: Arc<ProxyState>, _request: HttpRequest) -> HttpResponse {
-    public(responses::json(StatusCode::OK, &state.signer.jwks()))
+pub(crate) async fn jwks(state: Arc<ProxyState>, _request: HttpRequest) -> Result<HttpResponse, Refusal> {
+    Ok(public(responses::json(StatusCode::OK, &state.signer.jwks())))
 }
 
 /// Discovery documents are public and cacheable (tokens are what must never be cached).

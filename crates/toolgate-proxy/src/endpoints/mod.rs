@@ -18,14 +18,15 @@ mod token;
 use std::future::Future;
 use std::sync::Arc;
 
-use http::{Method, StatusCode};
-use toolgate_core::{HttpRequest, HttpResponse, ProviderRoute};
-use toolgate_store::StoreError;
+use http::Method;
+use toolgate_core::{AuthRejection, HttpRequest, HttpResponse, ProviderRoute, RejectReason};
 use url::Url;
 
 use crate::flow::{EntraTokens, Grant, UserClaims};
 use crate::proxy::{ProxyState, UpstreamTokenError};
-use crate::web::{pages, responses};
+use crate::untrusted::Untrusted;
+use crate::web::refusal::Refusal;
+use crate::web::responses;
 
 /// Entra tokens this close to expiry are refreshed before use.
 const UPSTREAM_REFRESH_MARGIN_SECONDS: i64 = 300;
@@ -66,7 +67,7 @@ pub(crate) fn routes(state: &Arc<ProxyState>) -> Vec<ProviderRoute> {
         "/auth/exchange",
     ] {
         routes.push(route(state, Method::OPTIONS, path, |_state, _request| async {
-            responses::preflight()
+            Ok(responses::preflight())
         }));
     }
     // An issuer with a path (`https://host/gateway`) also gets path-suffixed well-known documents
@@ -86,74 +87,22 @@ pub(crate) fn routes(state: &Arc<ProxyState>) -> Vec<ProviderRoute> {
 fn route<F, Fut>(state: &Arc<ProxyState>, method: Method, path: &str, handler: F) -> ProviderRoute
 where
     F: Fn(Arc<ProxyState>, HttpRequest) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = HttpResponse> + Send + 'static,
+    Fut: Future<Output = Result<HttpResponse, Refusal>> + Send + 'static,
 {
     let state = state.clone();
     ProviderRoute {
         method,
         path: path.to_owned(),
-        handler: Arc::new(move |request: HttpRequest| handler(state.clone(), request)),
+        handler: Arc::new(move |request: HttpRequest| {
+            let state = state.clone();
+            let answer = handler(state.clone(), request);
+            async move {
+                answer
+                    .await
+                    .unwrap_or_else(|refusal| refusal.into_response(&state.config.issuer))
+            }
+        }),
     }
-}
-
-/// A state-store failure: 503 while it is unreachable, 500 otherwise. Logged without keys.
-pub(crate) fn store_failure(error: &StoreError) -> HttpResponse {
-    if error.is_unavailable() {
-        tracing::warn!(error = %error, "state store unavailable");
-        responses::store_unavailable()
-    } else {
-        tracing::error!(error = %error, "state store error");
-        responses::oauth_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "internal error")
-    }
-}
-
-/// The same for endpoints a browser sees.
-pub(crate) fn store_failure_page(error: &StoreError) -> HttpResponse {
-    let (status, detail) = if error.is_unavailable() {
-        tracing::warn!(error = %error, "state store unavailable");
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "The sign-in service is temporarily unavailable. Try again in a moment.",
-        )
-    } else {
-        tracing::error!(error = %error, "state store error");
-        (StatusCode::INTERNAL_SERVER_ERROR, "An internal error occurred.")
-    };
-    responses::page(status, pages::error("Sign-in unavailable", detail), &[])
-}
-
-/// An error page (the browser stays here; nothing is sent to the client's redirect URI).
-pub(crate) fn error_page(status: StatusCode, title: &str, detail: &str, cookies: &[String]) -> HttpResponse {
-    responses::page(status, pages::error(title, detail), cookies)
-}
-
-/// Redirects to a client's (already validated) redirect URI with `params`, `state` and RFC 9207 `iss`.
-pub(crate) fn redirect_to_client(
-    state: &ProxyState,
-    redirect_uri: &str,
-    params: &[(&str, &str)],
-    client_state: Option<&str>,
-    cookies: &[String],
-) -> HttpResponse {
-    let Ok(mut url) = Url::parse(redirect_uri) else {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            "Invalid redirect URI",
-            "The redirect URI is not a URL.",
-            cookies,
-        );
-    };
-    {
-        let mut query = url.query_pairs_mut();
-        for (name, value) in params {
-            query.append_pair(name, value);
-        }
-        if let Some(client_state) = client_state {
-            query.append_pair("state", client_state);
-        }
-        query.append_pair("iss", &state.config.issuer);
-    }
-    responses::redirect(url.as_str(), cookies)
 }
 
 /// The grant's Entra tokens, refreshed at Entra first if they expire within five minutes (the
@@ -186,8 +135,12 @@ pub(crate) async fn fresh_upstream_tokens(
     // Re-validate: the user may have lost roles, been disabled, or become a guest.
     match validated_user(state, &refreshed.access_token).await {
         Ok(user) => grant.user = user,
-        Err(detail) => {
-            tracing::warn!(reason = %detail, "refreshed Entra token refused; grant revoked");
+        Err(rejection) => {
+            tracing::warn!(
+                reason = rejection.reason.as_str(),
+                detail = %Untrusted::new(&rejection.detail),
+                "refreshed Entra token refused; grant revoked"
+            );
             state.grants.revoke(grant_id).await?;
             return Err(UpstreamTokenError::GrantGone);
         }
@@ -198,25 +151,20 @@ pub(crate) async fn fresh_upstream_tokens(
 }
 
 /// Validates an Entra access token with the foundation validator and the provider's
-/// requirements, and returns the user it names.
-pub(crate) async fn validated_user(state: &ProxyState, access_token: &str) -> Result<UserClaims, String> {
-    let verified = state
-        .validator
-        .validate(access_token)
-        .await
-        .map_err(|r| format!("{}: {}", r.reason.as_str(), r.detail))?;
-    let principal = verified
-        .principal(crate::EntraProxy::NAME)
-        .map_err(|r| format!("{}: {}", r.reason.as_str(), r.detail))?;
+/// requirements, and returns the user it names. The rejection says why (its reason code goes to
+/// the audit trail).
+pub(crate) async fn validated_user(state: &ProxyState, access_token: &str) -> Result<UserClaims, AuthRejection> {
+    let verified = state.validator.validate(access_token).await?;
+    let principal = verified.principal(crate::EntraProxy::NAME)?;
     if principal.is_app_only() {
-        return Err("app-only token from a user sign-in".into());
+        return Err(AuthRejection::new(
+            RejectReason::AppOnlyNotAllowed,
+            "app-only token from a user sign-in",
+        ));
     }
     let prefix = format!("{}/", state.config.upstream.scope_prefix.trim_end_matches('/'));
-    state
-        .config
-        .requirements
-        .check(&principal, &prefix)
-        .map_err(|r| format!("{}: {}", r.reason.as_str(), r.detail))?;
-    Ok(UserClaims::from_entra(&principal))
+    state.config.requirements.check(&principal, &prefix)?;
+    Ok(UserClaims::from_entra(&principal, &state.config.carried_claims))
 }
+
 pub(crate) use login::BROWSER_LOGIN_CLIENT;

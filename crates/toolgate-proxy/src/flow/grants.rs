@@ -26,15 +26,32 @@ pub(crate) enum CodeOutcome {
     Unknown,
 }
 
-/// What presenting a refresh token led to.
+/// What presenting a refresh token led to. Looking it up consumes nothing: the token is spent
+/// only by [`Grants::claim_refresh_token`] once everything else (Entra included) has succeeded.
 #[derive(Debug)]
 pub(crate) enum RefreshOutcome {
-    /// First use of a live token: here is its grant, now rotated.
+    /// A live token of a live grant, not yet exchanged.
     Valid { grant_id: String, grant: Box<Grant> },
-    /// The token was already used: its whole family has been revoked.
+    /// The token was already exchanged: its whole family has been revoked.
     Replayed,
+    /// An exchange of this token is under way (or was interrupted within the last
+    /// [`CLAIM_SECONDS`]): try again shortly. Nothing is revoked.
+    InProgress,
     /// Never issued, expired, or its grant was revoked.
     Unknown,
+}
+
+/// How long an interrupted exchange keeps its token from being presented again. After that an
+/// exchange that never completed leaves the token usable (RFC 6749 §6 only requires revoking the
+/// family when a token that *was* exchanged comes back).
+pub(crate) const CLAIM_SECONDS: u64 = 30;
+
+/// The state of a refresh token's exchange, in [`Namespace::REFRESH_USED`].
+#[derive(Debug, Serialize, Deserialize)]
+struct Exchange {
+    grant_id: String,
+    /// `false` while the exchange is under way, `true` once the new tokens were issued.
+    done: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -200,17 +217,14 @@ impl Grants {
         Ok(Some(token))
     }
 
-    /// Redeems a refresh token for `client_id`. The first redemption wins atomically
-    /// (`put_new` on the "used" marker); any later one is a replay and revokes the family.
-    pub async fn redeem_refresh_token(&self, token: &str, client_id: &str) -> Result<RefreshOutcome, StoreError> {
+    /// Looks a refresh token up for `client_id` without consuming it. A token whose exchange
+    /// completed before is a replay: the family is revoked.
+    pub async fn refresh_token(&self, token: &str, client_id: &str) -> Result<RefreshOutcome, StoreError> {
         let key = digest_b64(token);
+        if let Some(exchange) = self.exchange(&key).await? {
+            return self.replayed_or_in_progress(exchange).await;
+        }
         let Some(record) = self.store.get_json::<RefreshRecord>(Namespace::REFRESH, &key).await? else {
-            if let Some(grant_id) = self.store.get(Namespace::REFRESH_USED, &key).await? {
-                let grant_id = String::from_utf8_lossy(&grant_id).into_owned();
-                self.revoke(&grant_id).await?;
-                tracing::warn!("refresh token replayed: its family has been revoked");
-                return Ok(RefreshOutcome::Replayed);
-            }
             return Ok(RefreshOutcome::Unknown);
         };
         if !crate::crypto::same(&record.client_id, client_id) {
@@ -219,21 +233,84 @@ impl Grants {
         let Some(grant) = self.grant(&record.grant_id).await? else {
             return Ok(RefreshOutcome::Unknown);
         };
-        let ttl = self.remaining(grant.expires_at).unwrap_or(Duration::from_secs(1));
-        let first = self
-            .store
-            .put_new(Namespace::REFRESH_USED, &key, record.grant_id.as_bytes(), ttl)
-            .await?;
-        if !first {
-            self.revoke(&record.grant_id).await?;
-            tracing::warn!("refresh token replayed concurrently: its family has been revoked");
-            return Ok(RefreshOutcome::Replayed);
-        }
-        self.store.delete(Namespace::REFRESH, &key).await?;
         Ok(RefreshOutcome::Valid {
             grant_id: record.grant_id,
             grant: Box::new(grant),
         })
+    }
+
+    async fn replayed_or_in_progress(&self, exchange: Exchange) -> Result<RefreshOutcome, StoreError> {
+        if !exchange.done {
+            return Ok(RefreshOutcome::InProgress);
+        }
+        self.revoke(&exchange.grant_id).await?;
+        tracing::warn!("refresh token replayed: its family has been revoked");
+        Ok(RefreshOutcome::Replayed)
+    }
+
+    /// Claims a refresh token for one exchange: of concurrent claims exactly one wins (`put_new`).
+    /// A lost claim is a replay (the other exchange completed; the family is revoked) or an
+    /// exchange in progress. A claim that is neither completed nor released lapses after
+    /// [`CLAIM_SECONDS`].
+    pub async fn claim_refresh_token(&self, token: &str, grant_id: &str) -> Result<Option<RefreshOutcome>, StoreError> {
+        let key = digest_b64(token);
+        let claim = Exchange {
+            grant_id: grant_id.to_owned(),
+            done: false,
+        };
+        let value = serde_json::to_vec(&claim).map_err(|source| StoreError::Codec {
+            action: "encode",
+            ns: Namespace::REFRESH_USED,
+            source,
+        })?;
+        let ttl = Duration::from_secs(CLAIM_SECONDS);
+        if self.store.put_new(Namespace::REFRESH_USED, &key, &value, ttl).await? {
+            return Ok(None);
+        }
+        match self.exchange(&key).await? {
+            Some(exchange) => Ok(Some(self.replayed_or_in_progress(exchange).await?)),
+            None => Ok(Some(RefreshOutcome::InProgress)),
+        }
+    }
+
+    /// The exchange state of the token whose digest is `key`. Markers written before exchanges
+    /// were tracked hold only the grant id: a completed exchange.
+    async fn exchange(&self, key: &str) -> Result<Option<Exchange>, StoreError> {
+        let Some(raw) = self.store.get(Namespace::REFRESH_USED, key).await? else {
+            return Ok(None);
+        };
+        Ok(Some(serde_json::from_slice(&raw).unwrap_or_else(|_| Exchange {
+            grant_id: String::from_utf8_lossy(&raw).into_owned(),
+            done: true,
+        })))
+    }
+
+    /// Completes a claimed exchange: a new refresh token in the family, the old one marked
+    /// exchanged (presenting it again revokes the family) and removed.
+    pub async fn complete_refresh(
+        &self,
+        token: &str,
+        grant_id: &str,
+        grant: &Grant,
+    ) -> Result<Option<String>, StoreError> {
+        let new_token = self.issue_refresh_token(grant_id, grant).await?;
+        let key = digest_b64(token);
+        let ttl = self.remaining(grant.expires_at).unwrap_or(Duration::from_secs(1));
+        let done = Exchange {
+            grant_id: grant_id.to_owned(),
+            done: true,
+        };
+        self.store.put_json(Namespace::REFRESH_USED, &key, &done, ttl).await?;
+        self.store.delete(Namespace::REFRESH, &key).await?;
+        Ok(new_token)
+    }
+
+    /// Gives a claimed token back after a failure, so the client's retry is not taken for reuse.
+    /// Best effort: if the store cannot be reached, the claim lapses after [`CLAIM_SECONDS`].
+    pub async fn release_refresh_token(&self, token: &str) {
+        if let Err(error) = self.store.delete(Namespace::REFRESH_USED, &digest_b64(token)).await {
+            tracing::warn!(error = %error, "could not release a refresh-token claim; it lapses on its own");
+        }
     }
 
     /// The refresh token's grant id, if the token is live and belongs to `client_id` (revocation).
@@ -261,4 +338,105 @@ fn sealing_failed() -> StoreError {
 
 pub(crate) fn secs(duration: Duration) -> i64 {
     i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use toolgate_core::ManualClock;
+    use toolgate_store::MemoryStore;
+
+    use super::*;
+    use crate::crypto::ProxySecret;
+
+    async fn grants_with_token() -> Result<(Grants, String, String, Grant), Box<dyn std::error::Error>> {
+        let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(1_800_000_000));
+        let store = Arc::new(MemoryStore::with_clock(clock.clone()));
+        let keys = Arc::new(ProxySecret::generate().derive().map_err(|_| "keys")?);
+        let grants = Grants::new(store, keys, Lifetimes::default(), clock);
+        let user = UserClaims {
+            sub: "user:t/o".into(),
+            tid: "t".into(),
+            oid: Some("o".into()),
+            name: None,
+            preferred_username: None,
+            roles: Vec::new(),
+            groups: Some(Vec::new()),
+            guest: false,
+            extra: serde_json::Map::new(),
+        };
+        let tokens = EntraTokens {
+            access_token: "entra".into(),
+            refresh_token: Some("entra-refresh".into()),
+            expires_at: 1_800_003_600,
+        };
+        let grant_id = grants
+            .create_grant("client-1", user, vec!["access_as_user".into()], &tokens)
+            .await?;
+        let grant = grants.grant(&grant_id).await?.ok_or("grant")?;
+        let token = grants.issue_refresh_token(&grant_id, &grant).await?.ok_or("token")?;
+        Ok((grants, grant_id, token, grant))
+    }
+
+    #[tokio::test]
+    async fn looking_a_refresh_token_up_consumes_nothing() -> Result<(), Box<dyn std::error::Error>> {
+        let (grants, _, token, _) = grants_with_token().await?;
+        for _ in 0..3 {
+            assert!(matches!(
+                grants.refresh_token(&token, "client-1").await?,
+                RefreshOutcome::Valid { .. }
+            ));
+        }
+        assert!(matches!(
+            grants.refresh_token(&token, "client-2").await?,
+            RefreshOutcome::Unknown
+        ));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_released_claim_leaves_the_token_usable_and_a_completed_one_makes_reuse_revoke()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let (grants, grant_id, token, grant) = grants_with_token().await?;
+        assert!(
+            grants.claim_refresh_token(&token, &grant_id).await?.is_none(),
+            "first claim wins"
+        );
+        assert!(
+            matches!(
+                grants.claim_refresh_token(&token, &grant_id).await?,
+                Some(RefreshOutcome::InProgress)
+            ),
+            "a concurrent claim is told to retry"
+        );
+        assert!(matches!(
+            grants.refresh_token(&token, "client-1").await?,
+            RefreshOutcome::InProgress
+        ));
+        // The exchange failed after the claim: the token goes back.
+        grants.release_refresh_token(&token).await;
+        assert!(matches!(
+            grants.refresh_token(&token, "client-1").await?,
+            RefreshOutcome::Valid { .. }
+        ));
+        assert!(grants.claim_refresh_token(&token, &grant_id).await?.is_none());
+        let rotated = grants
+            .complete_refresh(&token, &grant_id, &grant)
+            .await?
+            .ok_or("rotated")?;
+        assert!(matches!(
+            grants.refresh_token(&rotated, "client-1").await?,
+            RefreshOutcome::Valid { .. }
+        ));
+        // The exchanged token comes back: replay, the family is revoked.
+        assert!(matches!(
+            grants.refresh_token(&token, "client-1").await?,
+            RefreshOutcome::Replayed
+        ));
+        assert!(grants.grant(&grant_id).await?.is_none());
+        assert!(matches!(
+            grants.refresh_token(&rotated, "client-1").await?,
+            RefreshOutcome::Unknown
+        ));
+        Ok(())
+    }
 }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::UserClaims;
 use crate::client::ClientSource;
 use crate::crypto::{PkceChallenge, PkceVerifier, Sealed};
+use crate::web::refusal::ClientRedirect;
 
 /// A client's validated authorization request, carried until the code is issued.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -20,6 +21,16 @@ pub(crate) struct ClientRequest {
     pub challenge: PkceChallenge,
     /// Short scope names granted.
     pub scopes: Vec<String>,
+}
+
+impl ClientRequest {
+    /// Where the client's answer goes: the verified redirect URI and the client's `state`.
+    pub fn redirect(&self) -> ClientRedirect {
+        ClientRedirect {
+            redirect_uri: self.redirect_uri.clone(),
+            state: self.state.clone(),
+        }
+    }
 }
 
 /// Why a sign-in was started.
@@ -41,9 +52,10 @@ pub(crate) struct Transaction {
     /// The random value in the browser-binding cookie set at `/authorize`: the browser that
     /// returns from Entra (and later consents) must be the one that started.
     pub binding: String,
-    /// Whether a remembered consent may skip the page. Not when `/authorize` was reached from
-    /// another site (`Sec-Fetch-Site: cross-site`, e.g. a link on an attacker's page): then the
-    /// user sees the page even for a client approved before.
+    /// Whether a remembered consent may skip the page: only when `/authorize` was reached by the
+    /// user or from this origin (`Sec-Fetch-Site: none` or `same-origin`). A link on another
+    /// site, or a browser that sends no Fetch Metadata, gets the page even for a client approved
+    /// before.
     #[serde(default)]
     pub may_skip_consent: bool,
 }

@@ -15,12 +15,17 @@ use crate::crypto::digest_b64;
 /// The browser-binding cookie for a transaction: set at `/authorize`, checked at the callback
 /// and at the consent POST. Named per transaction so parallel sign-ins do not overwrite each other.
 pub(crate) fn binding_name(transaction_id: &str) -> String {
-    format!("__Host-toolgate-tx-{}", &digest_b64(transaction_id)[..16])
+    format!("__Host-toolgate-tx-{}", short_digest(transaction_id))
 }
 
 /// The CSRF cookie for a pending consent (double submit: the form carries the same token).
 pub(crate) fn csrf_name(consent_id: &str) -> String {
-    format!("__Host-toolgate-csrf-{}", &digest_b64(consent_id)[..16])
+    format!("__Host-toolgate-csrf-{}", short_digest(consent_id))
+}
+
+/// The first 16 characters (96 bits) of the value's SHA-256 digest, base64url.
+fn short_digest(value: &str) -> String {
+    digest_b64(value).chars().take(16).collect()
 }
 
 /// `name=value.mac` with the cookie attributes.

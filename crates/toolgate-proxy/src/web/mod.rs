@@ -3,4 +3,5 @@
 pub(crate) mod cookies;
 pub(crate) mod pages;
 pub(crate) mod params;
+pub(crate) mod refusal;
 pub(crate) mod responses;

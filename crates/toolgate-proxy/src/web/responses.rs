@@ -1,14 +1,35 @@
-//! Response builders: OAuth JSON errors (RFC 6749 §5.2), redirects, HTML pages with the headers
-//! that keep them out of frames and caches.
+//! Response builders: JSON, redirects, HTML pages with the headers that keep them out of frames
+//! and caches. OAuth errors are answered by [`super::refusal`].
+
+use std::sync::LazyLock;
 
 use bytes::Bytes;
-use http::{HeaderValue, StatusCode, header};
+use http::{StatusCode, header};
 use serde::Serialize;
 use toolgate_core::HttpResponse;
 
-/// The CSP of every proxy page: nothing loads, nothing frames it.
-const PAGE_CSP: &str =
-    "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; base-uri 'none'; frame-ancestors 'none'";
+use super::pages;
+
+/// The CSP of every proxy page: nothing loads, nothing frames it, and the only script and the
+/// only style allowed are the pages' own, by their SHA-256 (CSP Level 2 hash sources; no
+/// `unsafe-inline`, no style attributes).
+static PAGE_CSP: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "default-src 'none'; script-src {}; style-src {}; img-src https: data:; base-uri 'none'; frame-ancestors 'none'",
+        script_hash(pages::CONSENT_SCRIPT),
+        script_hash(pages::STYLE)
+    )
+});
+
+/// A CSP hash source for an inline script or style: `'sha256-{base64 of SHA-256 of its text}'`.
+pub(crate) fn script_hash(script: &str) -> String {
+    use base64::Engine as _;
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, script.as_bytes());
+    format!(
+        "'sha256-{}'",
+        base64::engine::general_purpose::STANDARD.encode(digest.as_ref())
+    )
+}
 
 fn finish(builder: http::response::Builder, body: Bytes) -> HttpResponse {
     builder.body(body).unwrap_or_else(|_| {
@@ -56,27 +77,6 @@ pub(crate) fn preflight() -> HttpResponse {
     )
 }
 
-/// An OAuth error body `{error, error_description}`.
-pub(crate) fn oauth_error(status: StatusCode, error: &str, description: &str) -> HttpResponse {
-    json(
-        status,
-        &serde_json::json!({ "error": error, "error_description": description }),
-    )
-}
-
-/// 503 while the state store is unreachable: clients retry; issued tokens keep working.
-pub(crate) fn store_unavailable() -> HttpResponse {
-    let mut response = oauth_error(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "temporarily_unavailable",
-        "the authorization server's state store is unavailable; try again shortly",
-    );
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-    response
-}
-
 /// 302 to `location`, setting `cookies`.
 pub(crate) fn redirect(location: &str, cookies: &[String]) -> HttpResponse {
     let mut builder = no_store(http::Response::builder().status(StatusCode::FOUND)).header(header::LOCATION, location);
@@ -90,7 +90,7 @@ pub(crate) fn redirect(location: &str, cookies: &[String]) -> HttpResponse {
 pub(crate) fn page(status: StatusCode, html: String, cookies: &[String]) -> HttpResponse {
     let mut builder = no_store(http::Response::builder().status(status))
         .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
-        .header(header::CONTENT_SECURITY_POLICY, PAGE_CSP)
+        .header(header::CONTENT_SECURITY_POLICY, PAGE_CSP.as_str())
         .header(header::X_FRAME_OPTIONS, "DENY")
         .header(header::REFERRER_POLICY, "no-referrer")
         .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
@@ -98,13 +98,4 @@ pub(crate) fn page(status: StatusCode, html: String, cookies: &[String]) -> Http
         builder = builder.header(header::SET_COOKIE, cookie);
     }
     finish(builder, Bytes::from(html))
-}
-
-/// `405` with `Allow`.
-pub(crate) fn method_not_allowed(allow: &'static str) -> HttpResponse {
-    let mut response = oauth_error(StatusCode::METHOD_NOT_ALLOWED, "invalid_request", "method not allowed");
-    response
-        .headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static(allow));
-    response
 }

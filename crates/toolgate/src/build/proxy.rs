@@ -11,8 +11,8 @@ use toolgate_entra::EntraValidator;
 use toolgate_entra::providers::AccessRequirements;
 use toolgate_proxy::cimd::CimdFetcherConfig;
 use toolgate_proxy::{
-    EntraProxy, Lifetimes, PreregisteredClient, ProxyConfig, ProxySecret, RedirectUri, RegistrationMode,
-    RegistrationPolicy, RegistrationSettings, UpstreamConfig,
+    EntraProxy, IpNetwork, Lifetimes, PROXY_TOKEN_CLAIMS, PreregisteredClient, ProxyConfig, ProxySecret, RateLimit,
+    RedirectUri, RegistrationMode, RegistrationPolicy, RegistrationSettings, SignInLimits, UpstreamConfig,
 };
 use toolgate_server::AppSettings;
 use toolgate_store::{MemoryStore, RedisStore, StateStore};
@@ -123,18 +123,72 @@ pub(crate) async fn entra_proxy(
         lifetimes: Lifetimes {
             access_token: Duration::from_secs(section.access_token_seconds.clamp(60, 24 * 3600)),
             refresh_token: Duration::from_secs(section.refresh_token_days.clamp(1, 365) * 24 * 3600),
+            registration: Duration::from_secs(
+                in_range(
+                    config,
+                    "auth.proxy.registration_days",
+                    section.registration_days,
+                    1,
+                    365,
+                )? * 24
+                    * 3600,
+            ),
+            unused_registration: Duration::from_secs(
+                in_range(
+                    config,
+                    "auth.proxy.unused_registration_minutes",
+                    section.unused_registration_minutes,
+                    1,
+                    24 * 60,
+                )? * 60,
+            ),
             ..Lifetimes::default()
         },
         remember_consent: section.remember_consent,
         require_state: section.require_state,
-        sign_ins_per_minute: section.sign_ins_per_minute,
+        sign_ins: SignInLimits {
+            per_address: at_least_one(
+                config,
+                "auth.proxy.sign_ins_per_minute_per_address",
+                section.sign_ins_per_minute_per_address,
+            )?,
+            new_clients: at_least_one(config, "auth.proxy.sign_ins_per_minute", section.sign_ins_per_minute)?,
+            known_clients: at_least_one(
+                config,
+                "auth.proxy.known_client_sign_ins_per_minute",
+                section.known_client_sign_ins_per_minute,
+            )?,
+        },
+        trusted_proxies: section
+            .trusted_proxies
+            .iter()
+            .map(|entry| entry.parse::<IpNetwork>())
+            .collect::<Result<_, _>>()
+            .map_err(|e| config.error("auth.proxy.trusted_proxies", e))?,
+        carried_claims: carried_claims(config)?,
         registration: RegistrationSettings {
             mode,
             policy: RegistrationPolicy {
                 allow_confidential_clients: section.allow_confidential_clients,
                 ..RegistrationPolicy::default()
             },
-            per_minute: section.registrations_per_minute,
+            limit: RateLimit {
+                per_address: at_least_one(
+                    config,
+                    "auth.proxy.registrations_per_minute_per_address",
+                    section.registrations_per_minute_per_address,
+                )?,
+                global: at_least_one(
+                    config,
+                    "auth.proxy.registrations_per_minute",
+                    section.registrations_per_minute,
+                )?,
+            },
+            max_unused: at_least_one(
+                config,
+                "auth.proxy.max_unused_registrations",
+                section.max_unused_registrations,
+            )?,
             static_client: section.static_client.clone(),
         },
         clients,
@@ -163,6 +217,45 @@ pub(crate) async fn entra_proxy(
         scopes,
     };
     Ok(((Arc::new(proxy.clone()), vec![validator], oauth), proxy))
+}
+
+/// A limit of 0 would refuse everyone: at least 1.
+fn at_least_one(config: &LoadedConfig, key: &str, value: u64) -> Result<u64, ConfigError> {
+    if value == 0 {
+        return Err(config.error(key, "must be at least 1 (0 would refuse everyone)"));
+    }
+    Ok(value)
+}
+
+fn in_range(config: &LoadedConfig, key: &str, value: u64, min: u64, max: u64) -> Result<u64, ConfigError> {
+    if !(min..=max).contains(&value) {
+        return Err(config.error(key, format!("{value} is outside {min} – {max}")));
+    }
+    Ok(value)
+}
+
+/// The Entra claims `[policy] extra_claims` maps, carried into the proxy's tokens so policies see
+/// them as under `entra-jwt`. A claim the proxy's token defines itself would reach policies with
+/// the proxy's value, not Entra's: refused.
+fn carried_claims(config: &LoadedConfig) -> Result<Vec<String>, ConfigError> {
+    let mut claims: Vec<String> = Vec::new();
+    for mapping in &config.raw.policy.extra_claims {
+        if PROXY_TOKEN_CLAIMS.contains(&mapping.claim.as_str()) {
+            return Err(config.error(
+                "policy.extra_claims",
+                format!(
+                    "claim `{}` is set by the entra-proxy provider in its own tokens, so a policy would not see \
+                     Entra's value; map another claim (the proxy defines {})",
+                    mapping.claim,
+                    PROXY_TOKEN_CLAIMS.join(", ")
+                ),
+            ));
+        }
+        if !claims.contains(&mapping.claim) {
+            claims.push(mapping.claim.clone());
+        }
+    }
+    Ok(claims)
 }
 
 /// Whether browsers treat `public_url` as a secure context (https, or http on loopback).

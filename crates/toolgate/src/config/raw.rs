@@ -346,7 +346,10 @@ pub struct ProxySection {
     /// Skip the consent page for a (user, client, redirect URI) approved before.
     #[serde(default)]
     pub remember_consent: bool,
-    #[serde(default = "yes")]
+    /// Refuse authorization requests without `state`. Off by default: with PKCE S256 (always
+    /// required) `state` is not needed against CSRF (OAuth 2.1 §7.5.1), and Cursor, the MCP
+    /// Inspector and the SDK CLIs send none.
+    #[serde(default)]
     pub require_state: bool,
     /// `dynamic` (RFC 7591), `static` (hand out `static_client`), or `disabled`.
     #[serde(default = "default_registration")]
@@ -354,11 +357,36 @@ pub struct ProxySection {
     /// A pre-registered client described by `GET /register` (Copilot Studio).
     #[serde(default)]
     pub static_client: Option<String>,
+    /// Registrations accepted per minute from everyone together (a ceiling).
     #[serde(default = "default_registrations_per_minute")]
     pub registrations_per_minute: u64,
-    /// Sign-ins (`/authorize`, `/auth/login`) started per minute, all callers together.
+    /// Registrations accepted per minute from one client address (IPv6: one /64).
+    #[serde(default = "default_registrations_per_minute_per_address")]
+    pub registrations_per_minute_per_address: u64,
+    /// Registrations that have not obtained tokens kept at most; past it, registration answers 503.
+    #[serde(default = "default_max_unused_registrations")]
+    pub max_unused_registrations: u64,
+    /// A registration that never obtains tokens is forgotten after this many minutes (1 – 1440).
+    #[serde(default = "default_unused_registration_minutes")]
+    pub unused_registration_minutes: u64,
+    /// A registration that has obtained tokens is kept this many days from its first use (1 – 365).
+    #[serde(default = "default_registration_days")]
+    pub registration_days: u64,
+    /// Sign-ins started per minute for clients nobody has used yet (fresh registrations), all
+    /// callers together (a ceiling).
     #[serde(default = "default_sign_ins_per_minute")]
     pub sign_ins_per_minute: u64,
+    /// Sign-ins started per minute for known clients (pre-registered, metadata documents,
+    /// registrations that have obtained tokens, the browser login), all callers together.
+    #[serde(default = "default_known_client_sign_ins_per_minute")]
+    pub known_client_sign_ins_per_minute: u64,
+    /// Sign-ins started per minute from one client address, whatever the client.
+    #[serde(default = "default_sign_ins_per_minute_per_address")]
+    pub sign_ins_per_minute_per_address: u64,
+    /// Reverse proxies (addresses or networks, `10.0.0.0/8`) whose `X-Forwarded-For` names the
+    /// client address for the per-address limits. Empty: the TCP peer is the client.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
     #[serde(default)]
     pub allow_confidential_clients: bool,
     /// Accept Client ID Metadata Document URLs as client ids.
@@ -402,6 +430,30 @@ fn default_sign_ins_per_minute() -> u64 {
 }
 
 fn default_registrations_per_minute() -> u64 {
+    300
+}
+
+fn default_registrations_per_minute_per_address() -> u64 {
+    10
+}
+
+fn default_max_unused_registrations() -> u64 {
+    10_000
+}
+
+fn default_unused_registration_minutes() -> u64 {
+    60
+}
+
+fn default_registration_days() -> u64 {
+    90
+}
+
+fn default_known_client_sign_ins_per_minute() -> u64 {
+    3000
+}
+
+fn default_sign_ins_per_minute_per_address() -> u64 {
     60
 }
 
