@@ -14,6 +14,7 @@ mod docs_examples;
 mod emulator;
 pub mod entra_proxy;
 mod gateway;
+mod gateway_mode;
 mod hardening;
 mod key_cache;
 mod mcp_gate;

@@ -53,6 +53,10 @@ pub struct Catalog {
     pub prompts: Vec<CatalogItem>,
     #[serde(default)]
     pub resources: Vec<CatalogItem>,
+    /// Resource templates (RFC 6570 URI templates): a resource read by a URI no listing named
+    /// belongs to the server whose template's literal prefix matches it.
+    #[serde(default)]
+    pub resource_templates: Vec<CatalogItem>,
 }
 
 impl Catalog {

@@ -259,6 +259,12 @@ impl Catalog {
                     });
                 }
             }
+            for template in &entry.offer.templates {
+                catalog.resource_templates.push(CatalogItem {
+                    name: template.uri_template.to_string(),
+                    server: server.clone(),
+                });
+            }
         }
         catalog
     }

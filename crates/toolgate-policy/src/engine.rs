@@ -75,6 +75,8 @@ pub struct PolicyEngine {
     /// The server of each catalog prompt / resource (their parent entity).
     pub(crate) prompt_servers: HashMap<String, String>,
     pub(crate) resource_servers: HashMap<String, String>,
+    /// The literal prefix of each resource template, with its server.
+    pub(crate) template_servers: Vec<(String, String)>,
     /// The policy texts, to rebuild against a new catalog.
     sources: Vec<PolicySource>,
 }
@@ -205,6 +207,15 @@ impl PolicyEngine {
         Ok(Self {
             prompt_servers: servers_of(&whole.prompts),
             resource_servers: servers_of(&whole.resources),
+            template_servers: whole
+                .resource_templates
+                .iter()
+                .filter_map(|t| {
+                    let literal = t.name.split('{').next().unwrap_or_default();
+                    let server = t.server.clone()?;
+                    (!literal.is_empty()).then(|| (literal.to_owned(), server))
+                })
+                .collect(),
             sources: sources.to_vec(),
             schema,
             policies,
@@ -251,6 +262,20 @@ impl PolicyEngine {
                 .all(|(a, b)| a.entity == b.entity && a.declared == b.declared)
             && self.prompt_servers == other.prompt_servers
             && self.resource_servers == other.resource_servers
+            && self.template_servers == other.template_servers
+    }
+
+    /// The server of a resource: the one that listed it, else the one whose template's literal
+    /// prefix is the longest match.
+    pub(crate) fn resource_server(&self, uri: &str) -> Option<&str> {
+        if let Some(server) = self.resource_servers.get(uri) {
+            return Some(server);
+        }
+        self.template_servers
+            .iter()
+            .filter(|(literal, _)| uri.starts_with(literal.as_str()))
+            .max_by_key(|(literal, _)| literal.len())
+            .map(|(_, server)| server.as_str())
     }
 
     /// The policy sources this engine was built from.
@@ -342,7 +367,12 @@ fn hash_of(schema_text: &str, sources: &[PolicySource], catalog: &Catalog) -> St
         ctx.update(b"\0");
         ctx.update(data.to_string().as_bytes());
     }
-    for item in catalog.prompts.iter().chain(&catalog.resources) {
+    for item in catalog
+        .prompts
+        .iter()
+        .chain(&catalog.resources)
+        .chain(&catalog.resource_templates)
+    {
         ctx.update(b"\0");
         ctx.update(serde_json::json!([item.name, item.server]).to_string().as_bytes());
     }

@@ -19,7 +19,7 @@ impl PolicyEngine {
     /// May `principal` read the resource `uri` (and see it in resources/list)?
     pub fn authorize_resource(&self, principal: &Principal, uri: &str) -> Decision {
         let names = &self.names;
-        let server = self.resource_servers.get(uri).map(String::as_str);
+        let server = self.resource_server(uri);
         self.authorize_named(principal, &names.mcp_resource, "uri", uri, server, &names.read_resource)
     }
 
