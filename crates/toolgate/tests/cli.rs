@@ -91,3 +91,112 @@ fn the_schema_is_printed() {
     let schema = String::from_utf8_lossy(&out.stdout);
     assert!(schema.contains("action \"call:create_task\""), "{schema}");
 }
+
+/// `policy catalog --config` lists a configuration's upstreams; the saved snapshot then checks
+/// policies without them (what CI does).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policies_are_checked_against_a_configs_upstreams_and_a_saved_snapshot() {
+    let upstream = toolgate_test_upstream::serve_http("127.0.0.1:0".parse().unwrap(), Default::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("toolgate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[auth]\nprovider = \"entra-jwt\"\n[auth.entra]\ntenant_id = \"3c9a8b1e-5d2f-4e7a-9b0c-1d2e3f4a5b6c\"\nclient_id = \"a9e2d5f0-3b1c-4d8e-9f7a-6c5b4a3d2e1f\"\n\n[[upstream]]\nname = \"ref\"\ntransport = \"streamable-http\"\nurl = \"{}\"\n",
+            upstream.url()
+        ),
+    )
+    .unwrap();
+    let policies = dir.path().join("policies");
+    std::fs::create_dir(&policies).unwrap();
+    std::fs::write(
+        policies.join("ref.cedar"),
+        "permit (principal, action == Action::\"call:ref__transfer\", resource in Server::\"ref\")\nwhen { context.input.amount < 100 };",
+    )
+    .unwrap();
+    let run = |args: Vec<String>| {
+        let cwd = dir.path().to_path_buf();
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            toolgate(&args, &cwd)
+        })
+    };
+    let config_arg = config.display().to_string();
+    let dir_arg = policies.display().to_string();
+    let schema = run(vec![
+        "policy".into(),
+        "schema".into(),
+        "--config".into(),
+        config_arg.clone(),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(
+        schema.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&schema.stderr)
+    );
+    assert!(String::from_utf8_lossy(&schema.stdout).contains("action \"call:ref__transfer\""));
+    let validated = run(vec![
+        "policy".into(),
+        "validate".into(),
+        "--config".into(),
+        config_arg.clone(),
+        "--dir".into(),
+        dir_arg.clone(),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(
+        validated.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&validated.stderr)
+    );
+
+    let saved = run(vec!["policy".into(), "catalog".into(), "--config".into(), config_arg])
+        .await
+        .unwrap();
+    assert_eq!(saved.status.code(), Some(0));
+    let snapshot = dir.path().join("catalog.json");
+    std::fs::write(&snapshot, &saved.stdout).unwrap();
+    drop(upstream);
+    let offline = run(vec![
+        "policy".into(),
+        "validate".into(),
+        "--catalog".into(),
+        snapshot.display().to_string(),
+        "--dir".into(),
+        dir_arg.clone(),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(
+        offline.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&offline.stderr)
+    );
+    std::fs::write(
+        policies.join("typo.cedar"),
+        "permit (principal, action == Action::\"call:ref__transfer\", resource)\nwhen { context.input.amout < 100 };",
+    )
+    .unwrap();
+    let refused = run(vec![
+        "policy".into(),
+        "validate".into(),
+        "--catalog".into(),
+        snapshot.display().to_string(),
+        "--dir".into(),
+        dir_arg,
+    ])
+    .await
+    .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("typo.cedar:2:"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+}

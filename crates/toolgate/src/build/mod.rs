@@ -29,6 +29,7 @@ use toolgate_server::{AppSettings, ConnectionLimits};
 
 pub(crate) use self::providers::ProviderParts;
 pub use self::providers::entra_settings;
+pub use self::upstreams::current_catalog;
 use crate::config::raw::{ApiSection, McpConfig, ProviderKind};
 use crate::config::{ConfigError, LoadedConfig};
 

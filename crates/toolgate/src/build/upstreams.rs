@@ -66,13 +66,13 @@ fn entra_client(config: &LoadedConfig) -> Result<Option<EntraClient>, ConfigErro
     }))
 }
 
-/// Upstreams, catalog, credentials and policy of the gateway described by `config`.
-pub(super) async fn discover(
+/// The upstreams of `config` (and `locals`), connected: toolgate's catalog connections are up
+/// (or reported down) and the first listings are in the catalog.
+async fn connect(
     config: &LoadedConfig,
-    origin: PolicyOrigin,
     locals: Vec<LocalUpstream>,
     entra_proxy: Option<&toolgate_proxy::EntraProxy>,
-) -> Result<(Arc<GatewayCore>, Arc<LivePolicy>), ConfigError> {
+) -> Result<Arc<GatewayCore>, ConfigError> {
     let raw = &config.raw;
     let in_file = |key: String, message: String| config.error_in_section("upstream", &key, message);
     let namespacing = raw
@@ -154,7 +154,29 @@ pub(super) async fn discover(
         Arc::new(SystemClock),
     );
     core.discover().await.map_err(|e| config.error("upstream", e))?;
+    Ok(core)
+}
 
+/// The catalog of `config`'s upstreams as toolgate can list them now (`toolgate policy …
+/// --config`); On-Behalf-Of upstreams contribute what `[gateway] catalog` names.
+pub async fn current_catalog(config: &LoadedConfig) -> Result<PolicyCatalog, ConfigError> {
+    let core = connect(config, Vec::new(), None).await?;
+    let snapshot = core.catalog.snapshot();
+    core.shutdown();
+    Ok(snapshot)
+}
+
+/// Upstreams, catalog, credentials and policy of the gateway described by `config`.
+pub(super) async fn discover(
+    config: &LoadedConfig,
+    origin: PolicyOrigin,
+    locals: Vec<LocalUpstream>,
+    entra_proxy: Option<&toolgate_proxy::EntraProxy>,
+) -> Result<(Arc<GatewayCore>, Arc<LivePolicy>), ConfigError> {
+    let raw = &config.raw;
+    let core = connect(config, locals, entra_proxy).await?;
+    let catalog = core.catalog.clone();
+    let sync = core.sync.clone();
     let sources = match origin {
         PolicyOrigin::Directory => {
             read_policy_dir(&config.resolve(&raw.policy.dir)).map_err(|e| config.error("policy.dir", e))?

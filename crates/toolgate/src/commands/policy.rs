@@ -1,13 +1,14 @@
-//! `toolgate policy schema|validate|test`: the policy author's tools.
+//! `toolgate policy schema|validate|test|catalog`: the policy author's tools.
 //!
-//! The schema is generated from the tool catalog: the demo tool set by default, or a JSON list of
-//! tool descriptors (`--catalog`) for policies written for other servers.
+//! The schema is generated from the catalog: the upstreams of a configuration (`--config`,
+//! connecting to them), a saved catalog snapshot (`--catalog`, for CI without the upstreams), or
+//! the demo tool set by default. `catalog` prints the snapshot to save.
 
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use toolgate_core::ToolDescriptor;
-use toolgate_policy::{ClaimMapping, PolicyConfig, PolicyEngine, PolicyError, generate_schema, load_catalog, testing};
+use toolgate_core::Catalog;
+use toolgate_policy::{ClaimMapping, PolicyConfig, PolicyEngine, PolicyError, generate_schema, read_catalog, testing};
 
 use crate::build;
 use crate::cli::exit;
@@ -19,9 +20,13 @@ pub struct PolicyArgs {
     /// Directory of `*.cedar` policies.
     #[arg(long, global = true, default_value = "policies")]
     pub dir: PathBuf,
-    /// Tool catalog (JSON list of tool descriptors). Default: the demo tool set.
-    #[arg(long, global = true)]
+    /// A catalog snapshot (what `toolgate policy catalog` prints, or a JSON list of tool
+    /// descriptors).
+    #[arg(long, global = true, conflicts_with = "config")]
     pub catalog: Option<PathBuf>,
+    /// A toolgate configuration: its upstreams are connected to and listed.
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -36,22 +41,34 @@ pub enum PolicyCommand {
         #[arg(required = true)]
         tables: Vec<PathBuf>,
     },
+    /// Print the catalog (JSON) to save as a snapshot for `--catalog` and `[gateway] catalog`.
+    Catalog,
 }
 
-fn catalog(args: &PolicyArgs) -> Result<Vec<ToolDescriptor>, PolicyError> {
+/// Why the catalog could not be had.
+enum CatalogError {
+    Policy(PolicyError),
+    Config(crate::config::ConfigError),
+}
+
+async fn catalog(args: &PolicyArgs) -> Result<Catalog, CatalogError> {
+    if let Some(path) = &args.config {
+        let loaded = crate::config::load(path).map_err(CatalogError::Config)?;
+        return build::current_catalog(&loaded).await.map_err(CatalogError::Config);
+    }
     match &args.catalog {
-        Some(path) => load_catalog(path),
-        None => Ok(build::catalog(&toolgate_demo::tool_tags())),
+        Some(path) => read_catalog(path).map_err(CatalogError::Policy),
+        None => Ok(Catalog::of_tools(build::catalog(&toolgate_demo::tool_tags()))),
     }
 }
 
-fn engine(args: &PolicyArgs, catalog: &[ToolDescriptor]) -> Result<PolicyEngine, PolicyError> {
+fn engine(args: &PolicyArgs, catalog: &Catalog) -> Result<PolicyEngine, PolicyError> {
     let config = PolicyConfig {
         policy_dir: args.dir.clone(),
         shadow: false,
         claims: ClaimMapping::default(),
     };
-    PolicyEngine::load(&config, catalog)
+    PolicyEngine::load_catalog(&config, catalog)
 }
 
 fn invalid(error: &PolicyError) -> u8 {
@@ -60,12 +77,23 @@ fn invalid(error: &PolicyError) -> u8 {
 }
 
 pub async fn execute(args: PolicyArgs) -> u8 {
-    let catalog = match catalog(&args) {
+    let catalog = match catalog(&args).await {
         Ok(catalog) => catalog,
-        Err(error) => return invalid(&error),
+        Err(CatalogError::Policy(error)) => return invalid(&error),
+        Err(CatalogError::Config(error)) => return super::config_failure(&error),
     };
     match &args.command {
-        PolicyCommand::Schema => match generate_schema(&catalog, &ClaimMapping::default()) {
+        PolicyCommand::Catalog => match serde_json::to_string_pretty(&catalog) {
+            Ok(json) => {
+                println!("{json}");
+                exit::OK
+            }
+            Err(error) => {
+                eprintln!("toolgate policy: {error}");
+                exit::FAILURE
+            }
+        },
+        PolicyCommand::Schema => match generate_schema(&catalog.tools, &ClaimMapping::default()) {
             Ok(schema) => {
                 println!("{}", schema.text());
                 exit::OK
@@ -77,7 +105,7 @@ pub async fn execute(args: PolicyArgs) -> u8 {
                 println!(
                     "{} policies valid against the schema of {} tools (policy set {})",
                     engine.policy_ids().len(),
-                    catalog.len(),
+                    catalog.tools.len(),
                     engine.policy_set_hash()
                 );
                 exit::OK
