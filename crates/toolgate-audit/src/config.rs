@@ -66,7 +66,8 @@ impl AuditConfig {
         }
     }
 
-    pub(crate) fn validate(&self) -> Result<(), AuditError> {
+    /// Checks every bound (all must be above 0); the error names the key.
+    pub fn validate(&self) -> Result<(), AuditError> {
         let zero = |what: &str| Err(AuditError::InvalidConfig(format!("{what} must be above 0")));
         if self.batch_size == 0 {
             return zero("batch_size");

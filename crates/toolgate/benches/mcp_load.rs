@@ -1,5 +1,7 @@
 //! Load test: `tools/call` throughput and latency of the bare rmcp server, the gate without
-//! audit, and the full gate (Entra token + Cedar + SQLite audit), over loopback HTTP.
+//! audit, and the full gate (Entra token + Cedar + SQLite audit), over loopback HTTP; and
+//! gateway mode: an rmcp echo upstream over HTTP called directly and through toolgate (JWT +
+//! Cedar + audit + forwarding).
 //!
 //! Run: `cargo bench -p toolgate --bench mcp_load` (release). Bounded: each variant runs for
 //! `LOAD_SECONDS` (default 5) with `LOAD_WORKERS` (default 8) sessions, then
@@ -50,13 +52,29 @@ impl Outcome {
     }
 }
 
-async fn load(name: &'static str, url: String, token: String, workers: usize, duration: Duration) -> Outcome {
+/// One variant: where, and which call.
+struct Variant {
+    key: &'static str,
+    name: &'static str,
+    url: String,
+    tool: &'static str,
+    arguments: serde_json::Value,
+}
+
+async fn load(variant: Variant, token: String, workers: usize, duration: Duration) -> Outcome {
+    let Variant {
+        name,
+        url,
+        tool,
+        arguments,
+        ..
+    } = variant;
     // Warm-up: open the sessions and make a few calls outside the measurement.
     let mut clients = Vec::new();
     for _ in 0..workers {
         let mut client = McpClient::connect(&url, &token).await.unwrap();
         for _ in 0..20 {
-            client.call("get_task", json!({"id": 1})).await.unwrap();
+            client.call(tool, arguments.clone()).await.unwrap();
         }
         clients.push(client);
     }
@@ -65,12 +83,13 @@ async fn load(name: &'static str, url: String, token: String, workers: usize, du
     let tasks: Vec<_> = clients
         .into_iter()
         .map(|mut client| {
+            let arguments = arguments.clone();
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 let mut errors = 0;
                 while Instant::now() < deadline {
                     let t0 = Instant::now();
-                    let response = client.call("get_task", json!({"id": 1})).await;
+                    let response = client.call(tool, arguments.clone()).await;
                     latencies.push(t0.elapsed().as_micros() as u64);
                     if !matches!(&response, Ok(r) if r.get("result").is_some()) {
                         errors += 1;
@@ -186,18 +205,91 @@ fn main() {
         let full_url = gateway.app.resource_url();
         let full = toolgate::start::start_on(gateway, listener).await.unwrap();
 
-        // `LOAD_ONLY=gate` (or `bare`, `full`) runs one variant, for profiling.
+        // 4 and 5: gateway mode — an rmcp echo upstream over HTTP, directly and through toolgate.
+        let upstream = toolgate_test_upstream::serve_http("127.0.0.1:0".parse().unwrap(), Default::default()).await;
+        let policies = dir.path().join("gateway-policies");
+        std::fs::create_dir(&policies).unwrap();
+        std::fs::write(
+            policies.join("echo.cedar"),
+            "permit (principal in Role::\"Task.Read\", action in Action::\"call\", resource in Server::\"ref\");",
+        )
+        .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let toml = format!(
+            "{}
+[policy]
+dir = \"{}\"
+
+[audit]
+database_url = \"sqlite://{}?mode=rwc\"
+spool_path = \"{}\"
+
+[[upstream]]
+name = \"ref\"
+transport = \"streamable-http\"
+url = \"{}\"
+",
+            toolgate::config::dev_config(&emulator.base_url(), addr),
+            policies.display(),
+            dir.path().join("gateway-audit.db").display(),
+            dir.path().join("gateway-audit.spool").display(),
+            upstream.url()
+        );
+        let gateway = build::gateway(&toolgate::config::load_str(&toml).unwrap())
+            .await
+            .unwrap();
+        let through_url = gateway.app.resource_url();
+        let through = toolgate::start::start_on(gateway, listener).await.unwrap();
+
+        // `LOAD_ONLY=gate` (or `bare`, `full`, `echo`, `gateway`) runs one variant, for profiling.
         let only = std::env::var("LOAD_ONLY").unwrap_or_default();
+        let get_task = || json!({"id": 1});
+        let echo = || json!({"text": "hello"});
+        let variants = [
+            Variant {
+                key: "bare",
+                name: "bare rmcp server",
+                url: bare_url,
+                tool: "get_task",
+                arguments: get_task(),
+            },
+            Variant {
+                key: "gate",
+                name: "gate without audit",
+                url: no_audit_url,
+                tool: "get_task",
+                arguments: get_task(),
+            },
+            Variant {
+                key: "full",
+                name: "full gate (SQLite audit)",
+                url: full_url,
+                tool: "get_task",
+                arguments: get_task(),
+            },
+            Variant {
+                key: "echo",
+                name: "echo upstream, direct",
+                url: upstream.url().to_string(),
+                tool: "echo",
+                arguments: echo(),
+            },
+            Variant {
+                key: "gateway",
+                name: "echo upstream through toolgate (JWT + Cedar + audit)",
+                url: through_url,
+                tool: "ref__echo",
+                arguments: echo(),
+            },
+        ];
         let mut outcomes = Vec::new();
-        for (key, name, url) in [
-            ("bare", "bare rmcp server", bare_url),
-            ("gate", "gate without audit", no_audit_url),
-            ("full", "full gate (SQLite audit)", full_url),
-        ] {
-            if only.is_empty() || only == key {
-                outcomes.push(load(name, url, token.clone(), workers, duration).await);
+        for variant in variants {
+            if only.is_empty() || only == variant.key {
+                outcomes.push((variant.key, load(variant, token.clone(), workers, duration).await));
             }
         }
+        through.audit.flush().await;
         full.audit.flush().await;
         let audited = full.audit.health().committed_events;
 
@@ -205,19 +297,30 @@ fn main() {
             "\ntools/call get_task, {workers} concurrent sessions, {}s per variant, loopback\n",
             duration.as_secs()
         );
-        println!("| Variant | Requests | Errors | Throughput (req/s) | p50 (ms) | p99 (ms) | vs bare |");
+        println!("| Variant | Requests | Errors | Throughput (req/s) | p50 (ms) | p99 (ms) | vs its baseline |");
         println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-        let bare_rps = outcomes[0].rps();
-        for o in &outcomes {
+        // Each gate variant against its own baseline: the demo tools run bare, the echo upstream
+        // runs direct.
+        let baseline = |key: &str| {
+            let base = if matches!(key, "echo" | "gateway") {
+                "echo"
+            } else {
+                "bare"
+            };
+            outcomes.iter().find(|(k, _)| *k == base).map(|(_, o)| o.rps())
+        };
+        for (key, o) in &outcomes {
+            let ratio = baseline(key)
+                .map(|b| format!("{:.1}%", 100.0 * o.rps() / b))
+                .unwrap_or_else(|| "-".into());
             println!(
-                "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.1}% |",
+                "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {ratio} |",
                 o.name,
                 o.requests,
                 o.errors,
                 o.rps(),
                 o.percentile(0.50),
                 o.percentile(0.99),
-                100.0 * o.rps() / bare_rps
             );
         }
         println!("\naudit rows committed by the full gate: {audited}");

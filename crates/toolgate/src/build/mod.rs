@@ -267,6 +267,7 @@ async fn assemble(
         .audit
         .clone()
         .unwrap_or_else(|| AuditConfig::new(DEFAULT_AUDIT_DB, DEFAULT_AUDIT_SPOOL));
+    audit.validate().map_err(|e| config.error("audit", e))?;
     let (upstreams, policy) = upstreams::discover(config, origin, locals, entra_proxy.as_ref()).await?;
     Ok(Gateway {
         bind,
