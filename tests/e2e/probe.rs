@@ -21,10 +21,9 @@ use toolgate::config;
 use toolgate_audit::{AuditConfig, AuditFilter, AuditStore, AuditWriter};
 use toolgate_core::{AuditSink, RequestId, ToolPolicy};
 use toolgate_emulator::{RunningEmulator, demo};
-use toolgate_mcp::{
-    GateOptions, GateShared, McpTransportConfig, SessionBindings, SessionLimits, descriptor_of, mcp_endpoint,
-};
+use toolgate_mcp::{GateOptions, GateShared, descriptor_of};
 use toolgate_policy::{ClaimMapping, PolicyEngine, PolicySource};
+use toolgate_server::mcp::{McpTransportConfig, SessionBindings, SessionLimits, mcp_endpoint};
 use toolgate_server::{RunningServer, auth_gate, build_app_with_mcp, serve_on};
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -91,7 +90,7 @@ impl Probe {
             .await
             .map_err(|e| McpError::internal_error(e.to_string(), None))?;
         let row = rows.iter().find(|r| r.request_id == request_id);
-        Ok(json!({ "found": row.is_some(), "outcome": row.map(|r| r.outcome.clone()) }).to_string())
+        Ok(json!({ "found": row.is_some(), "outcome": row.map(|r| r.outcome) }).to_string())
     }
 }
 

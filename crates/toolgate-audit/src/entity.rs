@@ -65,7 +65,7 @@ pub(crate) fn active_model(event: &AuditEvent) -> ActiveModel {
         argument_digest: Set(event.argument_digest.clone()),
         arguments: Set(event.arguments.clone()),
         latency_us: Set(event.latency_us),
-        outcome: Set(event.outcome.clone()),
+        outcome: Set(event.outcome.as_str().to_owned()),
         reason_code: Set(event.reason_code.clone()),
         upstream: Set(event.upstream.clone()),
         upstream_item: Set(event.upstream_item.clone()),
@@ -102,6 +102,8 @@ impl TryFrom<Model> for AuditEvent {
         };
         let decision =
             parse_decision(&row.decision).ok_or_else(|| malformed(format!("unknown decision {:?}", row.decision)))?;
+        let outcome = toolgate_core::AuditOutcome::parse(&row.outcome)
+            .ok_or_else(|| malformed(format!("unknown outcome {:?}", row.outcome)))?;
         let policy_ids: Vec<String> =
             serde_json::from_value(row.policy_ids.clone()).map_err(|e| malformed(format!("policy_ids: {e}")))?;
         Ok(AuditEvent {
@@ -120,7 +122,7 @@ impl TryFrom<Model> for AuditEvent {
             argument_digest: row.argument_digest,
             arguments: row.arguments,
             latency_us: row.latency_us,
-            outcome: row.outcome,
+            outcome,
             reason_code: row.reason_code,
             event_id: row.event_id,
             upstream: row.upstream,

@@ -157,7 +157,7 @@ mod tests {
             argument_digest: None,
             arguments: None,
             latency_us: 5,
-            outcome: "ok".into(),
+            outcome: toolgate_core::AuditOutcome::Ok,
             reason_code: None,
             upstream: None,
             upstream_item: None,

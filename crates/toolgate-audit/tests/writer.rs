@@ -427,14 +427,18 @@ async fn durable_then_completed(url: &str, dir: &Path) -> AuditEvent {
     let writer = AuditWriter::start(config).await.unwrap();
     let store = AuditStore::connect(url).await.unwrap();
     let mut decision = event(7);
-    decision.outcome = "pending".into();
+    decision.outcome = toolgate_core::AuditOutcome::Pending;
     writer.record_durable(decision.clone()).await.unwrap();
     let stored = all_events(&store).await;
     assert_eq!(stored.len(), 1, "the decision is stored before record_durable returns");
     assert_eq!(stored[0].outcome, "pending");
 
     let started = std::time::Instant::now();
-    let done = decision.completed("tool_error", Some("mcp_error_-32603"), started);
+    let done = decision.completed(
+        toolgate_core::AuditOutcome::ToolError,
+        Some("mcp_error_-32603"),
+        started,
+    );
     writer.record(done).await.unwrap();
     writer.flush().await;
     let stored = all_events(&store).await;
@@ -445,7 +449,11 @@ async fn durable_then_completed(url: &str, dir: &Path) -> AuditEvent {
     // Replaying both (a spool replayed twice) changes nothing.
     writer.record(decision.clone()).await.unwrap();
     writer
-        .record(decision.completed("tool_error", Some("mcp_error_-32603"), started))
+        .record(decision.completed(
+            toolgate_core::AuditOutcome::ToolError,
+            Some("mcp_error_-32603"),
+            started,
+        ))
         .await
         .unwrap();
     writer.flush().await;

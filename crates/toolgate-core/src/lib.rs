@@ -20,8 +20,8 @@ pub mod text;
 mod tool;
 
 pub use audit::{
-    ArgumentCapture, AuditDecision, AuditEvent, AuditSink, AuditUnavailable, AuditWrite, NoAudit, argument_digest,
-    canonical_json, capture, limits as audit_limits,
+    ArgumentCapture, AuditDecision, AuditEvent, AuditOutcome, AuditSink, AuditUnavailable, AuditWrite, NoAudit,
+    argument_digest, canonical_json, capture, limits as audit_limits,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use decision::{Decision, Effect};

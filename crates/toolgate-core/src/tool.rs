@@ -69,12 +69,22 @@ impl Catalog {
     }
 }
 
-/// A tool call refused or failed before producing a result (JSON-RPC error code + message).
+/// A tool call refused or failed before producing a result.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message} (code {code})")]
-pub struct ToolCallError {
-    pub code: i64,
-    pub message: String,
+pub enum ToolCallError {
+    /// No such tool — or one the caller may not use (by default the two are indistinguishable,
+    /// so callers cannot probe which tools exist).
+    #[error("tool not found")]
+    NotFound,
+    /// Refused by policy, said explicitly (`[mcp] denial = "explicit"`).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Arguments the tool (or its schema) refused.
+    #[error("invalid arguments: {0}")]
+    InvalidArguments(String),
+    /// The tool, its upstream or the gate failed (JSON-RPC error code and message, for logs).
+    #[error("{message} (code {code})")]
+    Failed { code: i64, message: String },
 }
 
 /// Calls tools on behalf of a principal through the same gate MCP uses (policy, audit): the
@@ -82,10 +92,14 @@ pub struct ToolCallError {
 #[async_trait::async_trait]
 pub trait ToolInvoker: Send + Sync + 'static {
     /// Returns the MCP `CallToolResult` as JSON (`content`, `isError`, …).
+    ///
+    /// `authorization` is the caller's own `Authorization` header: tools (and gateway upstreams
+    /// reached On-Behalf-Of the caller) see it as they would over MCP.
     async fn invoke(
         &self,
         principal: std::sync::Arc<crate::Principal>,
         request_id: String,
+        authorization: Option<http::HeaderValue>,
         tool: &str,
         arguments: serde_json::Map<String, Value>,
     ) -> Result<Value, ToolCallError>;

@@ -297,7 +297,7 @@ impl AadError {
     pub(crate) fn to_json_response(&self) -> Response {
         let trace_id = uuid::Uuid::new_v4().to_string();
         let correlation_id = uuid::Uuid::new_v4().to_string();
-        let now = chrono::Utc::now();
+        let now = chrono::DateTime::from_timestamp(crate::state::now(), 0).unwrap_or_default();
         let timestamp = now.format("%Y-%m-%d %H:%M:%SZ").to_string();
         let description = format!(
             "{}\r\nTrace ID: {trace_id}\r\nCorrelation ID: {correlation_id}\r\nTimestamp: {}",

@@ -74,7 +74,7 @@ impl EmulatorState {
 }
 
 pub(crate) fn now() -> i64 {
-    chrono::Utc::now().timestamp()
+    toolgate_core::Clock::now_unix(&toolgate_core::SystemClock)
 }
 
 /// An opaque random value (codes, refresh tokens, `aio`, `uti`).

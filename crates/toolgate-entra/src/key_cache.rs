@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Weak};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use parking_lot::{Mutex, RwLock};
 use serde::Deserialize;
@@ -217,7 +217,8 @@ impl KeyCache {
                 *current = Arc::new(fresh);
                 drop(current);
                 let mut health = self.health.lock();
-                health.last_success_unix = SystemTime::now().duration_since(UNIX_EPOCH).ok().map(|d| d.as_secs());
+                health.last_success_unix =
+                    u64::try_from(toolgate_core::Clock::now_unix(&toolgate_core::SystemClock)).ok();
                 health.last_error = None;
                 health.consecutive_failures = 0;
                 Ok(())

@@ -279,7 +279,10 @@ impl UpstreamSection {
 
 impl GatewaySection {
     pub fn namespacing(&self) -> Result<Namespacing, UpstreamConfigError> {
-        if self.separator.is_empty() || self.separator.len() > 8 || self.separator.chars().any(char::is_whitespace) {
+        if self.separator.is_empty()
+            || self.separator.chars().count() > 8
+            || self.separator.chars().any(char::is_whitespace)
+        {
             return Err(problem(
                 "gateway.separator",
                 "must be 1 to 8 characters without whitespace",

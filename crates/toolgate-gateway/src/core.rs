@@ -205,9 +205,10 @@ impl toolgate_core::CatalogSource for GatewayCore {
 }
 
 impl toolgate_core::ReadinessSource for GatewayCore {
-    /// The policy set (ready when the intended policies are in force) and each upstream
-    /// toolgate reaches by itself (ready when up); On-Behalf-Of upstreams are reported but
-    /// never make the server unready (they are reached per user).
+    /// The policy set (ready when the intended policies are in force) and each upstream with
+    /// its state. An upstream that is down does not make the instance unready: every replica
+    /// sees the same upstream, and taking them all out of the load balancer would only turn
+    /// errors naming the upstream into connection failures. Readiness then says `degraded`.
     fn components(&self) -> Vec<toolgate_core::ComponentState> {
         let policy = self.sync.policy().map(|p| p.status());
         let mut components = vec![toolgate_core::ComponentState {
@@ -223,7 +224,7 @@ impl toolgate_core::ReadinessSource for GatewayCore {
             let state = upstream.health.state();
             components.push(toolgate_core::ComponentState {
                 name: format!("upstream:{}", upstream.name()),
-                ready: upstream.needs_user() || state == UpstreamState::Up,
+                ready: true,
                 state: match state {
                     UpstreamState::Up => "up",
                     UpstreamState::Down => "down",

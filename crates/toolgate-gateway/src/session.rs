@@ -121,7 +121,12 @@ impl Slot {
             }
             Err(error) => {
                 let message = error.to_string();
-                self.upstream.health.down(&message);
+                // An On-Behalf-Of upstream refusing one user's token says nothing about the
+                // upstream for others: only upstreams reached with toolgate's own credentials
+                // are backed off for everyone.
+                if !self.upstream.needs_user() {
+                    self.upstream.health.down(&message);
+                }
                 Err(unavailable(self.name(), message))
             }
         }
@@ -157,7 +162,18 @@ impl Slot {
         }
         let id = handle.id.clone();
         let answer = tokio::select! {
-            answer = handle.await_response() => answer.map_err(|e| self.failed(e)),
+            answer = handle.await_response() => match answer {
+                Ok(answer) => Ok(answer),
+                Err(error) => {
+                    let lost = is_connection_lost(&error);
+                    let mapped = self.failed(error);
+                    if lost {
+                        // The next call opens a fresh session (an HTTP upstream may have restarted).
+                        self.drop_link().await;
+                    }
+                    Err(mapped)
+                }
+            },
             () = cx.ct.cancelled() => {
                 let cancelled = rmcp::model::CancelledNotificationParam::new(Some(id), Some("cancelled by the client".into()));
                 let _ = connection.peer.notify_cancelled(cancelled).await;

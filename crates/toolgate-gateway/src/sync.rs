@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 use parking_lot::Mutex;
 use rmcp::RoleServer;
 use rmcp::service::Peer;
-use toolgate_core::{AuditDecision, AuditEvent, AuditSink, SystemClock};
+use toolgate_core::{AuditDecision, AuditEvent, AuditOutcome, AuditSink, SystemClock};
 use toolgate_policy::LivePolicy;
 
 use crate::catalog::Catalog;
@@ -88,7 +88,7 @@ impl PolicySync {
                         "gateway",
                         "policy/rebuild",
                         AuditDecision::Deny,
-                        "refused",
+                        AuditOutcome::Refused,
                     )
                     .policy_set(Some(&policy.status().policy_set_hash))
                     .reason(Some(&format!("policy_invalid_for_catalog: {error}")));

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use rmcp::RoleServer;
 use rmcp::service::RequestContext;
-use toolgate_core::{AuditDecision, AuditEvent, Principal, RequestId, SystemClock};
+use toolgate_core::{AuditDecision, AuditEvent, AuditOutcome, Principal, RequestId, SystemClock};
 
 /// The caller of one MCP request.
 #[derive(Debug, Clone)]
@@ -37,7 +37,7 @@ impl Caller {
     }
 
     /// An audit event for this caller's request (the principal is added by the caller of this).
-    pub fn event(&self, method: &str, decision: AuditDecision, outcome: &str) -> AuditEvent {
+    pub fn event(&self, method: &str, decision: AuditDecision, outcome: AuditOutcome) -> AuditEvent {
         AuditEvent::new(&SystemClock, &self.request_id, "", method, decision, outcome)
             .session(self.session_id.as_deref())
     }

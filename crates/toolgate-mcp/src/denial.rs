@@ -43,13 +43,32 @@ impl DenialStyle {
     pub fn error(self, tool: &str) -> McpError {
         match self {
             // rmcp's ToolRouter answers an unknown tool with exactly this.
-            Self::AsUnknownTool => McpError::invalid_params("tool not found", None),
+            Self::AsUnknownTool => McpError::invalid_params(UNKNOWN_TOOL, None),
             Self::Explicit => McpError::new(
                 ErrorCode::INVALID_REQUEST,
                 format!("calling tool `{tool}` is forbidden by policy"),
                 None,
             ),
         }
+    }
+}
+
+/// rmcp's words for a tool it does not have — and so, by default, the gate's for a refused one.
+pub const UNKNOWN_TOOL: &str = "tool not found";
+
+/// What a refused or failed `tools/call` was, for callers outside MCP (the REST API): the gate
+/// and rmcp speak JSON-RPC errors; this reads them in one place.
+pub fn classify(error: &McpError) -> toolgate_core::ToolCallError {
+    use toolgate_core::ToolCallError;
+    match error.code {
+        ErrorCode::INVALID_PARAMS if error.message == UNKNOWN_TOOL => ToolCallError::NotFound,
+        // `denial = "explicit"`.
+        ErrorCode::INVALID_REQUEST => ToolCallError::Forbidden(error.message.to_string()),
+        ErrorCode::INVALID_PARAMS => ToolCallError::InvalidArguments(error.message.to_string()),
+        code => ToolCallError::Failed {
+            code: i64::from(code.0),
+            message: error.message.to_string(),
+        },
     }
 }
 

@@ -16,7 +16,8 @@ use rmcp::service::{MaybeSendFuture, NotificationContext, RequestContext, Subscr
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::{Map, Value};
 use toolgate_core::{
-    ArgumentCapture, AuditDecision, AuditEvent, AuditSink, Decision, ItemKind, ItemOrigins, Principal, ToolPolicy,
+    ArgumentCapture, AuditDecision, AuditEvent, AuditOutcome, AuditSink, Decision, ItemKind, ItemOrigins, Principal,
+    ToolPolicy,
 };
 
 use crate::caller::Caller;
@@ -151,24 +152,80 @@ impl Item<'_> {
     }
 }
 
+/// The caller of `context` and its principal; a request without one reached the gate
+/// unauthenticated (the endpoint was mounted without authentication) and is refused.
+fn authenticated(context: &RequestContext<RoleServer>) -> Result<(Caller, Arc<Principal>), McpError> {
+    let caller = Caller::of(context);
+    match caller.principal.clone() {
+        Some(principal) => Ok((caller, principal)),
+        None => Err(unauthenticated()),
+    }
+}
+
+/// The list results the gate filters: what is kept is what the caller may use.
+trait FilteredList {
+    fn len(&self) -> usize;
+    fn keep(&mut self, policy: &dyn ToolPolicy, principal: &Principal);
+    fn mark_private(&mut self);
+}
+
+impl FilteredList for ListToolsResult {
+    fn len(&self) -> usize {
+        self.tools.len()
+    }
+    fn keep(&mut self, policy: &dyn ToolPolicy, principal: &Principal) {
+        self.tools
+            .retain(|t| policy.authorize_list(principal, &t.name).is_allowed());
+    }
+    fn mark_private(&mut self) {
+        self.cache_scope = Some(CacheScope::Private);
+    }
+}
+
+impl FilteredList for ListPromptsResult {
+    fn len(&self) -> usize {
+        self.prompts.len()
+    }
+    fn keep(&mut self, policy: &dyn ToolPolicy, principal: &Principal) {
+        self.prompts
+            .retain(|p| policy.authorize_prompt(principal, &p.name).is_allowed());
+    }
+    fn mark_private(&mut self) {
+        self.cache_scope = Some(CacheScope::Private);
+    }
+}
+
+impl FilteredList for ListResourcesResult {
+    fn len(&self) -> usize {
+        self.resources.len()
+    }
+    fn keep(&mut self, policy: &dyn ToolPolicy, principal: &Principal) {
+        self.resources
+            .retain(|r| policy.authorize_resource(principal, &r.uri).is_allowed());
+    }
+    fn mark_private(&mut self) {
+        self.cache_scope = Some(CacheScope::Private);
+    }
+}
+
 /// How a forwarded request ended, for its audit row.
 trait Outcome {
-    fn outcome(&self) -> (&'static str, Option<String>);
+    fn outcome(&self) -> (AuditOutcome, Option<String>);
 }
 
 impl<T> Outcome for Result<T, McpError> {
-    fn outcome(&self) -> (&'static str, Option<String>) {
+    fn outcome(&self) -> (AuditOutcome, Option<String>) {
         match self {
-            Ok(_) => ("ok", None),
-            Err(error) => ("error", Some(format!("mcp_error_{}", error.code.0))),
+            Ok(_) => (AuditOutcome::Ok, None),
+            Err(error) => (AuditOutcome::Error, Some(format!("mcp_error_{}", error.code.0))),
         }
     }
 }
 
 /// A tool's own failure (`isError: true`) is an outcome of its own.
-fn tool_outcome(result: &Result<CallToolResponse, McpError>) -> (&'static str, Option<String>) {
+fn tool_outcome(result: &Result<CallToolResponse, McpError>) -> (AuditOutcome, Option<String>) {
     match result {
-        Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => ("tool_error", None),
+        Ok(CallToolResponse::Complete(r)) if r.is_error == Some(true) => (AuditOutcome::ToolError, None),
         other => other.outcome(),
     }
 }
@@ -203,7 +260,7 @@ impl<H: ServerHandler> Gate<H> {
         item: Item<'_>,
         context: RequestContext<RoleServer>,
         forward: F,
-        outcome: impl FnOnce(&Result<T, McpError>) -> (&'static str, Option<String>),
+        outcome: impl FnOnce(&Result<T, McpError>) -> (AuditOutcome, Option<String>),
     ) -> Result<T, McpError>
     where
         F: FnOnce(RequestContext<RoleServer>) -> Fut,
@@ -211,10 +268,7 @@ impl<H: ServerHandler> Gate<H> {
     {
         let started = Instant::now();
         item.check_bounds()?;
-        let caller = Caller::of(&context);
-        let Some(principal) = caller.principal.clone() else {
-            return Err(unauthenticated());
-        };
+        let (caller, principal) = authenticated(&context)?;
         let decision = item.decide(self.shared.policy.as_ref(), &principal);
         let origin = self
             .shared
@@ -222,7 +276,7 @@ impl<H: ServerHandler> Gate<H> {
             .as_ref()
             .and_then(|o| o.origin(item.kind(), item.key()));
         let mut event = caller
-            .event(method, AuditDecision::of(Some(&decision)), "pending")
+            .event(method, AuditDecision::of(Some(&decision)), AuditOutcome::Pending)
             .principal(&principal)
             .tool(Some(item.key()))
             .origin(origin.as_ref())
@@ -233,8 +287,13 @@ impl<H: ServerHandler> Gate<H> {
         if !decision.is_allowed() {
             tracing::info!(item = %toolgate_core::text::bounded(item.key(), 128), method,
                 policies = ?decision.determining_policies, errors = ?decision.errors, "request denied by policy");
-            self.record(event.outcome("denied").reason(Some("policy_deny")).latency(started))
-                .await?;
+            self.record(
+                event
+                    .outcome(AuditOutcome::Denied)
+                    .reason(Some("policy_deny"))
+                    .latency(started),
+            )
+            .await?;
             return Err(item.refusal(self.shared.options.denial));
         }
         let shadow = decision.is_shadow_deny();
@@ -264,44 +323,31 @@ impl<H: ServerHandler> Gate<H> {
         }
     }
 
-    /// Audits a filtered list (`tools/list`, `prompts/list`, `resources/list`).
-    async fn record_list(
+    /// A list (`tools/list`, `prompts/list`, `resources/list`) from the wrapped handler, with
+    /// only what the caller may use, marked private (it depends on who asked), and audited.
+    async fn list_filtered<L, Fut>(
         &self,
         method: &'static str,
-        caller: &Caller,
-        principal: &Principal,
-        started: Instant,
-        shown: usize,
-        total: usize,
-    ) -> Result<(), McpError> {
-        let event = caller
-            .event(method, AuditDecision::Allow, "ok")
-            .principal(principal)
-            .policy_set(self.shared.policy.policy_set_hash().as_deref())
-            .reason(Some(&format!("listed {shown} of {total}")))
-            .latency(started);
-        self.record(event).await
-    }
-
-    async fn gated_list_tools(
-        &self,
-        request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
-    ) -> Result<ListToolsResult, McpError> {
+        list: impl FnOnce(RequestContext<RoleServer>) -> Fut,
+    ) -> Result<L, McpError>
+    where
+        L: FilteredList,
+        Fut: Future<Output = Result<L, McpError>>,
+    {
         let started = Instant::now();
-        let caller = Caller::of(&context);
-        let Some(principal) = caller.principal.clone() else {
-            return Err(unauthenticated());
-        };
-        let mut result = self.inner.list_tools(request, context).await?;
-        let total = result.tools.len();
-        result
-            .tools
-            .retain(|tool| self.shared.policy.authorize_list(&principal, &tool.name).is_allowed());
-        // The list depends on who asked: never let it be shared.
-        result.cache_scope = Some(CacheScope::Private);
-        self.record_list("tools/list", &caller, &principal, started, result.tools.len(), total)
-            .await?;
+        let (caller, principal) = authenticated(&context)?;
+        let mut result = list(context).await?;
+        let total = result.len();
+        result.keep(self.shared.policy.as_ref(), &principal);
+        result.mark_private();
+        let event = caller
+            .event(method, AuditDecision::Allow, AuditOutcome::Ok)
+            .principal(&principal)
+            .policy_set(self.shared.policy.policy_set_hash().as_deref())
+            .reason(Some(&format!("listed {} of {total}", result.len())))
+            .latency(started);
+        self.record(event).await?;
         Ok(result)
     }
 
@@ -341,14 +387,15 @@ impl<H: ServerHandler> Gate<H> {
     }
 }
 
-#[allow(deprecated)]
 impl<H: ServerHandler> ServerHandler for Gate<H> {
-    fn list_tools(
+    async fn list_tools(
         &self,
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
-    ) -> impl Future<Output = Result<ListToolsResult, McpError>> + MaybeSendFuture + '_ {
-        self.gated_list_tools(request, context)
+    ) -> Result<ListToolsResult, McpError> {
+        let inner = &self.inner;
+        self.list_filtered("tools/list", context, move |context| inner.list_tools(request, context))
+            .await
     }
 
     fn call_tool(
@@ -364,27 +411,11 @@ impl<H: ServerHandler> ServerHandler for Gate<H> {
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, McpError> {
-        let started = Instant::now();
-        let caller = Caller::of(&context);
-        let Some(principal) = caller.principal.clone() else {
-            return Err(unauthenticated());
-        };
-        let mut result = self.inner.list_prompts(request, context).await?;
-        let total = result.prompts.len();
-        result
-            .prompts
-            .retain(|p| self.shared.policy.authorize_prompt(&principal, &p.name).is_allowed());
-        result.cache_scope = Some(CacheScope::Private);
-        self.record_list(
-            "prompts/list",
-            &caller,
-            &principal,
-            started,
-            result.prompts.len(),
-            total,
-        )
-        .await?;
-        Ok(result)
+        let inner = &self.inner;
+        self.list_filtered("prompts/list", context, move |context| {
+            inner.list_prompts(request, context)
+        })
+        .await
     }
 
     async fn get_prompt(
@@ -409,27 +440,11 @@ impl<H: ServerHandler> ServerHandler for Gate<H> {
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, McpError> {
-        let started = Instant::now();
-        let caller = Caller::of(&context);
-        let Some(principal) = caller.principal.clone() else {
-            return Err(unauthenticated());
-        };
-        let mut result = self.inner.list_resources(request, context).await?;
-        let total = result.resources.len();
-        result
-            .resources
-            .retain(|r| self.shared.policy.authorize_resource(&principal, &r.uri).is_allowed());
-        result.cache_scope = Some(CacheScope::Private);
-        self.record_list(
-            "resources/list",
-            &caller,
-            &principal,
-            started,
-            result.resources.len(),
-            total,
-        )
-        .await?;
-        Ok(result)
+        let inner = &self.inner;
+        self.list_filtered("resources/list", context, move |context| {
+            inner.list_resources(request, context)
+        })
+        .await
     }
 
     async fn read_resource(
@@ -557,6 +572,10 @@ impl<H: ServerHandler> ServerHandler for Gate<H> {
 
     // Forwarded only when listed in `pass_through`.
 
+    #[allow(
+        deprecated,
+        reason = "rmcp deprecates logging (SEP-2577) for 2026-07-28; 2025 clients send logging/setLevel"
+    )]
     async fn set_level(
         &self,
         request: SetLevelRequestParams,

@@ -32,7 +32,7 @@ impl<F> InProcessTools<F> {
 }
 
 fn internal(message: &str) -> ToolCallError {
-    ToolCallError {
+    ToolCallError::Failed {
         code: -32603,
         message: message.to_owned(),
     }
@@ -48,10 +48,14 @@ where
         &self,
         principal: Arc<Principal>,
         request_id: String,
+        authorization: Option<http::HeaderValue>,
         tool: &str,
         arguments: Map<String, Value>,
     ) -> Result<Value, ToolCallError> {
         let (mut parts, ()) = http::Request::new(()).into_parts();
+        if let Some(authorization) = authorization {
+            parts.headers.insert(http::header::AUTHORIZATION, authorization);
+        }
         parts.extensions.insert(principal);
         parts.extensions.insert(HttpRequestId(request_id));
         let params = CallToolRequestParams::new(tool.to_owned()).with_arguments(arguments);
@@ -82,10 +86,7 @@ where
                 }
                 _ => Err(internal("unexpected reply to tools/call")),
             },
-            Some(ServerJsonRpcMessage::Error(error)) => Err(ToolCallError {
-                code: i64::from(error.error.code.0),
-                message: error.error.message.to_string(),
-            }),
+            Some(ServerJsonRpcMessage::Error(error)) => Err(crate::denial::classify(&error.error)),
             _ => Err(internal("no reply from the tool")),
         }
     }

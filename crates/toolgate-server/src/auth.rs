@@ -9,8 +9,8 @@ use std::sync::Arc;
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::{Endpoint, FromRequest, IntoResponse, Middleware, Request, RequestBody, Response, Result};
 use toolgate_core::{
-    AuditDecision, AuditEvent, AuditSink, AuthProvider, AuthRejection, Challenge, Principal, RequestHead, RequestId,
-    SystemClock,
+    AuditDecision, AuditEvent, AuditOutcome, AuditSink, AuthProvider, AuthRejection, Challenge, Principal, RequestHead,
+    RequestId, SystemClock,
 };
 
 use crate::failure_audit::{FailureAudit, FailureBudget};
@@ -47,7 +47,7 @@ impl AuthGate {
     }
 
     /// The audit row of a request refused before anyone was authenticated.
-    pub fn refusal_event(&self, req: &Request, outcome: &str, reason: &str) -> AuditEvent {
+    pub fn refusal_event(&self, req: &Request, outcome: AuditOutcome, reason: &str) -> AuditEvent {
         let request_id = req
             .extensions()
             .get::<RequestId>()
@@ -69,7 +69,7 @@ impl AuthGate {
     /// Audits a refused request. Best effort and budgeted: a refusal is already the safe outcome.
     fn audit_failure(&self, req: &Request, rejection: &AuthRejection) {
         if let Some(refusals) = &self.refusals {
-            refusals.record(self.refusal_event(req, "auth_failed", rejection.reason.as_str()));
+            refusals.record(self.refusal_event(req, AuditOutcome::AuthFailed, rejection.reason.as_str()));
         }
     }
 

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
-use toolgate_core::{AuditDecision, AuditEvent, AuditSink, SystemClock};
+use toolgate_core::{AuditDecision, AuditEvent, AuditOutcome, AuditSink, SystemClock};
 
 /// Refusals recorded individually per second (sustained).
 pub const DEFAULT_PER_SECOND: u32 = 100;
@@ -117,7 +117,7 @@ impl FailureAudit {
             &self.provider,
             "auth_failures_suppressed",
             AuditDecision::AuthFailed,
-            "suppressed",
+            AuditOutcome::Suppressed,
         )
         .reason(Some("over_budget"));
         event.arguments = Some(serde_json::json!({ "suppressed": count }));

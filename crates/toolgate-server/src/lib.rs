@@ -11,6 +11,7 @@ pub mod auth;
 pub mod edge;
 pub mod failure_audit;
 mod listen;
+pub mod mcp;
 mod provider_routes;
 pub mod request_id;
 pub mod routes;

@@ -22,7 +22,8 @@ use toolgate::sign_in::SignIn;
 use toolgate_core::{AuditSink, NoAudit, ToolPolicy};
 use toolgate_demo::{TaskStore, TaskTools};
 use toolgate_emulator::{Emulator, EmulatorConfig, demo};
-use toolgate_mcp::{GateOptions, GateShared, McpTransportConfig, SessionBindings, mcp_endpoint};
+use toolgate_mcp::{GateOptions, GateShared};
+use toolgate_server::mcp::{McpTransportConfig, SessionBindings, mcp_endpoint};
 use toolgate_server::{auth_gate, build_app_with_mcp, serve_on};
 
 /// The same allocator as the `toolgate` binary.

@@ -9,8 +9,9 @@ use toolgate_audit::{AuditError, AuditWriter};
 use toolgate_core::{AuditSink, ToolPolicy};
 use toolgate_demo::TaskStore;
 use toolgate_gateway::GatewayCore;
-use toolgate_mcp::{GateOptions, GateShared, InProcessTools, PassThrough, SessionBindings, mcp_endpoint};
+use toolgate_mcp::{GateOptions, GateShared, InProcessTools, PassThrough};
 use toolgate_policy::LivePolicy;
+use toolgate_server::mcp::{SessionBindings, mcp_endpoint};
 use toolgate_server::{RunningServer, ServeError, auth_gate, build_app_with, serve_with_limits};
 
 use crate::build::Gateway;

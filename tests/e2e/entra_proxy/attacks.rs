@@ -77,7 +77,7 @@ async fn oauth_outcomes(stack: &super::ProxyStack) -> Vec<String> {
         .await
         .into_iter()
         .filter(|row| row.method.starts_with("oauth/"))
-        .map(|row| row.outcome)
+        .map(|row| row.outcome.to_string())
         .collect()
 }
 

@@ -85,7 +85,7 @@ impl From<AuditEvent> for AuditRow {
             policy_set_hash: e.policy_set_hash,
             argument_digest: e.argument_digest,
             latency_us: e.latency_us,
-            outcome: e.outcome,
+            outcome: e.outcome.to_string(),
             reason_code: e.reason_code,
         }
     }

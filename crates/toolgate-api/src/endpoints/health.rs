@@ -78,8 +78,14 @@ impl HealthApi {
                 components,
             }));
         }
+        // Ready, but an upstream is down: calls of its tools fail with errors naming it.
+        let status = if components.iter().any(|c| c.state == "down") {
+            "degraded"
+        } else {
+            "ready"
+        };
         Readiness::Ready(Json(Status {
-            status: "ready".into(),
+            status: status.into(),
             components,
         }))
     }

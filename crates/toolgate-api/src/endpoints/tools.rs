@@ -4,7 +4,7 @@ use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use toolgate_server::request_id::RequestId;
+use toolgate_core::{RequestId, ToolCallError};
 
 use super::admin::{ApiError, parse_error_message};
 
@@ -86,21 +86,19 @@ impl ToolsApi {
             .invoke(
                 auth.principal().clone(),
                 request_id,
+                request.headers().get(poem::http::header::AUTHORIZATION).cloned(),
                 &name.0,
                 arguments.0.into_iter().collect(),
             )
             .await
         {
             Ok(result) => CallResult::Ok(Json(result)),
-            // rmcp's answer to an unknown tool, which denied tools share by default.
-            Err(error) if error.code == -32602 && error.message == "tool not found" => {
-                CallResult::NotFound(ApiError::new("not_found", "tool not found"))
+            Err(ToolCallError::NotFound) => CallResult::NotFound(ApiError::new("not_found", "tool not found")),
+            Err(ToolCallError::Forbidden(message)) => CallResult::Forbidden(ApiError::new("forbidden", message)),
+            Err(ToolCallError::InvalidArguments(message)) => {
+                CallResult::BadRequest(ApiError::new("invalid_request", message))
             }
-            Err(error) if error.code == -32600 => CallResult::Forbidden(ApiError::new("forbidden", error.message)),
-            Err(error) if error.code == -32602 => {
-                CallResult::BadRequest(ApiError::new("invalid_request", error.message))
-            }
-            Err(error) => {
+            Err(error @ ToolCallError::Failed { .. }) => {
                 tracing::warn!(tool = %name.0, %error, "REST tool call failed");
                 CallResult::Failed(ApiError::new("tool_failed", "the tool call failed"))
             }

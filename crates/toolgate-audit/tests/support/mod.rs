@@ -200,7 +200,11 @@ fn event_with_id(n: usize, event_id: String) -> AuditEvent {
         argument_digest: (!n.is_multiple_of(3)).then(|| argument_digest(&arguments)),
         arguments: (n % 2 == 1).then_some(arguments),
         latency_us: (n as i64) * 13,
-        outcome: if auth_failed { "auth_failed" } else { "ok" }.to_owned(),
+        outcome: if auth_failed {
+            toolgate_core::AuditOutcome::AuthFailed
+        } else {
+            toolgate_core::AuditOutcome::Ok
+        },
         reason_code: auth_failed.then(|| "expired".to_owned()),
         upstream: None,
         upstream_item: None,

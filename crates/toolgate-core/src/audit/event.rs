@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::capture::{ArgumentCapture, capture};
 use super::digest::argument_digest;
+use super::outcome::AuditOutcome;
 use crate::clock::Clock;
 use crate::decision::Decision;
 use crate::principal::Principal;
@@ -75,7 +76,6 @@ pub mod limits {
     pub const POLICY_IDS: usize = 64;
     pub const POLICY_SET_HASH: usize = 128;
     pub const DIGEST: usize = 64;
-    pub const OUTCOME: usize = 32;
     pub const REASON_CODE: usize = 256;
     /// Captured arguments larger than this (as JSON text, in bytes) are replaced by a marker
     /// naming their size; the digest still covers all of them.
@@ -106,8 +106,7 @@ pub struct AuditEvent {
     /// Arguments as captured under the configured redaction (none by default).
     pub arguments: Option<Value>,
     pub latency_us: i64,
-    /// `ok`, `tool_error`, `denied`, `auth_failed`, `pending` …
-    pub outcome: String,
+    pub outcome: AuditOutcome,
     /// Machine-readable reason (`expired`, `policy_deny`, …).
     pub reason_code: Option<String>,
     /// Gateway mode: the upstream that served the item, and the item's own name there.
@@ -129,7 +128,7 @@ impl AuditEvent {
         provider: &str,
         method: &str,
         decision: AuditDecision,
-        outcome: &str,
+        outcome: AuditOutcome,
     ) -> Self {
         Self {
             event_id: uuid::Uuid::new_v4().to_string(),
@@ -148,7 +147,7 @@ impl AuditEvent {
             argument_digest: None,
             arguments: None,
             latency_us: 0,
-            outcome: bounded_string(outcome, limits::OUTCOME),
+            outcome,
             reason_code: None,
             upstream: None,
             upstream_item: None,
@@ -233,14 +232,14 @@ impl AuditEvent {
         self
     }
 
-    pub fn outcome(mut self, outcome: &str) -> Self {
-        self.outcome = bounded_string(outcome, limits::OUTCOME);
+    pub fn outcome(mut self, outcome: AuditOutcome) -> Self {
+        self.outcome = outcome;
         self
     }
 
     /// The outcome of the same event, to complete the row recorded before the call ran
     /// ([`AuditWrite::CompleteOutcome`]).
-    pub fn completed(&self, outcome: &str, reason_code: Option<&str>, started: std::time::Instant) -> Self {
+    pub fn completed(&self, outcome: AuditOutcome, reason_code: Option<&str>, started: std::time::Instant) -> Self {
         let mut done = self.clone().outcome(outcome).reason(reason_code).latency(started);
         done.write = AuditWrite::CompleteOutcome;
         done
@@ -274,7 +273,6 @@ impl AuditEvent {
         }
         cut_opt(&mut self.policy_set_hash, limits::POLICY_SET_HASH);
         cut_opt(&mut self.argument_digest, limits::DIGEST);
-        cut(&mut self.outcome, limits::OUTCOME);
         cut_opt(&mut self.reason_code, limits::REASON_CODE);
         cut_opt(&mut self.upstream, limits::PROVIDER);
         cut_opt(&mut self.upstream_item, limits::TOOL);
@@ -307,7 +305,7 @@ mod tests {
             "entra-jwt",
             &format!("POST /{huge}"),
             AuditDecision::AuthFailed,
-            "auth_failed",
+            AuditOutcome::AuthFailed,
         )
         .session(Some(&huge))
         .tool(Some(&huge))

@@ -5,9 +5,11 @@
 mod capture;
 mod digest;
 mod event;
+mod outcome;
 mod sink;
 
 pub use capture::{ArgumentCapture, capture};
 pub use digest::{argument_digest, canonical_json};
 pub use event::{AuditDecision, AuditEvent, AuditWrite, limits};
+pub use outcome::AuditOutcome;
 pub use sink::{AuditSink, AuditUnavailable, NoAudit};

@@ -2,9 +2,7 @@
 //! which client, who got tokens, which replays and forged submissions were refused. Method names
 //! are `oauth/{step}`; the row's `tool` column holds nothing.
 
-use std::time::SystemTime;
-
-use toolgate_core::{AuditDecision, AuditEvent, HttpRequest};
+use toolgate_core::{AuditDecision, AuditEvent, AuditOutcome, HttpRequest};
 
 use crate::flow::UserClaims;
 use crate::proxy::ProxyState;
@@ -16,8 +14,7 @@ pub(crate) struct ProxyEvent<'a> {
     pub user: Option<&'a UserClaims>,
     pub client_id: Option<&'a str>,
     pub decision: AuditDecision,
-    /// `consent_given`, `tokens_issued`, `replay_revoked`, …
-    pub outcome: &'static str,
+    pub outcome: AuditOutcome,
     pub reason: Option<&'a str>,
 }
 
@@ -31,36 +28,22 @@ pub(crate) async fn record(state: &ProxyState, request: &HttpRequest, event: Pro
         .headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let occurred_at_ms = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or_default();
-    let row = AuditEvent {
-        event_id: uuid::Uuid::new_v4().to_string(),
-        occurred_at_ms,
+    let row = AuditEvent::new(
+        state.clock.as_ref(),
         request_id,
-        session_id: None,
-        principal_id: event.user.map(|u| u.sub.clone()),
-        tenant_id: event.user.map(|u| u.tid.clone()),
-        client_app_id: event.client_id.map(str::to_owned),
-        provider: crate::EntraProxy::NAME.to_owned(),
-        method: event.method.to_owned(),
-        tool: None,
-        decision: event.decision,
-        policy_ids: Vec::new(),
-        policy_set_hash: None,
-        argument_digest: None,
-        arguments: None,
-        latency_us: 0,
-        outcome: event.outcome.to_owned(),
-        reason_code: event.reason.map(str::to_owned),
-        upstream: None,
-        upstream_item: None,
-        write: Default::default(),
-    };
+        crate::EntraProxy::NAME,
+        event.method,
+        event.decision,
+        event.outcome,
+    )
+    .subject(
+        event.user.map(|u| u.sub.as_str()),
+        event.user.map(|u| u.tid.as_str()),
+        event.client_id,
+    )
+    .reason(event.reason);
     if let Err(error) = sink.record(row).await {
-        tracing::error!(error = %error, outcome = event.outcome, "audit trail refused an authorization-server event");
+        tracing::error!(error = %error, outcome = %event.outcome, "audit trail refused an authorization-server event");
     }
 }

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use http::StatusCode;
-use toolgate_core::{AuditDecision, HttpRequest, HttpResponse, RejectReason};
+use toolgate_core::{AuditDecision, AuditOutcome, HttpRequest, HttpResponse, RejectReason};
 use toolgate_store::{Namespace, StateStoreJson};
 
 use super::audit::{self, ProxyEvent};
@@ -55,7 +55,7 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Resu
             user: None,
             client_id: client_of(&transaction.purpose),
             decision: AuditDecision::Deny,
-            outcome: "browser_mismatch",
+            outcome: AuditOutcome::BrowserMismatch,
             reason: Some("binding_cookie"),
         };
         audit::record(&state, &request, event).await;
@@ -121,7 +121,7 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Resu
                 user: None,
                 client_id: client_of(&transaction.purpose),
                 decision: AuditDecision::AuthFailed,
-                outcome: "signin_refused",
+                outcome: AuditOutcome::SigninRefused,
                 reason: Some(rejection.reason.as_str()),
             };
             audit::record(&state, &request, event).await;
@@ -151,7 +151,7 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Resu
                         user: Some(&user),
                         client_id: Some(&client_request.client_id),
                         decision: AuditDecision::Allow,
-                        outcome: "consent_remembered",
+                        outcome: AuditOutcome::ConsentRemembered,
                         reason: None,
                     };
                     audit::record(&state, &request, event).await;

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use toolgate_core::{AuditDecision, HttpRequest, HttpResponse};
+use toolgate_core::{AuditDecision, AuditOutcome, HttpRequest, HttpResponse};
 use toolgate_store::{Namespace, StateStoreJson, StoreError};
 
 use super::audit::{self, ProxyEvent};
@@ -67,7 +67,11 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Resu
         } else {
             AuditDecision::Deny
         },
-        outcome: if approved { "consent_given" } else { "consent_refused" },
+        outcome: if approved {
+            AuditOutcome::ConsentGiven
+        } else {
+            AuditOutcome::ConsentRefused
+        },
         reason: None,
     };
     audit::record(&state, &request, event).await;
@@ -97,7 +101,7 @@ async fn csrf_refused(state: &ProxyState, request: &HttpRequest, pending: Option
         user: pending.map(|p| &p.user),
         client_id: pending.map(|p| p.request.client_id.as_str()),
         decision: AuditDecision::Deny,
-        outcome: "csrf_failed",
+        outcome: AuditOutcome::CsrfFailed,
         reason: Some(if pending.is_some() {
             "binding_cookie"
         } else {

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use http::StatusCode;
-use toolgate_core::{AuditDecision, HttpRequest, HttpResponse};
+use toolgate_core::{AuditDecision, AuditOutcome, HttpRequest, HttpResponse};
 
 use super::audit::{self, ProxyEvent};
 use super::rate_limit::{self, Budget, Over};
@@ -98,7 +98,7 @@ pub(crate) async fn post(state: Arc<ProxyState>, request: HttpRequest) -> Result
         user: None,
         client_id: Some(&outcome.0),
         decision: AuditDecision::Allow,
-        outcome: "client_registered",
+        outcome: AuditOutcome::ClientRegistered,
         reason: outcome.1,
     };
     audit::record(&state, &request, event).await;

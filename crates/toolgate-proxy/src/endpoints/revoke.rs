@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use http::StatusCode;
-use toolgate_core::{AuditDecision, HttpRequest, HttpResponse};
+use toolgate_core::{AuditDecision, AuditOutcome, HttpRequest, HttpResponse};
 
 use super::audit::{self, ProxyEvent};
 use super::client_auth;
@@ -42,7 +42,7 @@ pub(crate) async fn handle(state: Arc<ProxyState>, request: HttpRequest) -> Resu
             user: None,
             client_id: Some(client_id),
             decision: AuditDecision::Allow,
-            outcome: "revoked",
+            outcome: AuditOutcome::Revoked,
             reason: None,
         };
         audit::record(&state, &request, event).await;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use http::StatusCode;
 use serde::Serialize;
-use toolgate_core::{AuditDecision, HttpRequest, HttpResponse};
+use toolgate_core::{AuditDecision, AuditOutcome, HttpRequest, HttpResponse};
 
 use super::audit::{self, ProxyEvent};
 use super::{client_auth, fresh_upstream_tokens};
@@ -51,7 +51,7 @@ async fn refused(
     state: &ProxyState,
     request: &HttpRequest,
     client: &RegisteredClient,
-    outcome: &'static str,
+    outcome: AuditOutcome,
     reason: &str,
 ) {
     let event = ProxyEvent {
@@ -101,7 +101,7 @@ async fn authorization_code(
     let issued = match state.grants.redeem_code(code).await? {
         CodeOutcome::Valid(issued) => issued,
         CodeOutcome::Replayed => {
-            refused(state, request, client, "replay_revoked", "code_replay").await;
+            refused(state, request, client, AuditOutcome::ReplayRevoked, "code_replay").await;
             return Err(OAuthError::invalid_grant(
                 "the code is invalid, expired, or already used",
             ));
@@ -115,7 +115,7 @@ async fn authorization_code(
     if let Some(description) = code_mismatch(&issued, client, redirect_uri, verifier) {
         // The code is spent and whatever it granted is withdrawn (RFC 6749 §4.1.2, §10.5).
         state.grants.revoke(&issued.grant_id).await?;
-        refused(state, request, client, "code_refused", &description).await;
+        refused(state, request, client, AuditOutcome::CodeRefused, &description).await;
         return Err(OAuthError::invalid_grant(description));
     }
     let grant = state
@@ -201,7 +201,14 @@ async fn refresh_refused(
 ) -> OAuthError {
     match outcome {
         RefreshOutcome::Replayed => {
-            refused(state, request, client, "replay_revoked", "refresh_token_replay").await;
+            refused(
+                state,
+                request,
+                client,
+                AuditOutcome::ReplayRevoked,
+                "refresh_token_replay",
+            )
+            .await;
             OAuthError::invalid_grant("refresh token reuse detected; the authorization has been revoked")
         }
         RefreshOutcome::InProgress => {
@@ -254,7 +261,7 @@ async fn issue_tokens(
         user: Some(&grant.user),
         client_id: Some(client.client_id.as_str()),
         decision: AuditDecision::Allow,
-        outcome: "tokens_issued",
+        outcome: AuditOutcome::TokensIssued,
         reason: Some(grant_type),
     };
     audit::record(state, request, event).await;

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use toolgate_mcp::{McpTransportConfig, SessionLimits};
 use toolgate_server::edge::host_origin::HostOriginPolicy;
 use toolgate_server::edge::json_rpc::JsonRpcLimits;
+use toolgate_server::mcp::{McpTransportConfig, SessionLimits};
 use toolgate_server::{AppSettings, ConnectionLimits};
 
 use crate::config::{ConfigError, LoadedConfig};

@@ -23,8 +23,9 @@ use toolgate_core::{AuthProvider, ToolDescriptor};
 use toolgate_demo::{TaskStore, TaskTools};
 use toolgate_entra::EntraValidator;
 use toolgate_gateway::{GatewayCore, LocalFactory, UpstreamName};
-use toolgate_mcp::{McpTransportConfig, SessionLimits, ToolTags, descriptor_of};
+use toolgate_mcp::{ToolTags, descriptor_of};
 use toolgate_policy::LivePolicy;
+use toolgate_server::mcp::{McpTransportConfig, SessionLimits};
 use toolgate_server::{AppSettings, ConnectionLimits};
 
 pub(crate) use self::providers::ProviderParts;

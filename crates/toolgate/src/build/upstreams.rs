@@ -190,7 +190,14 @@ pub(super) async fn discover(
     let (policy, invalid) = LivePolicy::build(sources, &snapshot, raw.policy.shadow, claims)
         .map_err(|e| config.error("policy.extra_claims", e))?;
     if let Some(error) = invalid {
-        let complete = core.all_up() && !core.upstreams.iter().any(|u| u.needs_user());
+        // Complete: every upstream toolgate lists itself answered, and every On-Behalf-Of
+        // upstream's tools are known from the snapshot. Then the policies are simply wrong.
+        let complete = core.all_up()
+            && core
+                .upstreams
+                .iter()
+                .filter(|u| u.needs_user())
+                .all(|u| !core.catalog.offer(u.index).tools.is_empty());
         if complete {
             core.shutdown();
             return Err(config.error("policy.dir", error));

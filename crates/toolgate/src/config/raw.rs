@@ -8,10 +8,11 @@ use std::path::PathBuf;
 use serde::Deserialize;
 use toolgate_audit::{ArgumentCapture, AuditConfig};
 use toolgate_gateway::{GatewaySection, UpstreamSection};
-use toolgate_mcp::{DenialStyle, McpTransportConfig, SessionLimits};
+use toolgate_mcp::DenialStyle;
 use toolgate_policy::ExtraClaim;
 use toolgate_server::ConnectionLimits;
 use toolgate_server::edge::json_rpc::JsonRpcLimits;
+use toolgate_server::mcp::{McpTransportConfig, SessionLimits};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -181,7 +182,7 @@ fn default_pass_through() -> Vec<String> {
 }
 
 fn default_max_body_bytes() -> usize {
-    toolgate_mcp::http::DEFAULT_MAX_BODY_BYTES
+    toolgate_server::mcp::DEFAULT_MAX_BODY_BYTES
 }
 
 fn default_max_json_values() -> usize {

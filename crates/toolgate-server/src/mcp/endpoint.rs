@@ -1,9 +1,6 @@
 //! Mounting a gated rmcp server as a streamable-HTTP endpoint in poem, behind the MCP edge
-//! ([`edge`]): `Host`/`Origin`, session binding and caps, body and JSON bounds, one request per
-//! JSON-RPC id, a concurrency cap per principal — each refusal audited.
-
-mod edge;
-mod session_binding;
+//! ([`super::edge`]): `Host`/`Origin`, session binding and caps, body and JSON bounds, one request
+//! per JSON-RPC id, a concurrency cap per principal — each refusal audited.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,12 +10,12 @@ use poem::{Endpoint, EndpointExt, IntoEndpoint};
 use rmcp::ServerHandler;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
-use toolgate_server::edge::host_origin::{HostOriginPolicy, InvalidEntry};
-use toolgate_server::edge::json_rpc::JsonRpcLimits;
+use toolgate_mcp::{Gate, GateShared};
 
-pub use self::edge::McpEdgeLayer;
-pub use self::session_binding::{SessionBindings, SessionLimits};
-use crate::gate::{Gate, GateShared};
+use super::edge::McpEdgeLayer;
+use super::session_binding::SessionBindings;
+use crate::edge::host_origin::{HostOriginPolicy, InvalidEntry};
+use crate::edge::json_rpc::JsonRpcLimits;
 
 /// Transport settings of the MCP endpoint.
 #[derive(Debug, Clone)]

@@ -16,19 +16,18 @@
 
 use std::sync::Arc;
 
+use super::endpoint::McpTransportConfig;
+use super::session_binding::{Check, SessionBindings};
+use crate::edge::host_origin::HostOriginPolicy;
+use crate::edge::in_flight::{InFlight, Slot};
+use crate::edge::json_rpc::{JsonRpcHead, JsonRpcLimits, JsonRpcRefusal, MessageKind, scan};
+use crate::edge::response_guard::hold_until_sent;
+use crate::failure_audit::{FailureAudit, FailureBudget};
 use poem::http::{HeaderValue, Method, StatusCode, header};
 use poem::{Body, Endpoint, IntoResponse, Middleware, Request, Response, Result};
 use rmcp::transport::streamable_http_server::session::SessionManager as _;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
-use toolgate_core::{AuditDecision, AuditEvent, AuditSink, Principal, RequestId, SystemClock};
-use toolgate_server::edge::host_origin::HostOriginPolicy;
-use toolgate_server::edge::in_flight::{InFlight, Slot};
-use toolgate_server::edge::json_rpc::{JsonRpcHead, JsonRpcLimits, JsonRpcRefusal, MessageKind, scan};
-use toolgate_server::edge::response_guard::hold_until_sent;
-use toolgate_server::failure_audit::{FailureAudit, FailureBudget};
-
-use super::McpTransportConfig;
-use super::session_binding::{Check, SessionBindings};
+use toolgate_core::{AuditDecision, AuditEvent, AuditOutcome, AuditSink, Principal, RequestId, SystemClock};
 
 const SESSION_HEADER: &str = "mcp-session-id";
 /// Longer session ids were never issued by rmcp (UUIDs): refused without a lookup.
@@ -138,11 +137,18 @@ impl<E: Endpoint> McpEdge<E> {
             .get::<RequestId>()
             .map(|id| id.0.as_str())
             .unwrap_or_default();
-        let event = AuditEvent::new(&SystemClock, request_id, "", method, AuditDecision::Deny, "refused")
-            .principal(principal)
-            .session(req.headers().get(SESSION_HEADER).and_then(|v| v.to_str().ok()))
-            .tool(refusal.item.as_deref())
-            .reason(Some(refusal.reason));
+        let event = AuditEvent::new(
+            &SystemClock,
+            request_id,
+            "",
+            method,
+            AuditDecision::Deny,
+            AuditOutcome::Refused,
+        )
+        .principal(principal)
+        .session(req.headers().get(SESSION_HEADER).and_then(|v| v.to_str().ok()))
+        .tool(refusal.item.as_deref())
+        .reason(Some(refusal.reason));
         self.shared.refusals.record(event);
         tracing::info!(reason = refusal.reason, principal = %principal.id, "MCP request refused at the edge");
         refusal.response
