@@ -2,12 +2,14 @@
 
 use toolgate::{build, config};
 
-fn toml_blocks(markdown: &str) -> Vec<String> {
+/// The bodies of the page's fenced blocks of `language` (indented fences included).
+fn fenced_blocks(markdown: &str, language: &str) -> Vec<String> {
+    let fence = format!("```{language}");
     let mut blocks = Vec::new();
     let mut current: Option<String> = None;
     for line in markdown.lines() {
         match (&mut current, line.trim_start()) {
-            (None, l) if l.starts_with("```toml") => current = Some(String::new()),
+            (None, l) if l == fence => current = Some(String::new()),
             (Some(block), l) if l.starts_with("```") => {
                 blocks.push(std::mem::take(block));
                 current = None;
@@ -20,6 +22,14 @@ fn toml_blocks(markdown: &str) -> Vec<String> {
         }
     }
     blocks
+}
+
+fn toml_blocks(markdown: &str) -> Vec<String> {
+    fenced_blocks(markdown, "toml")
+}
+
+fn page(name: &str) -> String {
+    std::fs::read_to_string(format!("{}/../docs/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
 }
 
 #[tokio::test]
@@ -113,4 +123,81 @@ async fn entra_proxy_page_example_builds_a_gateway() {
         .unwrap()
         .to_string();
     assert!(error.contains("auth.proxy.secret"), "{error}");
+}
+
+/// gateway.md: every configuration loads and each `[[upstream]]` passes the checks `serve` makes
+/// before connecting; every Cedar example validates (strict) against a catalog with the tools the
+/// page assumes; the snapshot example is a catalog `--catalog` reads.
+#[test]
+fn gateway_page_examples_are_valid() {
+    let text = page("gateway.md");
+    let configs = toml_blocks(&text);
+    assert!(configs.len() >= 6, "the page's configurations: {}", configs.len());
+    let mut upstreams = 0;
+    for block in &configs {
+        let loaded = config::load_str(block).unwrap_or_else(|e| panic!("{e}\n{block}"));
+        assert!(
+            !loaded.raw.upstream.is_empty(),
+            "each example fronts an upstream:\n{block}"
+        );
+        for (index, upstream) in loaded.raw.upstream.iter().enumerate() {
+            // `${GITHUB_TOKEN}` and the like name variables the reader sets.
+            upstream
+                .validate(index, None, &|name| Some(format!("value of {name}")))
+                .unwrap_or_else(|e| panic!("{e}\n{block}"));
+            upstreams += 1;
+        }
+    }
+    assert!(upstreams >= 8, "{upstreams}");
+
+    let tool = |server: &str, name: &str, properties: serde_json::Value| {
+        serde_json::json!({
+            "name": format!("{server}__{name}"),
+            "server": server,
+            "description": "",
+            "input_schema": {"type": "object", "properties": properties},
+        })
+    };
+    let catalog: toolgate_core::Catalog = serde_json::from_value(serde_json::json!({"tools": [
+        tool("github", "create_issue", serde_json::json!({"repo": {"type": "string"}, "title": {"type": "string"}})),
+        tool("github", "search", serde_json::json!({"query": {"type": "string"}})),
+        tool("tickets", "create_ticket", serde_json::json!({"title": {"type": "string"}, "priority": {"type": "integer"}})),
+        tool("everything", "echo", serde_json::json!({"message": {"type": "string"}})),
+        tool("wiki", "search", serde_json::json!({"query": {"type": "string"}})),
+        tool("ref", "transfer", serde_json::json!({"amount": {"type": "integer"}, "currency": {"type": "string"}})),
+    ]}))
+    .unwrap();
+    let policies = fenced_blocks(&text, "cedar");
+    assert!(policies.len() >= 4, "the page's policies: {}", policies.len());
+    for (index, policy) in policies.iter().enumerate() {
+        let source = toolgate_policy::PolicySource {
+            name: format!("gateway-{index}.cedar"),
+            text: policy.clone(),
+        };
+        let engine = toolgate_policy::PolicyEngine::from_catalog(&[source], &catalog, false, Default::default())
+            .unwrap_or_else(|e| panic!("{e}\n{policy}"));
+        assert!(!engine.policy_ids().is_empty(), "{policy}");
+    }
+    // A mistyped argument in the same policies is refused, so the check above can fail.
+    let mistyped = policies
+        .iter()
+        .find(|p| p.contains("context.input.priority"))
+        .expect("the ticket priority example")
+        .replace("context.input.priority <= 1", "context.input.priority like \"1\"");
+    let source = toolgate_policy::PolicySource {
+        name: "mistyped.cedar".into(),
+        text: mistyped,
+    };
+    assert!(toolgate_policy::PolicyEngine::from_catalog(&[source], &catalog, false, Default::default()).is_err());
+
+    let snapshot = fenced_blocks(&text, "json")
+        .into_iter()
+        .find(|block| block.contains("\"tools\""))
+        .expect("the snapshot example");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("catalog.json");
+    std::fs::write(&path, snapshot).unwrap();
+    let read = toolgate_policy::read_catalog(&path).unwrap();
+    assert_eq!(read.tools.len(), 1);
+    assert_eq!(read.tools[0].name, "tickets__create_ticket");
 }

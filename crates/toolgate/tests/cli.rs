@@ -114,8 +114,9 @@ async fn policies_are_checked_against_a_configs_upstreams_and_a_saved_snapshot()
         "permit (principal, action == Action::\"call:ref__transfer\", resource in Server::\"ref\")\nwhen { context.input.amount < 100 };",
     )
     .unwrap();
+    // Run elsewhere, so `policies` is found through the configuration's `[policy] dir`.
     let run = |args: Vec<String>| {
-        let cwd = dir.path().to_path_buf();
+        let cwd = std::env::temp_dir();
         tokio::task::spawn_blocking(move || {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             toolgate(&args, &cwd)
@@ -143,8 +144,6 @@ async fn policies_are_checked_against_a_configs_upstreams_and_a_saved_snapshot()
         "validate".into(),
         "--config".into(),
         config_arg.clone(),
-        "--dir".into(),
-        dir_arg.clone(),
     ])
     .await
     .unwrap();
@@ -154,6 +153,7 @@ async fn policies_are_checked_against_a_configs_upstreams_and_a_saved_snapshot()
         "{}",
         String::from_utf8_lossy(&validated.stderr)
     );
+    assert!(String::from_utf8_lossy(&validated.stdout).starts_with("1 policies valid"));
 
     let saved = run(vec!["policy".into(), "catalog".into(), "--config".into(), config_arg])
         .await

@@ -17,9 +17,9 @@ use crate::cli::exit;
 pub struct PolicyArgs {
     #[command(subcommand)]
     pub command: PolicyCommand,
-    /// Directory of `*.cedar` policies.
-    #[arg(long, global = true, default_value = "policies")]
-    pub dir: PathBuf,
+    /// Directory of `*.cedar` policies (default: `[policy] dir` of `--config`, else `policies`).
+    #[arg(long, global = true)]
+    pub dir: Option<PathBuf>,
     /// A catalog snapshot (what `toolgate policy catalog` prints, or a JSON list of tool
     /// descriptors).
     #[arg(long, global = true, conflicts_with = "config")]
@@ -51,24 +51,33 @@ enum CatalogError {
     Config(crate::config::ConfigError),
 }
 
-async fn catalog(args: &PolicyArgs) -> Result<Catalog, CatalogError> {
-    if let Some(path) = &args.config {
-        let loaded = crate::config::load(path).map_err(CatalogError::Config)?;
-        return build::current_catalog(&loaded).await.map_err(CatalogError::Config);
-    }
-    match &args.catalog {
-        Some(path) => read_catalog(path).map_err(CatalogError::Policy),
-        None => Ok(Catalog::of_tools(build::catalog(&toolgate_demo::tool_tags()))),
-    }
+/// What the policies are checked against: the catalog, and where the policies and claim mapping
+/// come from (the configuration's `[policy]` section under `--config`, flags otherwise).
+struct Subject {
+    catalog: Catalog,
+    policy: PolicyConfig,
 }
 
-fn engine(args: &PolicyArgs, catalog: &Catalog) -> Result<PolicyEngine, PolicyError> {
-    let config = PolicyConfig {
-        policy_dir: args.dir.clone(),
+async fn subject(args: &PolicyArgs) -> Result<Subject, CatalogError> {
+    let mut policy = PolicyConfig {
+        policy_dir: args.dir.clone().unwrap_or_else(|| PathBuf::from("policies")),
         shadow: false,
         claims: ClaimMapping::default(),
     };
-    PolicyEngine::load_catalog(&config, catalog)
+    let catalog = if let Some(path) = &args.config {
+        let loaded = crate::config::load(path).map_err(CatalogError::Config)?;
+        if args.dir.is_none() {
+            policy.policy_dir = loaded.resolve(&loaded.raw.policy.dir);
+        }
+        policy.claims.extra = loaded.raw.policy.extra_claims.clone();
+        build::current_catalog(&loaded).await.map_err(CatalogError::Config)?
+    } else {
+        match &args.catalog {
+            Some(path) => read_catalog(path).map_err(CatalogError::Policy)?,
+            None => Catalog::of_tools(build::catalog(&toolgate_demo::tool_tags())),
+        }
+    };
+    Ok(Subject { catalog, policy })
 }
 
 fn invalid(error: &PolicyError) -> u8 {
@@ -77,8 +86,8 @@ fn invalid(error: &PolicyError) -> u8 {
 }
 
 pub async fn execute(args: PolicyArgs) -> u8 {
-    let catalog = match catalog(&args).await {
-        Ok(catalog) => catalog,
+    let Subject { catalog, policy } = match subject(&args).await {
+        Ok(subject) => subject,
         Err(CatalogError::Policy(error)) => return invalid(&error),
         Err(CatalogError::Config(error)) => return super::config_failure(&error),
     };
@@ -93,14 +102,14 @@ pub async fn execute(args: PolicyArgs) -> u8 {
                 exit::FAILURE
             }
         },
-        PolicyCommand::Schema => match generate_schema(&catalog.tools, &ClaimMapping::default()) {
+        PolicyCommand::Schema => match generate_schema(&catalog.tools, &policy.claims) {
             Ok(schema) => {
                 println!("{}", schema.text());
                 exit::OK
             }
             Err(error) => invalid(&error),
         },
-        PolicyCommand::Validate => match engine(&args, &catalog) {
+        PolicyCommand::Validate => match PolicyEngine::load_catalog(&policy, &catalog) {
             Ok(engine) => {
                 println!(
                     "{} policies valid against the schema of {} tools (policy set {})",
@@ -113,7 +122,7 @@ pub async fn execute(args: PolicyArgs) -> u8 {
             Err(error) => invalid(&error),
         },
         PolicyCommand::Test { tables } => {
-            let engine = match engine(&args, &catalog) {
+            let engine = match PolicyEngine::load_catalog(&policy, &catalog) {
                 Ok(engine) => engine,
                 Err(error) => return invalid(&error),
             };
