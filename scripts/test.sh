@@ -30,12 +30,16 @@ install_test_clients() {
   fi
   # Headless Chromium drives Swagger UI (tests/e2e/browser.rs); a test tool's own browser
   # download does not work here, Debian's package does.
-  if [ ! -x /usr/bin/chromium ]; then
-    log "installing Chromium (Debian packages chromium, chromium-driver)"
+  # nginx is the plain round-robin balancer in front of two replicas (tests/e2e/replicas.rs).
+  local packages=()
+  [ -x /usr/bin/chromium ] || packages+=(chromium chromium-driver)
+  [ -x /usr/sbin/nginx ] || packages+=(nginx-light)
+  if [ ${#packages[@]} -gt 0 ]; then
+    log "installing Debian packages: ${packages[*]}"
     local sudo=""
     [ "$(id -u)" -ne 0 ] && sudo="sudo"
     $sudo apt-get update -q
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q chromium chromium-driver
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${packages[@]}"
   fi
   # The official MCP SDK clients run the entra-proxy flow (tests/e2e/entra_proxy/sdk_clients.rs).
   if [ ! -d tests/clients/ts/node_modules/@modelcontextprotocol/sdk ]; then

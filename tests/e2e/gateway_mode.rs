@@ -41,6 +41,43 @@ when { resource == Tool::"ref__transfer" && context has input && context.input h
 
 pub async fn try_gateway(upstreams: &str, policies: &str, extra: &str) -> Result<GatewayStack, String> {
     let emulator = crate::harness::emulator().await;
+    let replica = start_replica(&emulator, upstreams, policies, extra).await?;
+    Ok(GatewayStack {
+        emulator,
+        gateway: replica.gateway,
+        mcp_url: replica.mcp_url,
+        audit_url: replica.audit_url,
+        _dir: replica.dir,
+    })
+}
+
+/// One toolgate process trusting `emulator`, with its own audit database.
+pub struct Replica {
+    pub gateway: RunningGateway,
+    pub mcp_url: String,
+    pub audit_url: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl Replica {
+    pub async fn rows(&self) -> Vec<AuditEvent> {
+        self.gateway.audit.flush().await;
+        AuditStore::connect(&self.audit_url)
+            .await
+            .unwrap()
+            .query(&AuditFilter::default())
+            .await
+            .unwrap()
+    }
+}
+
+/// Starts a gateway trusting `emulator` (several may share one: replicas).
+pub async fn start_replica(
+    emulator: &RunningEmulator,
+    upstreams: &str,
+    policies: &str,
+    extra: &str,
+) -> Result<Replica, String> {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("policies")).unwrap();
     std::fs::write(dir.path().join("policies/gateway.cedar"), policies).unwrap();
@@ -84,12 +121,11 @@ flush_interval = "20ms"
     let gateway = build::gateway(&loaded).await.map_err(|e| e.to_string())?;
     let mcp_url = gateway.app.resource_url();
     let gateway = start_on(gateway, listener).await.map_err(|e| e.to_string())?;
-    Ok(GatewayStack {
-        emulator,
+    Ok(Replica {
         gateway,
         mcp_url,
         audit_url,
-        _dir: dir,
+        dir,
     })
 }
 

@@ -22,6 +22,7 @@ mod key_cache;
 mod mcp_gate;
 mod probe;
 mod raw_http;
+mod replicas;
 mod rest_api;
 mod token_cache;
 mod validator_rules;

@@ -38,6 +38,11 @@ impl McpClient {
         }
     }
 
+    /// Sends the following requests to `url` (another replica), keeping the session.
+    pub fn retarget(&mut self, url: &str) {
+        url.clone_into(&mut self.url);
+    }
+
     /// `initialize` + `notifications/initialized`.
     pub async fn connect(url: &str, token: &str) -> Result<Self, McpClientError> {
         let mut client = Self::new(url, token);

@@ -99,7 +99,10 @@ pub async fn start_on(gateway: Gateway, listener: tokio::net::TcpListener) -> Re
         )
         .with_origins(gateway.upstreams.catalog.clone()),
     );
-    let sessions = SessionBindings::new(gateway.sessions);
+    let sessions = match gateway.replicas.clone() {
+        Some(replicas) => SessionBindings::shared(gateway.sessions, replicas),
+        None => SessionBindings::new(gateway.sessions),
+    };
     let core = gateway.upstreams.clone();
     let rest_core = core.clone();
     let invoker = Arc::new(InProcessTools::new(move || rest_core.router(), shared.clone()));

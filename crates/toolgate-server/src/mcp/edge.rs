@@ -1,7 +1,9 @@
 //! The MCP edge: everything the MCP endpoint refuses before rmcp parses a request, in order —
 //!
 //! 1. `Host`/`Origin` (DNS rebinding) — 403;
-//! 2. the session belongs to this principal (or is unknown to rmcp too) — 403;
+//! 2. the session belongs to this principal (or is unknown to rmcp too) — 403; with replicas
+//!    sharing sessions, a session another replica holds is forwarded there ([`super::forward`]),
+//!    or taken over when that replica is gone, and a state store that does not answer is a 503;
 //! 3. POST: a concurrency slot for this principal — 429 with `Retry-After`;
 //! 4. POST: the body within `max_body_bytes` (413), readable (400), and a bounded JSON-RPC
 //!    message ([`scan`]): `-32700`, `-32600` (batches, wrong shapes, too many values) or `-32602`
@@ -11,13 +13,18 @@
 //!
 //! Each refusal leaves an audit row (within the refusal budget). After rmcp answers: a new
 //! session is bound to its creator (closing that principal's least recently used session beyond
-//! the cap), a deleted one is forgotten, and a 500 for a session that vanished while the request
-//! was on its way (rmcp's "Session service terminated") becomes the 404 the spec prescribes.
+//! the cap) and, with shared sessions, recorded in the state store (a store that does not take
+//! the record fails the `initialize` with 503: a session other replicas cannot find would break
+//! behind a balancer); a deleted one is forgotten, and a 500 for a session that vanished while the
+//! request was on its way (rmcp's "Session service terminated") becomes the 404 the spec
+//! prescribes.
 
 use std::sync::Arc;
 
 use super::endpoint::McpTransportConfig;
+use super::forward::{FORWARDED_HEADER, ForwardError, forward};
 use super::session_binding::{Check, SessionBindings};
+use super::shared_sessions::{ReplicaUrl, SessionRecord, SharedSessions};
 use crate::edge::host_origin::HostOriginPolicy;
 use crate::edge::in_flight::{InFlight, Slot};
 use crate::edge::json_rpc::{JsonRpcHead, JsonRpcLimits, JsonRpcRefusal, MessageKind, scan};
@@ -128,6 +135,42 @@ impl Refusal {
             item: None,
         }
     }
+
+    /// The shared session store did not answer: retry shortly.
+    fn store_unavailable() -> Self {
+        let mut response = json_rpc_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            None,
+            -32603,
+            "Service Unavailable: the session store is unavailable; retry shortly",
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        Self {
+            response,
+            reason: "session_store_unavailable",
+            item: None,
+        }
+    }
+
+    fn stranger() -> Self {
+        Self::plain(
+            StatusCode::FORBIDDEN,
+            "session_of_another_principal",
+            "Forbidden: this MCP session belongs to another principal",
+        )
+    }
+}
+
+/// Where a request with (or without) a session goes.
+enum Route {
+    /// No session: a new one (`initialize`) or a stateless request.
+    New,
+    /// A session this replica holds (or rmcp will answer 404 for).
+    Here(String),
+    /// A session another replica holds.
+    Forward(String, ReplicaUrl),
 }
 
 impl<E: Endpoint> McpEdge<E> {
@@ -137,6 +180,18 @@ impl<E: Endpoint> McpEdge<E> {
             .get::<RequestId>()
             .map(|id| id.0.as_str())
             .unwrap_or_default();
+        let session = req.headers().get(SESSION_HEADER).and_then(|v| v.to_str().ok());
+        self.record_refusal(principal, method, request_id, session, refusal)
+    }
+
+    fn record_refusal(
+        &self,
+        principal: &Principal,
+        method: &str,
+        request_id: &str,
+        session: Option<&str>,
+        refusal: Refusal,
+    ) -> Response {
         let event = AuditEvent::new(
             &SystemClock,
             request_id,
@@ -146,7 +201,7 @@ impl<E: Endpoint> McpEdge<E> {
             AuditOutcome::Refused,
         )
         .principal(principal)
-        .session(req.headers().get(SESSION_HEADER).and_then(|v| v.to_str().ok()))
+        .session(session)
         .tool(refusal.item.as_deref())
         .reason(Some(refusal.reason));
         self.shared.refusals.record(event);
@@ -154,8 +209,107 @@ impl<E: Endpoint> McpEdge<E> {
         refusal.response
     }
 
+    /// Sends the request to the replica holding its session. An owner that does not answer gives
+    /// the request back, and this replica takes the session over.
+    async fn forward(
+        &self,
+        req: Request,
+        principal: &Principal,
+        method: &str,
+        session: &str,
+        owner: &ReplicaUrl,
+    ) -> Forwarded {
+        let Some(replicas) = self.shared.bindings.replicas().cloned() else {
+            return Forwarded::Back(Box::new(req));
+        };
+        let request_id = req
+            .extensions()
+            .get::<RequestId>()
+            .map(|id| id.0.clone())
+            .unwrap_or_default();
+        let refused =
+            |refusal| Forwarded::Answered(self.record_refusal(principal, method, &request_id, Some(session), refusal));
+        match forward(&replicas, owner, req, self.shared.max_body_bytes).await {
+            Ok(response) => Forwarded::Answered(response),
+            Err(ForwardError::Unreachable { owner, error, request }) => {
+                tracing::warn!(%owner, %error, "the replica holding an MCP session does not answer");
+                let record = match replicas.load(session).await {
+                    Ok(Some(record)) if record.principal_id == principal.id => record,
+                    Ok(_) => {
+                        return refused(Refusal::plain(
+                            StatusCode::NOT_FOUND,
+                            "unknown_session",
+                            "Not Found: session not found",
+                        ));
+                    }
+                    Err(_) => return refused(Refusal::store_unavailable()),
+                };
+                match self.take_over(&replicas, session.to_owned(), record).await {
+                    Ok(_) => Forwarded::Back(request),
+                    Err(refusal) => refused(refusal),
+                }
+            }
+            Err(ForwardError::Body) => refused(Refusal::plain(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                &format!(
+                    "Payload Too Large: the body exceeds {} bytes",
+                    self.shared.max_body_bytes
+                ),
+            )),
+            Err(error @ ForwardError::Failed(_)) => {
+                tracing::warn!(%error, "forwarding an MCP request failed");
+                refused(Refusal::plain(
+                    StatusCode::BAD_GATEWAY,
+                    "session_owner_failed",
+                    "Bad Gateway: the replica holding this session failed to answer",
+                ))
+            }
+        }
+    }
+
+    /// Binds a session rmcp just created to its creator and, with shared sessions, records it
+    /// in the state store (with the `initialize` parameters from `body`, for a takeover).
+    async fn bind_new(&self, session: &str, principal: &Principal, body: &[u8]) -> Result<(), Refusal> {
+        let Some(replicas) = self.shared.bindings.replicas() else {
+            let closing = self
+                .shared
+                .bindings
+                .bind(session.to_owned(), principal.id.clone(), None);
+            self.close_sessions(closing);
+            return Ok(());
+        };
+        #[derive(serde::Deserialize)]
+        struct Initialize {
+            params: rmcp::model::InitializeRequestParams,
+        }
+        let Ok(Initialize { params }) = serde_json::from_slice::<Initialize>(body) else {
+            // rmcp created a session for something that is not an `initialize` it can replay.
+            return Err(Refusal::plain(
+                StatusCode::BAD_REQUEST,
+                "unreplayable_initialize",
+                "Bad Request: only an initialize request opens a session",
+            ));
+        };
+        let record = SessionRecord {
+            principal_id: principal.id.clone(),
+            owner: replicas.this_replica().clone(),
+            initialize: params,
+        };
+        if let Err(error) = replicas.save(session, &record).await {
+            tracing::warn!(%error, "MCP session store unavailable: the new session is closed");
+            return Err(Refusal::store_unavailable());
+        }
+        let closing = self
+            .shared
+            .bindings
+            .bind(session.to_owned(), principal.id.clone(), Some(record.initialize));
+        self.close_sessions(closing);
+        Ok(())
+    }
+
     /// Steps 1–2: checks common to every method.
-    async fn check_origin_and_session(&self, req: &Request, principal: &Principal) -> Result<Option<String>, Refusal> {
+    async fn route(&self, req: &Request, principal: &Principal) -> Result<Route, Refusal> {
         if let Err(refusal) = self.shared.host_origin.check(req.headers()) {
             tracing::warn!(%refusal, "MCP request refused: Host/Origin");
             return Err(Refusal::plain(
@@ -165,7 +319,7 @@ impl<E: Endpoint> McpEdge<E> {
             ));
         }
         let Some(value) = req.headers().get(SESSION_HEADER) else {
-            return Ok(None);
+            return Ok(Route::New);
         };
         let session = match value.to_str() {
             Ok(id) if !id.is_empty() && id.chars().count() <= MAX_SESSION_ID_CHARS => id.to_owned(),
@@ -178,12 +332,11 @@ impl<E: Endpoint> McpEdge<E> {
             }
         };
         match self.shared.bindings.check(&session, &principal.id) {
-            Check::Owner => Ok(Some(session)),
-            Check::Stranger => Err(Refusal::plain(
-                StatusCode::FORBIDDEN,
-                "session_of_another_principal",
-                "Forbidden: this MCP session belongs to another principal",
-            )),
+            Check::Owner => match self.shared.bindings.due_for_refresh(&session) {
+                Some(record) => self.refresh(session, record).await,
+                None => Ok(Route::Here(session)),
+            },
+            Check::Stranger => Err(Refusal::stranger()),
             Check::Unknown => {
                 // A session rmcp holds but nobody is bound to (never the case for sessions made
                 // here) is refused rather than handed to whoever presents its id.
@@ -194,16 +347,91 @@ impl<E: Endpoint> McpEdge<E> {
                     .await
                     .unwrap_or(true)
                 {
-                    Err(Refusal::plain(
+                    return Err(Refusal::plain(
                         StatusCode::FORBIDDEN,
                         "session_unbound",
                         "Forbidden: this MCP session is not bound to the caller",
-                    ))
-                } else {
-                    Ok(Some(session))
+                    ));
+                }
+                match self.shared.bindings.replicas() {
+                    Some(replicas) => self.route_shared(req, principal, replicas, session).await,
+                    None => Ok(Route::Here(session)),
                 }
             }
         }
+    }
+
+    /// A session this replica does not hold, with replicas sharing sessions: refused, forwarded
+    /// to its owner, or taken over (the owner named this replica, or a forwarded request came here
+    /// because the owner did not answer).
+    async fn route_shared(
+        &self,
+        req: &Request,
+        principal: &Principal,
+        replicas: &SharedSessions,
+        session: String,
+    ) -> Result<Route, Refusal> {
+        let record = match replicas.load(&session).await {
+            Ok(Some(record)) => record,
+            // rmcp finds nothing either and answers 404.
+            Ok(None) => return Ok(Route::Here(session)),
+            Err(error) => {
+                tracing::warn!(%error, "MCP session store unavailable");
+                return Err(Refusal::store_unavailable());
+            }
+        };
+        if record.principal_id != principal.id {
+            return Err(Refusal::stranger());
+        }
+        if record.owner != *replicas.this_replica() && !req.headers().contains_key(FORWARDED_HEADER) {
+            return Ok(Route::Forward(session, record.owner));
+        }
+        self.take_over(replicas, session, record).await
+    }
+
+    /// Records this replica as the session's owner and binds it here; rmcp then restores the
+    /// session from the record's `initialize`.
+    async fn take_over(
+        &self,
+        replicas: &SharedSessions,
+        session: String,
+        mut record: SessionRecord,
+    ) -> Result<Route, Refusal> {
+        tracing::info!(previous_owner = %record.owner, "taking over an MCP session");
+        record.owner = replicas.this_replica().clone();
+        if let Err(error) = replicas.save(&session, &record).await {
+            tracing::warn!(%error, "MCP session store unavailable");
+            return Err(Refusal::store_unavailable());
+        }
+        let closing = self
+            .shared
+            .bindings
+            .bind(session.clone(), record.principal_id, Some(record.initialize));
+        self.close_sessions(closing);
+        Ok(Route::Here(session))
+    }
+
+    /// An owned session's record is due for a rewrite. If another replica has taken the session
+    /// over meanwhile, this replica's copy is stale: it is closed and the request goes to the new
+    /// owner.
+    async fn refresh(&self, session: String, record: SessionRecord) -> Result<Route, Refusal> {
+        let Some(replicas) = self.shared.bindings.replicas().cloned() else {
+            return Ok(Route::Here(session));
+        };
+        match replicas.load(&session).await {
+            Ok(Some(current)) if current.owner != record.owner => {
+                self.shared.bindings.forget(&session);
+                self.close_local(vec![session.clone()]);
+                return Ok(Route::Forward(session, current.owner));
+            }
+            Ok(_) => {
+                if let Err(error) = replicas.save(&session, &record).await {
+                    tracing::warn!(%error, "could not refresh an MCP session record");
+                }
+            }
+            Err(error) => tracing::warn!(%error, "could not refresh an MCP session record"),
+        }
+        Ok(Route::Here(session))
     }
 
     /// Step 4: the body, within its bound, scanned.
@@ -242,8 +470,16 @@ impl<E: Endpoint> Endpoint for McpEdge<E> {
         };
         let http_method = req.method().clone();
         let route = format!("{http_method} mcp");
-        let session = match self.check_origin_and_session(&req, &principal).await {
-            Ok(session) => session,
+        let session = match self.route(&req, &principal).await {
+            Ok(Route::New) => None,
+            Ok(Route::Here(session)) => Some(session),
+            Ok(Route::Forward(session, owner)) => match self.forward(req, &principal, &route, &session, &owner).await {
+                Forwarded::Answered(response) => return Ok(response),
+                Forwarded::Back(returned) => {
+                    req = *returned;
+                    Some(session)
+                }
+            },
             Err(refusal) => return Ok(self.refuse(&req, &principal, &route, refusal)),
         };
         if http_method != Method::POST {
@@ -253,6 +489,7 @@ impl<E: Endpoint> Endpoint for McpEdge<E> {
                 && let Some(session) = &session
             {
                 self.shared.bindings.forget(session);
+                self.remove_records(vec![session.clone()]);
             }
             return Ok(response);
         }
@@ -299,19 +536,28 @@ impl<E: Endpoint> Endpoint for McpEdge<E> {
             }
             _ => None,
         };
-        req.set_body(Body::from_bytes(body));
+        let request_id = req
+            .extensions()
+            .get::<RequestId>()
+            .map(|id| id.0.clone())
+            .unwrap_or_default();
+        req.set_body(Body::from_bytes(body.clone()));
         let response = self.inner.call(req).await?.into_response();
 
         let response = match &session {
-            None => {
-                if response.status().is_success()
-                    && let Some(created) = response.headers().get(SESSION_HEADER).and_then(|v| v.to_str().ok())
-                {
-                    let closing = self.shared.bindings.bind(created.to_owned(), principal.id.clone());
-                    self.close_sessions(closing);
+            None => match response.headers().get(SESSION_HEADER).and_then(|v| v.to_str().ok()) {
+                Some(created) if response.status().is_success() => {
+                    let created = created.to_owned();
+                    match self.bind_new(&created, &principal, &body).await {
+                        Ok(()) => response,
+                        Err(refusal) => {
+                            self.close_local(vec![created]);
+                            return Ok(self.record_refusal(&principal, &method, &request_id, None, refusal));
+                        }
+                    }
                 }
-                response
-            }
+                _ => response,
+            },
             Some(session) if response.status() == StatusCode::INTERNAL_SERVER_ERROR => {
                 let gone = !self
                     .shared
@@ -321,6 +567,7 @@ impl<E: Endpoint> Endpoint for McpEdge<E> {
                     .unwrap_or(false);
                 if gone {
                     self.shared.bindings.forget(session);
+                    self.remove_records(vec![session.clone()]);
                     json_rpc_error(
                         StatusCode::NOT_FOUND,
                         head.id.as_deref(),
@@ -337,9 +584,24 @@ impl<E: Endpoint> Endpoint for McpEdge<E> {
     }
 }
 
+/// What forwarding did with a request.
+enum Forwarded {
+    /// The owner (or this replica, refusing) answered.
+    Answered(Response),
+    /// The owner is gone and this replica took the session over: serve the request here.
+    Back(Box<Request>),
+}
+
 impl<E> McpEdge<E> {
-    /// Closes sessions evicted from the bindings (beyond a principal's cap, or idle).
+    /// Closes sessions evicted from the bindings (beyond a principal's cap, or idle) and removes
+    /// their shared records.
     fn close_sessions(&self, closing: Vec<String>) {
+        self.remove_records(closing.clone());
+        self.close_local(closing);
+    }
+
+    /// Ends rmcp's sessions `closing` in this process.
+    fn close_local(&self, closing: Vec<String>) {
         if closing.is_empty() {
             return;
         }
@@ -348,6 +610,23 @@ impl<E> McpEdge<E> {
             for id in closing {
                 if let Err(error) = sessions.close_session(&id.into()).await {
                     tracing::debug!(%error, "closing an evicted MCP session");
+                }
+            }
+        });
+    }
+
+    /// Removes the shared records of sessions that ended here.
+    fn remove_records(&self, ended: Vec<String>) {
+        let Some(replicas) = self.shared.bindings.replicas().cloned() else {
+            return;
+        };
+        if ended.is_empty() {
+            return;
+        }
+        tokio::spawn(async move {
+            for id in ended {
+                if let Err(error) = replicas.remove(&id).await {
+                    tracing::debug!(%error, "removing an ended MCP session's record");
                 }
             }
         });

@@ -100,6 +100,10 @@ where
         .disable_allowed_origins()
         .with_max_request_body_bytes(transport.max_body_bytes)
         .with_sse_keep_alive(transport.sse_keep_alive);
+    let mut config = config;
+    // Replicas sharing sessions: a session taken over from a replica that is gone is restored
+    // from its record (rmcp replays the recorded `initialize`).
+    config.session_store = bindings.replicas().map(|replicas| replicas.restore_source());
     let mut sessions = LocalSessionManager::default();
     sessions.session_config.keep_alive = Some(bindings.limits().idle_timeout);
     let sessions = Arc::new(sessions);

@@ -6,12 +6,18 @@
 //! the binding adds "and it must be the same principal as the session's creator". A principal
 //! at its session cap loses its least recently used session when it opens another (a client
 //! that never says `DELETE` keeps working; nobody holds more than the cap).
+//!
+//! With [`SharedSessions`] (replicas sharing a state store), the table holds the sessions this
+//! replica owns; the records in the store tell every replica who owns the others.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
+use rmcp::model::InitializeRequestParams;
+
+use super::shared_sessions::{SessionRecord, SharedSessions};
 
 /// Session limits (`[mcp]` in configuration).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +42,9 @@ impl Default for SessionLimits {
 struct Binding {
     principal_id: String,
     last_seen: Instant,
+    /// Replicas sharing sessions: how the session was initialized (to rewrite its record) and
+    /// when the record was last written.
+    shared: Option<(Arc<InitializeRequestParams>, Instant)>,
 }
 
 #[derive(Debug, Default)]
@@ -63,6 +72,7 @@ impl Table {
 pub struct SessionBindings {
     table: Arc<Mutex<Table>>,
     limits: SessionLimits,
+    shared: Option<SharedSessions>,
 }
 
 /// What a request with a session id may do.
@@ -74,15 +84,50 @@ pub enum Check {
 }
 
 impl SessionBindings {
+    /// Sessions held by this process only.
     pub fn new(limits: SessionLimits) -> Self {
         Self {
             table: Arc::default(),
             limits,
+            shared: None,
+        }
+    }
+
+    /// Sessions shared with the other replicas through `shared` (see [`SharedSessions`]).
+    pub fn shared(limits: SessionLimits, shared: SharedSessions) -> Self {
+        Self {
+            table: Arc::default(),
+            limits,
+            shared: Some(shared),
         }
     }
 
     pub fn limits(&self) -> SessionLimits {
         self.limits
+    }
+
+    /// The replicas' shared session records, when sessions are shared.
+    pub fn replicas(&self) -> Option<&SharedSessions> {
+        self.shared.as_ref()
+    }
+
+    /// The record of an owned session whose store entry is due for a rewrite (it expires a
+    /// session idle timeout after the last write); marks it written. `None` when not due, not
+    /// owned, or sessions are not shared.
+    pub(crate) fn due_for_refresh(&self, session_id: &str) -> Option<SessionRecord> {
+        let shared = self.shared.as_ref()?;
+        let mut table = self.table.lock();
+        let binding = table.by_session.get_mut(session_id)?;
+        let (initialize, saved_at) = binding.shared.as_mut()?;
+        if saved_at.elapsed() < shared.refresh_interval() {
+            return None;
+        }
+        *saved_at = Instant::now();
+        Some(SessionRecord {
+            principal_id: binding.principal_id.clone(),
+            owner: shared.this_replica().clone(),
+            initialize: InitializeRequestParams::clone(initialize),
+        })
     }
 
     pub(crate) fn check(&self, session_id: &str, principal_id: &str) -> Check {
@@ -97,9 +142,15 @@ impl SessionBindings {
         }
     }
 
-    /// Binds a new session; returns the sessions to close: the principal's least recently used
-    /// ones beyond its cap, and any binding idle past the timeout.
-    pub(crate) fn bind(&self, session_id: String, principal_id: String) -> Vec<String> {
+    /// Binds a new session (with its `initialize` parameters when sessions are shared); returns
+    /// the sessions to close: the principal's least recently used ones beyond its cap, and any
+    /// binding idle past the timeout.
+    pub(crate) fn bind(
+        &self,
+        session_id: String,
+        principal_id: String,
+        initialize: Option<InitializeRequestParams>,
+    ) -> Vec<String> {
         let mut table = self.table.lock();
         let mut closing = Vec::new();
         let idle = self.limits.idle_timeout;
@@ -132,6 +183,7 @@ impl SessionBindings {
             Binding {
                 principal_id,
                 last_seen: Instant::now(),
+                shared: initialize.map(|params| (Arc::new(params), Instant::now())),
             },
         );
         closing
@@ -166,12 +218,12 @@ mod tests {
             max_per_principal: 2,
             idle_timeout: Duration::from_secs(60),
         });
-        assert!(bindings.bind("s1".into(), "alice".into()).is_empty());
-        assert!(bindings.bind("s2".into(), "alice".into()).is_empty());
-        assert!(bindings.bind("b1".into(), "bob".into()).is_empty());
+        assert!(bindings.bind("s1".into(), "alice".into(), None).is_empty());
+        assert!(bindings.bind("s2".into(), "alice".into(), None).is_empty());
+        assert!(bindings.bind("b1".into(), "bob".into(), None).is_empty());
         std::thread::sleep(Duration::from_millis(2));
         assert_eq!(bindings.check("s1", "alice"), Check::Owner);
-        assert_eq!(bindings.bind("s3".into(), "alice".into()), vec!["s2".to_owned()]);
+        assert_eq!(bindings.bind("s3".into(), "alice".into(), None), vec!["s2".to_owned()]);
         assert_eq!(bindings.sessions_of("alice"), 2);
         assert_eq!(bindings.check("s2", "alice"), Check::Unknown);
         assert_eq!(bindings.check("s1", "bob"), Check::Stranger);

@@ -11,6 +11,7 @@
 mod limits;
 mod providers;
 mod proxy;
+mod state;
 mod upstreams;
 
 use std::net::SocketAddr;
@@ -25,7 +26,7 @@ use toolgate_entra::EntraValidator;
 use toolgate_gateway::{GatewayCore, LocalFactory, UpstreamName};
 use toolgate_mcp::{ToolTags, descriptor_of};
 use toolgate_policy::LivePolicy;
-use toolgate_server::mcp::{McpTransportConfig, SessionLimits};
+use toolgate_server::mcp::{McpTransportConfig, SessionLimits, SharedSessions};
 use toolgate_server::{AppSettings, ConnectionLimits};
 
 pub(crate) use self::providers::ProviderParts;
@@ -53,6 +54,9 @@ pub struct Gateway {
     /// The MCP endpoint's transport, `Host`/`Origin` rules and bounds.
     pub transport: McpTransportConfig,
     pub sessions: SessionLimits,
+    /// MCP sessions shared by the replicas (`[state] backend = "redis"`), or `None`: this
+    /// process only.
+    pub replicas: Option<SharedSessions>,
     pub provider: Arc<dyn AuthProvider>,
     /// Validators whose keys should be loaded at start.
     pub validators: Vec<EntraValidator>,
@@ -254,12 +258,14 @@ async fn assemble(
         mcp_path: raw.server.mcp_path.clone(),
     };
     let (connections, transport, sessions) = limits::edge_limits(config, &app)?;
+    let store = state::state_store(config).await?;
+    let replicas = state::replicas(config, &store, sessions)?;
     let mut entra_proxy = None;
     let (provider, validators, oauth) = match raw.auth.provider {
         ProviderKind::EntraJwt => providers::entra_jwt(config, &app)?,
         ProviderKind::AzureBearer => providers::azure_bearer(config, &app)?,
         ProviderKind::EntraProxy => {
-            let (parts, built) = proxy::entra_proxy(config, &app).await?;
+            let (parts, built) = proxy::entra_proxy(config, &app, store).await?;
             entra_proxy = Some(built);
             parts
         }
@@ -276,6 +282,7 @@ async fn assemble(
         connections,
         transport,
         sessions,
+        replicas,
         provider,
         validators,
         mcp: raw.mcp.clone(),

@@ -15,10 +15,10 @@ use toolgate_proxy::{
     RedirectUri, RegistrationMode, RegistrationPolicy, RegistrationSettings, SignInLimits, UpstreamConfig,
 };
 use toolgate_server::AppSettings;
-use toolgate_store::{MemoryStore, RedisStore, StateStore};
+use toolgate_store::StateStore;
 
 use super::{ProviderParts, entra_settings};
-use crate::config::raw::{StateBackend, Tenancy};
+use crate::config::raw::Tenancy;
 use crate::config::{ConfigError, LoadedConfig};
 
 /// The pre-registered public client Swagger UI signs in with when the proxy is the authority.
@@ -27,6 +27,7 @@ pub const SWAGGER_CLIENT_ID: &str = "toolgate-swagger-ui";
 pub(crate) async fn entra_proxy(
     config: &LoadedConfig,
     app: &AppSettings,
+    store: Arc<dyn StateStore>,
 ) -> Result<(ProviderParts, EntraProxy), ConfigError> {
     let raw = &config.raw;
     let entra = raw.auth.entra.as_ref().ok_or_else(|| {
@@ -198,7 +199,6 @@ pub(crate) async fn entra_proxy(
             ..CimdFetcherConfig::default()
         }),
     };
-    let store = state_store(config).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let validator = EntraValidator::new(settings, clock.clone());
     let scopes = proxy_config.scopes.clone();
@@ -272,23 +272,5 @@ fn secure_context(public_url: &str) -> bool {
             None => false,
         },
         _ => false,
-    }
-}
-
-/// `[state]` → the store.
-pub async fn state_store(config: &LoadedConfig) -> Result<Arc<dyn StateStore>, ConfigError> {
-    let section = &config.raw.state;
-    match section.backend {
-        StateBackend::Memory => Ok(Arc::new(MemoryStore::new())),
-        StateBackend::Redis => {
-            let url = section
-                .url
-                .as_ref()
-                .ok_or_else(|| config.error("state.url", "backend = \"redis\" needs a url (redis://host:6379)"))?;
-            let store = RedisStore::connect(url.expose_secret(), &section.key_prefix)
-                .await
-                .map_err(|e| config.error("state.url", e))?;
-            Ok(Arc::new(store))
-        }
     }
 }

@@ -29,7 +29,8 @@ pub struct RawConfig {
     pub audit: Option<AuditConfig>,
     #[serde(default)]
     pub api: ApiSection,
-    /// Shared short-lived state of the `entra-proxy` provider.
+    /// Shared short-lived state: the `entra-proxy` provider's, and MCP sessions shared by
+    /// replicas (with Redis).
     #[serde(default)]
     pub state: StateSection,
     /// Gateway mode: how upstreams' names are namespaced, a catalog snapshot to start from.
@@ -40,7 +41,8 @@ pub struct RawConfig {
     pub upstream: Vec<UpstreamSection>,
 }
 
-/// `[state]`: where the proxy keeps transactions, codes, grants and registered clients.
+/// `[state]`: where the proxy keeps transactions, codes, grants and registered clients, and (with
+/// Redis) where replicas find each other's MCP sessions.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StateSection {
@@ -256,6 +258,10 @@ pub struct ServerConfig {
     pub public_url: Option<String>,
     #[serde(default = "default_mcp_path")]
     pub mcp_path: String,
+    /// Where the other replicas reach this one (`http://10.0.3.7:8080`), for MCP sessions shared
+    /// through `[state] backend = "redis"`. Default: `http://{bind}`.
+    #[serde(default)]
+    pub advertise_url: Option<String>,
     /// Open connections; more wait in the accept backlog.
     #[serde(default = "default_max_connections")]
     pub max_connections: usize,
@@ -276,6 +282,7 @@ impl Default for ServerConfig {
             bind: default_bind(),
             public_url: None,
             mcp_path: default_mcp_path(),
+            advertise_url: None,
             max_connections: default_max_connections(),
             header_read_timeout_seconds: default_header_read_timeout(),
             idle_timeout_seconds: default_idle_timeout(),
