@@ -20,6 +20,7 @@ mod gateway_mode;
 mod hardening;
 mod key_cache;
 mod mcp_gate;
+mod modern_protocol;
 mod probe;
 mod raw_http;
 mod replicas;

@@ -13,6 +13,7 @@ use toolgate_core::Clock;
 use crate::catalog::{Catalog, Collision};
 use crate::credentials::Credentials;
 use crate::router::Router;
+use crate::shared_links::SharedLinks;
 use crate::sync::PolicySync;
 use crate::upstream::client::UpstreamClient;
 use crate::upstream::connect::connect;
@@ -28,6 +29,8 @@ pub struct GatewayCore {
     pub locals: Arc<LocalHandlers>,
     pub sync: Arc<PolicySync>,
     pub clock: Arc<dyn Clock>,
+    /// Upstream connections of requests without a session (stateless, REST).
+    pub shared_links: SharedLinks,
     stop: CancellationToken,
 }
 
@@ -54,6 +57,7 @@ impl GatewayCore {
             locals,
             sync,
             clock,
+            shared_links: SharedLinks::default(),
             stop: CancellationToken::new(),
         })
     }
@@ -85,6 +89,13 @@ impl GatewayCore {
             });
         }
         futures::future::join_all(first_listings).await;
+        let core = self.clone();
+        tokio::spawn(async move {
+            let every = (core.shared_links.idle() / 4).max(Duration::from_secs(1));
+            while !core.pause(every).await {
+                core.shared_links.sweep();
+            }
+        });
         if let Some(collision) = self.catalog.collisions().into_iter().next() {
             return Err(collision.into());
         }
@@ -188,6 +199,7 @@ impl GatewayCore {
     /// Closes the catalog connections (sessions close their own links when they end).
     pub fn shutdown(&self) {
         self.stop.cancel();
+        self.shared_links.clear();
     }
 }
 

@@ -15,7 +15,7 @@
 //! - [`credentials`]: what toolgate sends upstream — never the client's token: none, a static
 //!   header, Entra On-Behalf-Of the user, or Entra client credentials.
 //! - [`session`], [`router`]: one downstream session's upstream links, and the `ServerHandler`
-//!   the gate wraps.
+//!   the gate wraps; [`shared_links`]: the links of requests without a session.
 //! - [`core`]: the shared state, and toolgate's own catalog connections.
 //!
 //! See `docs/gateway.md`.
@@ -27,6 +27,7 @@ pub mod credentials;
 pub mod names;
 pub mod router;
 pub mod session;
+pub mod shared_links;
 pub mod sync;
 pub mod upstream;
 

@@ -114,10 +114,12 @@ impl Router {
         cx: RequestContext<RoleServer>,
     ) -> Result<ServerResult, McpError> {
         let slot = self.slot(index)?;
-        match slot.link(&self.core, &cx).await? {
-            Link::Remote(connection) => slot.request(&connection, request, &cx).await,
-            Link::Local(handler) => local(handler.as_ref(), request, cx).await,
-        }
+        let mut result = match slot.link(&self.core, &cx).await? {
+            Link::Remote(connection) => slot.request(&connection, request, &cx).await?,
+            Link::Local(handler) => local(handler.as_ref(), request, cx).await?,
+        };
+        mark_complete(&mut result);
+        Ok(result)
     }
 
     fn tool_route(&self, name: &str) -> Result<(usize, String), McpError> {
@@ -210,11 +212,11 @@ impl ServerHandler for Router {
         .with_protocol_version(UPSTREAM_PROTOCOL)
     }
 
-    /// The sessions of 2026-07-28 requests are not kept (they are served statelessly, without
-    /// `initialize`), so per-session upstream links would be lost: the gateway speaks up to
-    /// 2025-11-25.
+    /// Every version rmcp knows: sessions up to 2025-11-25 (their own upstream links), and the
+    /// stateless 2026-07-28 era (`server/discover`, no `initialize`; its requests use the
+    /// [shared links](crate::shared_links)). Upstreams are spoken to in 2025-11-25 either way.
     fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
-        Cow::Borrowed(ProtocolVersion::known_up_to(&UPSTREAM_PROTOCOL))
+        Cow::Borrowed(ProtocolVersion::KNOWN_VERSIONS)
     }
 
     async fn initialize(
@@ -426,4 +428,18 @@ impl ServerHandler for Router {
         }
         Ok(())
     }
+}
+
+/// Upstreams are spoken to in 2025-11-25, whose results carry no `resultType`; 2026-07-28
+/// requires one (SEP-2322: `"complete"` for a final result, and clients such as the Python SDK
+/// reject results without it). rmcp removes `"complete"` again for clients of older versions.
+fn mark_complete(result: &mut ServerResult) {
+    let result_type = match result {
+        ServerResult::CompleteResult(r) => &mut r.result_type,
+        ServerResult::GetPromptResult(r) => &mut r.result_type,
+        ServerResult::ReadResourceResult(r) => &mut r.result_type,
+        ServerResult::CallToolResult(r) => &mut r.result_type,
+        _ => return,
+    };
+    result_type.get_or_insert(ResultType::COMPLETE);
 }

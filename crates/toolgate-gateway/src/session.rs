@@ -52,6 +52,75 @@ fn caller(cx: &RequestContext<RoleServer>) -> (Option<Arc<Principal>>, Option<St
     (principal, bearer)
 }
 
+/// A request without a session of its own: a 2026-07-28 request (served statelessly), any
+/// request under `[mcp] stateful = false`, or a REST call. Its links come from
+/// [`crate::shared_links::SharedLinks`] instead of being opened (and closed) for it alone.
+fn is_sessionless(cx: &RequestContext<RoleServer>) -> bool {
+    cx.extensions
+        .get::<http::request::Parts>()
+        .is_none_or(|parts| !parts.headers.contains_key("mcp-session-id"))
+}
+
+/// Opens a connection to `upstream` for the caller of `cx` (credentials per its settings),
+/// with `client` handling what the upstream sends back. Backed-off upstreams fail fast; a failed
+/// connection backs off an upstream reached with toolgate's own credentials.
+pub(crate) async fn open(
+    upstream: &Upstream,
+    core: &GatewayCore,
+    cx: &RequestContext<RoleServer>,
+    client: UpstreamClient,
+    progress: Arc<ProgressTokens>,
+) -> Result<Connection, McpError> {
+    let name = upstream.name();
+    if let Some(wait) = upstream.health.backing_off() {
+        return Err(unavailable(
+            name,
+            format!("it failed recently; retrying in {}s", wait.as_secs().max(1)),
+        ));
+    }
+    let (principal, bearer) = caller(cx);
+    let header = core
+        .credentials
+        .header(&upstream.settings.credentials, principal.as_deref(), bearer.as_deref())
+        .await
+        .map_err(|error| {
+            tracing::warn!(upstream = %name, %error, "no credentials for the upstream");
+            McpError::internal_error(
+                format!("upstream `{name}` could not be called for you: {error}"),
+                Some(json!({ "upstream": name, "reason": "credentials" })),
+            )
+        })?;
+    match connect(&upstream.settings, client, header.as_ref(), &core.locals).await {
+        Ok(service) => {
+            upstream.health.up();
+            Ok(Connection::new(service, progress, header.and_then(|h| h.expires_at)))
+        }
+        Err(error) => {
+            let message = error.to_string();
+            // An On-Behalf-Of upstream refusing one user's token says nothing about the
+            // upstream for others: only upstreams reached with toolgate's own credentials
+            // are backed off for everyone.
+            if !upstream.needs_user() {
+                upstream.health.down(&message);
+            }
+            Err(unavailable(name, message))
+        }
+    }
+}
+
+/// The principal id of `cx`'s caller, if authenticated.
+pub(crate) fn principal_id(cx: &RequestContext<RoleServer>) -> Option<String> {
+    caller(cx).0.map(|p| p.id.clone())
+}
+
+/// Whether credentials this close to expiry (or a closed connection) call for a new one.
+pub(crate) fn is_stale(connection: &Connection, core: &GatewayCore) -> bool {
+    connection.is_closed()
+        || connection
+            .expires_at
+            .is_some_and(|at| at - REOPEN_MARGIN_SECONDS <= core.clock.now_unix())
+}
+
 impl Slot {
     pub fn new(upstream: Arc<Upstream>) -> Self {
         Self {
@@ -69,12 +138,7 @@ impl Slot {
         let mut held = self.link.lock().await;
         if let Some(link) = held.as_ref() {
             let stale = match link {
-                Link::Remote(connection) => {
-                    connection.is_closed()
-                        || connection
-                            .expires_at
-                            .is_some_and(|at| at - REOPEN_MARGIN_SECONDS <= core.clock.now_unix())
-                }
+                Link::Remote(connection) => is_stale(connection, core),
                 Link::Local(_) => false,
             };
             if !stale {
@@ -87,49 +151,15 @@ impl Slot {
             *held = Some(link.clone());
             return Ok(link);
         }
-        if let Some(wait) = self.upstream.health.backing_off() {
-            return Err(unavailable(
-                self.name(),
-                format!("it failed recently; retrying in {}s", wait.as_secs().max(1)),
-            ));
+        if is_sessionless(cx) {
+            return core.shared_links.link(&self.upstream, core, cx).await.map(Link::Remote);
         }
-        let (principal, bearer) = caller(cx);
-        let header = core
-            .credentials
-            .header(
-                &self.upstream.settings.credentials,
-                principal.as_deref(),
-                bearer.as_deref(),
-            )
-            .await
-            .map_err(|error| {
-                tracing::warn!(upstream = %self.name(), %error, "no credentials for the upstream");
-                McpError::internal_error(
-                    format!("upstream `{}` could not be called for you: {error}", self.name()),
-                    Some(json!({ "upstream": self.name(), "reason": "credentials" })),
-                )
-            })?;
         let progress = Arc::new(ProgressTokens::default());
         let client =
             UpstreamClient::for_session(self.name(), cx.peer.clone(), progress.clone(), Arc::new(Notify::new()));
-        match connect(&self.upstream.settings, client, header.as_ref(), &core.locals).await {
-            Ok(service) => {
-                self.upstream.health.up();
-                let connection = Arc::new(Connection::new(service, progress, header.and_then(|h| h.expires_at)));
-                *held = Some(Link::Remote(connection.clone()));
-                Ok(Link::Remote(connection))
-            }
-            Err(error) => {
-                let message = error.to_string();
-                // An On-Behalf-Of upstream refusing one user's token says nothing about the
-                // upstream for others: only upstreams reached with toolgate's own credentials
-                // are backed off for everyone.
-                if !self.upstream.needs_user() {
-                    self.upstream.health.down(&message);
-                }
-                Err(unavailable(self.name(), message))
-            }
-        }
+        let connection = Arc::new(open(&self.upstream, core, cx, client, progress).await?);
+        *held = Some(Link::Remote(connection.clone()));
+        Ok(Link::Remote(connection))
     }
 
     /// Forgets a link that failed (the next call reopens it).
@@ -169,6 +199,7 @@ impl Slot {
                     let mapped = self.failed(error);
                     if lost {
                         // The next call opens a fresh session (an HTTP upstream may have restarted).
+                        connection.mark_lost();
                         self.drop_link().await;
                     }
                     Err(mapped)

@@ -96,7 +96,7 @@ async fn two_processes_sharing_redis_complete_one_flow() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn redis_down_means_503_from_the_proxy_while_issued_tokens_keep_working() {
+async fn redis_down_means_503_from_the_proxy_while_issued_tokens_keep_working_in_open_sessions() {
     let emulator = crate::harness::emulator().await;
     let redis: SocketAddr = url::Url::parse(&redis_url())
         .ok()
@@ -110,6 +110,9 @@ async fn redis_down_means_503_from_the_proxy_while_issued_tokens_keep_working() 
     };
     let (gateway, base, _dir) = proxy_gateway(&emulator, &options).await;
     let (client_id, tokens) = browser::sign_in(&base, "alice").await;
+    let mut mcp = McpClient::connect(&format!("{base}/mcp"), &tokens.access_token())
+        .await
+        .unwrap();
 
     link.cut();
     let http = reqwest::Client::new();
@@ -144,11 +147,13 @@ async fn redis_down_means_503_from_the_proxy_while_issued_tokens_keep_working() 
         .await;
     assert_eq!(authorize.status, 503, "{authorize:?}");
     assert!(authorize.body.contains("temporarily unavailable"));
-    // Issued tokens are verified without the store.
-    let mut mcp = McpClient::connect(&format!("{base}/mcp"), &tokens.access_token())
-        .await
-        .unwrap();
+    // Issued tokens are verified without the store: the session this replica holds goes on.
     assert_eq!(mcp.list_tools().await.unwrap().len(), ALICE_TOOLS.len());
+    // A new session cannot be recorded for the other replicas (replicas.rs covers recovery).
+    match McpClient::connect(&format!("{base}/mcp"), &tokens.access_token()).await {
+        Err(toolgate::mcp_client::McpClientError::Refused { status, .. }) => assert_eq!(status, 503),
+        other => panic!("a new session without Redis: {other:?}"),
+    }
 
     link.restore();
     let mut recovered = None;

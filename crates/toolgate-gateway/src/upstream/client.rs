@@ -78,7 +78,8 @@ impl UpstreamClient {
         }
     }
 
-    /// For toolgate's own catalog connection.
+    /// For toolgate's own catalog connection, and for connections shared by requests without a
+    /// session (they have no client to forward to).
     pub fn for_catalog(upstream: &str, changed: Arc<Notify>) -> Self {
         Self {
             upstream: upstream.to_owned(),

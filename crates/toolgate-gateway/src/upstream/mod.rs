@@ -62,6 +62,9 @@ pub struct Connection {
     cancel: Option<RunningServiceCancellationToken>,
     /// Resolves when the session has ended (transport closed or cancelled).
     ended: tokio::task::JoinHandle<()>,
+    /// A request found the connection lost (e.g. an HTTP upstream restarted and forgot the
+    /// session): the next user reopens it.
+    lost: std::sync::atomic::AtomicBool,
 }
 
 impl Connection {
@@ -77,12 +80,20 @@ impl Connection {
             expires_at,
             cancel: Some(cancel),
             ended,
+            lost: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
-    /// The session has ended.
+    /// The session has ended (or a request found it lost).
     pub fn is_closed(&self) -> bool {
-        self.ended.is_finished() || self.peer.is_transport_closed()
+        self.ended.is_finished()
+            || self.peer.is_transport_closed()
+            || self.lost.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Marks the connection lost: whoever holds it reopens it on next use.
+    pub fn mark_lost(&self) {
+        self.lost.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Waits until the session ends.

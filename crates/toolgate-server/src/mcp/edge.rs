@@ -8,7 +8,9 @@
 //! 4. POST: the body within `max_body_bytes` (413), readable (400), and a bounded JSON-RPC
 //!    message ([`scan`]): `-32700`, `-32600` (batches, wrong shapes, too many values) or `-32602`
 //!    (over-long names);
-//! 5. POST: no other request with the same JSON-RPC id in flight in this session (rmcp routes
+//! 5. POST: `Mcp-Method`/`Mcp-Name` headers, when supplied, agree with the body — 400 `-32020`
+//!    ([`standard_headers`]);
+//! 6. POST: no other request with the same JSON-RPC id in flight in this session (rmcp routes
 //!    answers by id, so the second would hang) — answered at once with `-32600`.
 //!
 //! Each refusal leaves an audit row (within the refusal budget). After rmcp answers: a new
@@ -29,6 +31,7 @@ use crate::edge::host_origin::HostOriginPolicy;
 use crate::edge::in_flight::{InFlight, Slot};
 use crate::edge::json_rpc::{JsonRpcHead, JsonRpcLimits, JsonRpcRefusal, MessageKind, scan};
 use crate::edge::response_guard::hold_until_sent;
+use crate::edge::standard_headers;
 use crate::failure_audit::{FailureAudit, FailureBudget};
 use poem::http::{HeaderValue, Method, StatusCode, header};
 use poem::{Body, Endpoint, IntoResponse, Middleware, Request, Response, Result};
@@ -515,6 +518,19 @@ impl<E: Endpoint> Endpoint for McpEdge<E> {
             Err(refusal) => return Ok(self.refuse(&req, &principal, &route, refusal)),
         };
         let method = head.method.clone().unwrap_or_else(|| route.clone());
+        if let Err(mismatch) = standard_headers::check(req.headers(), &head) {
+            let refusal = Refusal {
+                response: json_rpc_error(
+                    StatusCode::BAD_REQUEST,
+                    head.id.as_deref(),
+                    standard_headers::HEADER_MISMATCH,
+                    &mismatch.to_string(),
+                ),
+                reason: "header_mismatch",
+                item: head.item.clone(),
+            };
+            return Ok(self.refuse(&req, &principal, &method, refusal));
+        }
         let id_slot: Option<Slot<(String, String)>> = match (&session, head.kind, &head.id) {
             (Some(session), MessageKind::Request, Some(id)) => {
                 match self.shared.request_ids.try_acquire((session.clone(), id.clone())) {
