@@ -78,6 +78,17 @@ pub async fn start_replica(
     policies: &str,
     extra: &str,
 ) -> Result<Replica, String> {
+    start_replica_with(emulator, upstreams, policies, extra, "").await
+}
+
+/// [`start_replica`] with more `[policy]` keys (`policy_keys`, e.g. `watch = false`).
+pub async fn start_replica_with(
+    emulator: &RunningEmulator,
+    upstreams: &str,
+    policies: &str,
+    extra: &str,
+    policy_keys: &str,
+) -> Result<Replica, String> {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("policies")).unwrap();
     std::fs::write(dir.path().join("policies/gateway.cedar"), policies).unwrap();
@@ -100,6 +111,7 @@ app_roles = ["Task.Read", "Task.Write", "Task.All", "MCPServer.Admin"]
 
 [policy]
 dir = "{policies}"
+{policy_keys}
 
 [audit]
 database_url = "{audit_url}"

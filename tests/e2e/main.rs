@@ -21,6 +21,7 @@ mod hardening;
 mod key_cache;
 mod mcp_gate;
 mod modern_protocol;
+mod policy_reload;
 mod probe;
 mod raw_http;
 mod replicas;

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use toolgate_audit::AuditStore;
-use toolgate_core::{CatalogSource, ReadinessSource, ToolInvoker, ToolPolicy};
+use toolgate_core::{CatalogSource, PolicyReload, ReadinessSource, ToolInvoker, ToolPolicy};
 
 /// Where Swagger UI's "Authorize" sends people, and what it asks for.
 #[derive(Debug, Clone)]
@@ -32,4 +32,6 @@ pub struct ApiContext {
     pub admin_role: String,
     /// Runs tools through the same gate as MCP (policy and audit).
     pub tools: Arc<dyn ToolInvoker>,
+    /// Reloads the policies (admin only); `None` when they cannot change (embedded policies).
+    pub reload: Option<Arc<dyn PolicyReload>>,
 }

@@ -12,7 +12,7 @@ use toolgate_server::auth::RequireAuthFromData;
 use crate::allow_header::AllowOn405;
 use crate::body_limit::BodyLimit;
 use crate::context::{ApiContext, OAuthSettings};
-use crate::endpoints::{AuditApi, AuditReadiness, ExplainApi, HealthApi, ToolsApi, WhoamiApi};
+use crate::endpoints::{AuditApi, AuditReadiness, ExplainApi, HealthApi, ReloadApi, ToolsApi, WhoamiApi};
 use crate::page_security::PageHeaders;
 use crate::security::placeholders;
 
@@ -25,11 +25,11 @@ pub fn authenticated(ep: impl Endpoint) -> impl Endpoint {
     ep.with(RequireAuthFromData)
 }
 
-type Apis = (WhoamiApi, ToolsApi, ExplainApi, AuditApi, HealthApi);
+type Apis = (WhoamiApi, ToolsApi, ExplainApi, ReloadApi, AuditApi, HealthApi);
 
 fn service(public_url: &str) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (WhoamiApi, ToolsApi, ExplainApi, AuditApi, HealthApi),
+        (WhoamiApi, ToolsApi, ExplainApi, ReloadApi, AuditApi, HealthApi),
         "toolgate",
         env!("CARGO_PKG_VERSION"),
     )

@@ -227,8 +227,10 @@ impl toolgate_core::ReadinessSource for GatewayCore {
             name: "policy".into(),
             ready: policy.as_ref().is_some_and(|s| s.last_error.is_none()),
             state: match policy {
-                Some(status) if status.last_error.is_none() => "in_force".into(),
-                Some(_) => "previous_set_in_force".into(),
+                Some(status) if status.last_error.is_some() => "previous_set_in_force".into(),
+                // A refused reload: the set in force is the one intended before it, and serves.
+                Some(status) if status.reload_error.is_some() => "reload_refused".into(),
+                Some(_) => "in_force".into(),
                 None => "not_built".into(),
             },
         }];

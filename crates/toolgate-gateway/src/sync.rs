@@ -77,7 +77,7 @@ impl PolicySync {
             Ok(_) => {
                 *built_version = version;
                 drop(built_version);
-                self.tell_sessions().await;
+                self.notify_sessions().await;
             }
             Err(error) => {
                 *built_version = version;
@@ -100,7 +100,9 @@ impl PolicySync {
         }
     }
 
-    async fn tell_sessions(&self) {
+    /// Tells every open session that the tools, prompts and resources it may see changed (a new
+    /// catalog, or a policy reload).
+    pub async fn notify_sessions(&self) {
         let peers: Vec<Peer<RoleServer>> = {
             let mut peers = self.peers.lock();
             peers.retain(|p| !p.is_transport_closed());

@@ -4,6 +4,10 @@
 //! When the new schema makes the policies invalid, the engine in force stays (it does not know
 //! the new tools, so calls of them are denied: fail safe) and the failure is kept for readiness.
 //!
+//! New policy texts (a reload: the files changed, `SIGHUP`, the admin API) are validated against
+//! the catalog in force the same way: a set that does not validate is refused and the set in
+//! force stays; a valid one is swapped in atomically.
+//!
 //! The policy texts in force are kept apart from the engine: a gateway that starts while an
 //! upstream is down (its tools unknown, so policies naming them do not validate yet) runs on an
 //! empty policy set — everything denied — until the catalog lets the intended policies validate.
@@ -31,6 +35,9 @@ pub struct PolicyStatus {
     /// Why the intended policies are not in force (the previous set, or an empty one, is), until
     /// a rebuild succeeds.
     pub last_error: Option<String>,
+    /// Why the last reload was refused (the set in force stays, and serves as intended), until
+    /// a reload succeeds.
+    pub reload_error: Option<String>,
 }
 
 /// What the engines are built from.
@@ -46,6 +53,7 @@ pub struct LivePolicy {
     current: ArcSwap<PolicyEngine>,
     intended: Mutex<Intended>,
     last_error: Mutex<Option<String>>,
+    reload_error: Mutex<Option<String>>,
     /// One rebuild at a time.
     rebuilding: Mutex<()>,
 }
@@ -68,6 +76,7 @@ impl LivePolicy {
             current: ArcSwap::from_pointee(engine),
             intended: Mutex::new(intended),
             last_error: Mutex::new(None),
+            reload_error: Mutex::new(None),
             rebuilding: Mutex::new(()),
         })
     }
@@ -93,6 +102,7 @@ impl LivePolicy {
                         claims,
                     }),
                     last_error: Mutex::new(Some(error.to_string())),
+                    reload_error: Mutex::new(None),
                     rebuilding: Mutex::new(()),
                 });
                 Ok((live, Some(error)))
@@ -135,12 +145,43 @@ impl LivePolicy {
         }
     }
 
+    /// Replaces the policy texts with `sources`, validated against `catalog` (the catalog in
+    /// force). `Ok(true)` when a new set is in force, `Ok(false)` when the texts make the same
+    /// set; on error nothing changes — the set in force and the texts it came from stay, and the
+    /// error is kept for [`status`](Self::status) until a reload succeeds.
+    pub fn reload(&self, sources: Vec<PolicySource>, catalog: &Catalog) -> Result<bool, PolicyError> {
+        let _one_at_a_time = self.rebuilding.lock();
+        let Intended { shadow, claims, .. } = self.intended.lock().clone();
+        let current = self.current();
+        match PolicyEngine::from_catalog(&sources, catalog, shadow, claims) {
+            Ok(engine) => {
+                self.intended.lock().sources = sources;
+                *self.last_error.lock() = None;
+                *self.reload_error.lock() = None;
+                if engine.policy_set_hash() == current.policy_set_hash() && engine.same_catalog(&current) {
+                    return Ok(false);
+                }
+                tracing::info!(policy_set = %engine.policy_set_hash(), previous = %current.policy_set_hash(),
+                    "policies reloaded");
+                self.current.store(Arc::new(engine));
+                Ok(true)
+            }
+            Err(error) => {
+                tracing::error!(%error, policy_set = %current.policy_set_hash(),
+                    "the reloaded policies do not validate: the policy set in force stays");
+                *self.reload_error.lock() = Some(error.to_string());
+                Err(error)
+            }
+        }
+    }
+
     pub fn status(&self) -> PolicyStatus {
         let current = self.current();
         PolicyStatus {
             policy_set_hash: current.policy_set_hash().to_owned(),
             tools: current.tool_count(),
             last_error: self.last_error.lock().clone(),
+            reload_error: self.reload_error.lock().clone(),
         }
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use toolgate_api::{ApiContext, ApiRoutes, PlaceholderMissing};
 use toolgate_audit::AuditStore;
 use toolgate_audit::{AuditError, AuditWriter};
-use toolgate_core::{AuditSink, ToolPolicy};
+use toolgate_core::{AuditSink, PolicyReload, ToolPolicy};
 use toolgate_demo::TaskStore;
 use toolgate_gateway::GatewayCore;
 use toolgate_mcp::{GateOptions, GateShared, InProcessTools, PassThrough};
@@ -15,6 +15,7 @@ use toolgate_server::mcp::{SessionBindings, mcp_endpoint};
 use toolgate_server::{RunningServer, ServeError, auth_gate, build_app_with, serve_with_limits};
 
 use crate::build::Gateway;
+use crate::reload::{self, PolicyReloader, notice::ReloadNotice};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -31,6 +32,13 @@ pub enum StartError {
         addr: std::net::SocketAddr,
         source: std::io::Error,
     },
+    #[error(
+        "cannot watch the policy directory {dir} for changes: {source} (set [policy] watch = false to reload on SIGHUP and through the API only)"
+    )]
+    Watch {
+        dir: std::path::PathBuf,
+        source: notify::Error,
+    },
 }
 
 /// A running gateway. Dropping it stops the server; call [`RunningGateway::shutdown`] to also
@@ -44,7 +52,14 @@ pub struct RunningGateway {
     /// The demo tools' store, when they are served.
     pub tasks: Option<TaskStore>,
     pub entra_proxy: Option<toolgate_proxy::EntraProxy>,
+    /// Reloads the policies from their directory (`None` with embedded policies).
+    pub reloader: Option<Arc<PolicyReloader>>,
+    /// The watcher, `SIGHUP` and replica-notice tasks of the reloader.
+    background: Vec<Background>,
 }
+
+/// A task that runs as long as the gateway.
+type Background = tokio::task::JoinHandle<()>;
 
 impl RunningGateway {
     pub fn url(&self) -> String {
@@ -54,6 +69,9 @@ impl RunningGateway {
     /// Stops accepting, lets in-flight requests finish (within the shutdown grace), closes
     /// toolgate's upstream connections, and writes every accepted audit event.
     pub async fn shutdown(self) {
+        for task in &self.background {
+            task.abort();
+        }
         self.server.shutdown().await;
         self.upstreams.shutdown();
         self.audit.shutdown().await;
@@ -99,6 +117,7 @@ pub async fn start_on(gateway: Gateway, listener: tokio::net::TcpListener) -> Re
         )
         .with_origins(gateway.upstreams.catalog.clone()),
     );
+    let (reloader, background) = start_reloading(&gateway, sink.clone())?;
     let sessions = match gateway.replicas.clone() {
         Some(replicas) => SessionBindings::shared(gateway.sessions, replicas),
         None => SessionBindings::new(gateway.sessions),
@@ -118,6 +137,7 @@ pub async fn start_on(gateway: Gateway, listener: tokio::net::TcpListener) -> Re
             audit: Some(AuditStore::open_lazy(&gateway.audit.database_url).await?),
             admin_role: gateway.api.admin_role.clone(),
             tools: invoker,
+            reload: reloader.clone().map(|r| r as Arc<dyn PolicyReload>),
         };
         Some((routes, context))
     } else {
@@ -138,7 +158,36 @@ pub async fn start_on(gateway: Gateway, listener: tokio::net::TcpListener) -> Re
         upstreams: gateway.upstreams,
         tasks: gateway.tasks,
         entra_proxy: gateway.entra_proxy,
+        reloader,
+        background,
     })
+}
+
+/// The policy reloader and what triggers it: file changes (`[policy] watch`), `SIGHUP`, and the
+/// other replicas' notices (shared state). Nothing for embedded policies.
+fn start_reloading(
+    gateway: &Gateway,
+    audit: Arc<dyn AuditSink>,
+) -> Result<(Option<Arc<PolicyReloader>>, Vec<Background>), StartError> {
+    let Some(dir) = gateway.reload.dir.clone() else {
+        return Ok((None, Vec::new()));
+    };
+    let reloader = PolicyReloader::new(
+        dir.clone(),
+        gateway.policy.clone(),
+        gateway.upstreams.clone(),
+        gateway.upstreams.sync.clone(),
+        audit,
+        gateway.reload.shared.clone().map(ReloadNotice::new),
+    );
+    let mut background = vec![tokio::spawn(reload::on_sighup(reloader.clone()))];
+    if gateway.reload.watch {
+        background.push(reload::watch::watch(reloader.clone()).map_err(|source| StartError::Watch { dir, source })?);
+    }
+    if gateway.reload.shared.is_some() {
+        background.push(tokio::spawn(reload::notice::follow(reloader.clone())));
+    }
+    Ok((Some(reloader), background))
 }
 
 impl Gateway {

@@ -78,8 +78,12 @@ impl HealthApi {
                 components,
             }));
         }
-        // Ready, but an upstream is down: calls of its tools fail with errors naming it.
-        let status = if components.iter().any(|c| c.state == "down") {
+        // Ready, but an upstream is down (calls of its tools fail with errors naming it), or a
+        // policy reload was refused (the set before it serves).
+        let status = if components
+            .iter()
+            .any(|c| c.state == "down" || c.state == "reload_refused")
+        {
             "degraded"
         } else {
             "ready"

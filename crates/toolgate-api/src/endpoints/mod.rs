@@ -4,12 +4,14 @@ mod admin;
 mod audit;
 mod explain;
 mod health;
+mod reload;
 mod tools;
 mod whoami;
 
 pub use audit::AuditApi;
 pub use explain::ExplainApi;
 pub use health::{AuditReadiness, HealthApi};
+pub use reload::ReloadApi;
 pub use tools::ToolsApi;
 pub use whoami::WhoamiApi;
 

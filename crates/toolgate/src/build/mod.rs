@@ -57,6 +57,8 @@ pub struct Gateway {
     /// MCP sessions shared by the replicas (`[state] backend = "redis"`), or `None`: this
     /// process only.
     pub replicas: Option<SharedSessions>,
+    /// Where reloaded policies come from, and who hears of a reload.
+    pub reload: ReloadSettings,
     pub provider: Arc<dyn AuthProvider>,
     /// Validators whose keys should be loaded at start.
     pub validators: Vec<EntraValidator>,
@@ -74,6 +76,15 @@ pub struct Gateway {
     pub entra_proxy: Option<toolgate_proxy::EntraProxy>,
     /// The demo tools' store, when they are served (`toolgate dev`, tests).
     pub tasks: Option<TaskStore>,
+}
+
+/// Policy reloads: the directory to re-read (`None` for embedded policies, which do not change),
+/// whether to watch it, and the store replicas announce reloads through (Redis only).
+#[derive(Clone)]
+pub struct ReloadSettings {
+    pub dir: Option<std::path::PathBuf>,
+    pub watch: bool,
+    pub shared: Option<Arc<dyn toolgate_store::StateStore>>,
 }
 
 /// Where policies come from: the configured directory, or (dev mode) the embedded examples.
@@ -260,6 +271,11 @@ async fn assemble(
     let (connections, transport, sessions) = limits::edge_limits(config, &app)?;
     let store = state::state_store(config).await?;
     let replicas = state::replicas(config, &store, sessions)?;
+    let reload = ReloadSettings {
+        dir: (origin == PolicyOrigin::Directory).then(|| config.resolve(&raw.policy.dir)),
+        watch: raw.policy.watch,
+        shared: replicas.is_some().then(|| store.clone()),
+    };
     let mut entra_proxy = None;
     let (provider, validators, oauth) = match raw.auth.provider {
         ProviderKind::EntraJwt => providers::entra_jwt(config, &app)?,
@@ -283,6 +299,7 @@ async fn assemble(
         transport,
         sessions,
         replicas,
+        reload,
         provider,
         validators,
         mcp: raw.mcp.clone(),

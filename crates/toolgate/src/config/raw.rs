@@ -231,6 +231,10 @@ pub struct PolicySection {
     /// Tags per tool name (merged with tags tools declare themselves).
     #[serde(default)]
     pub tool_tags: HashMap<String, Vec<String>>,
+    /// Reload the policies when a file in `dir` changes (they are also reloaded on `SIGHUP` and
+    /// by `POST /api/v1/policy/reload`).
+    #[serde(default = "yes")]
+    pub watch: bool,
 }
 
 impl Default for PolicySection {
@@ -240,6 +244,7 @@ impl Default for PolicySection {
             shadow: false,
             extra_claims: Vec::new(),
             tool_tags: HashMap::new(),
+            watch: true,
         }
     }
 }
