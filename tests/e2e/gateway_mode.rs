@@ -89,6 +89,17 @@ pub async fn start_replica_with(
     extra: &str,
     policy_keys: &str,
 ) -> Result<Replica, String> {
+    start_replica_at(&emulator.base_url(), upstreams, policies, extra, policy_keys).await
+}
+
+/// [`start_replica_with`] trusting the Entra authority at `authority`.
+pub async fn start_replica_at(
+    authority: &str,
+    upstreams: &str,
+    policies: &str,
+    extra: &str,
+    policy_keys: &str,
+) -> Result<Replica, String> {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("policies")).unwrap();
     std::fs::write(dir.path().join("policies/gateway.cedar"), policies).unwrap();
@@ -122,7 +133,6 @@ flush_interval = "20ms"
 
 {upstreams}
 "#,
-        authority = emulator.base_url(),
         tenant = demo::TENANT_ID,
         client = demo::API_CLIENT_ID,
         secret = demo::API_CLIENT_SECRET,

@@ -19,6 +19,7 @@ mod gateway;
 mod gateway_mode;
 mod hardening;
 mod key_cache;
+mod lifecycle;
 mod mcp_gate;
 mod modern_protocol;
 mod policy_reload;

@@ -10,6 +10,7 @@ mod commands;
 pub mod config;
 mod demo_policies;
 pub mod mcp_client;
+pub mod readiness;
 pub mod reload;
 pub mod sign_in;
 pub mod start;

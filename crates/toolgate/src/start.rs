@@ -15,6 +15,7 @@ use toolgate_server::mcp::{SessionBindings, mcp_endpoint};
 use toolgate_server::{RunningServer, ServeError, auth_gate, build_app_with, serve_with_limits};
 
 use crate::build::Gateway;
+use crate::readiness::{GatewayReadiness, StoreProbe};
 use crate::reload::{self, PolicyReloader, notice::ReloadNotice};
 
 #[derive(Debug, thiserror::Error)]
@@ -67,12 +68,14 @@ impl RunningGateway {
     }
 
     /// Stops accepting, lets in-flight requests finish (within the shutdown grace), closes
-    /// toolgate's upstream connections, and writes every accepted audit event.
+    /// the MCP sessions and every upstream connection (catalog, sessions', shared), and writes
+    /// every accepted audit event.
     pub async fn shutdown(self) {
         for task in &self.background {
             task.abort();
         }
         self.server.shutdown().await;
+        self.sessions.close_all();
         self.upstreams.shutdown();
         self.audit.shutdown().await;
     }
@@ -117,7 +120,11 @@ pub async fn start_on(gateway: Gateway, listener: tokio::net::TcpListener) -> Re
         )
         .with_origins(gateway.upstreams.catalog.clone()),
     );
-    let (reloader, background) = start_reloading(&gateway, sink.clone())?;
+    let (reloader, mut background) = start_reloading(&gateway, sink.clone())?;
+    let store_probe = gateway.reload.shared.clone().map(StoreProbe::new);
+    if let Some(probe) = &store_probe {
+        background.push(tokio::spawn(probe.clone().run()));
+    }
     let sessions = match gateway.replicas.clone() {
         Some(replicas) => SessionBindings::shared(gateway.sessions, replicas),
         None => SessionBindings::new(gateway.sessions),
@@ -133,7 +140,11 @@ pub async fn start_on(gateway: Gateway, listener: tokio::net::TcpListener) -> Re
         let context = ApiContext {
             policy,
             catalog: gateway.upstreams.clone(),
-            readiness: Some(gateway.upstreams.clone()),
+            readiness: Some(Arc::new(GatewayReadiness::new(
+                gateway.upstreams.clone(),
+                gateway.validators.clone(),
+                store_probe,
+            ))),
             audit: Some(AuditStore::open_lazy(&gateway.audit.database_url).await?),
             admin_role: gateway.api.admin_role.clone(),
             tools: invoker,

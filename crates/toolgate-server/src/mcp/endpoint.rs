@@ -99,7 +99,8 @@ where
         .disable_allowed_hosts()
         .disable_allowed_origins()
         .with_max_request_body_bytes(transport.max_body_bytes)
-        .with_sse_keep_alive(transport.sse_keep_alive);
+        .with_sse_keep_alive(transport.sse_keep_alive)
+        .with_cancellation_token(bindings.closing().clone());
     let mut config = config;
     // Replicas sharing sessions: a session taken over from a replica that is gone is restored
     // from its record (rmcp replays the recorded `initialize`).

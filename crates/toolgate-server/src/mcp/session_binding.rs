@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use rmcp::model::InitializeRequestParams;
+use tokio_util::sync::CancellationToken;
 
 use super::shared_sessions::{SessionRecord, SharedSessions};
 
@@ -73,6 +74,8 @@ pub struct SessionBindings {
     table: Arc<Mutex<Table>>,
     limits: SessionLimits,
     shared: Option<SharedSessions>,
+    /// Cancelled at shutdown: every session ends, and with it the upstream sessions it opened.
+    closing: CancellationToken,
 }
 
 /// What a request with a session id may do.
@@ -90,6 +93,7 @@ impl SessionBindings {
             table: Arc::default(),
             limits,
             shared: None,
+            closing: CancellationToken::new(),
         }
     }
 
@@ -99,7 +103,20 @@ impl SessionBindings {
             table: Arc::default(),
             limits,
             shared: Some(shared),
+            closing: CancellationToken::new(),
         }
+    }
+
+    /// Ends every MCP session of this server (graceful shutdown, after in-flight requests).
+    pub fn close_all(&self) {
+        self.closing.cancel();
+        self.table.lock().by_session.clear();
+        self.table.lock().per_principal.clear();
+    }
+
+    /// The token rmcp's session workers run under.
+    pub(crate) fn closing(&self) -> &CancellationToken {
+        &self.closing
     }
 
     pub fn limits(&self) -> SessionLimits {
