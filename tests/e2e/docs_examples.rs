@@ -125,14 +125,10 @@ async fn entra_proxy_page_example_builds_a_gateway() {
     assert!(error.contains("auth.proxy.secret"), "{error}");
 }
 
-/// gateway.md: every configuration loads and each `[[upstream]]` passes the checks `serve` makes
-/// before connecting; every Cedar example validates (strict) against a catalog with the tools the
-/// page assumes; the snapshot example is a catalog `--catalog` reads.
-#[test]
-fn gateway_page_examples_are_valid() {
-    let text = page("gateway.md");
-    let configs = toml_blocks(&text);
-    assert!(configs.len() >= 6, "the page's configurations: {}", configs.len());
+/// Every TOML block of `text` loads, fronts an upstream, and passes the checks `serve` makes
+/// before connecting (each `[[upstream]]`, `advertise_url`). Returns (configurations, upstreams).
+fn configurations_are_valid(text: &str) -> (usize, usize) {
+    let configs = toml_blocks(text);
     let mut upstreams = 0;
     for block in &configs {
         let loaded = config::load_str(block).unwrap_or_else(|e| panic!("{e}\n{block}"));
@@ -147,7 +143,31 @@ fn gateway_page_examples_are_valid() {
                 .unwrap_or_else(|e| panic!("{e}\n{block}"));
             upstreams += 1;
         }
+        if let Some(url) = &loaded.raw.server.advertise_url {
+            toolgate::server::mcp::ReplicaUrl::parse(url).unwrap_or_else(|e| panic!("{e}\n{block}"));
+        }
     }
+    (configs.len(), upstreams)
+}
+
+/// operations.md: the production layout loads, with Redis state and an advertised replica URL.
+#[test]
+fn operations_page_example_is_valid() {
+    let text = page("operations.md");
+    assert_eq!(configurations_are_valid(&text), (1, 1));
+    let loaded = config::load_str(&toml_blocks(&text)[0]).unwrap();
+    assert_eq!(loaded.raw.state.backend, toolgate::config::raw::StateBackend::Redis);
+    assert!(loaded.raw.policy.watch);
+}
+
+/// gateway.md: every configuration loads and each `[[upstream]]` passes the checks `serve` makes
+/// before connecting; every Cedar example validates (strict) against a catalog with the tools the
+/// page assumes; the snapshot example is a catalog `--catalog` reads.
+#[test]
+fn gateway_page_examples_are_valid() {
+    let text = page("gateway.md");
+    let (configs, upstreams) = configurations_are_valid(&text);
+    assert!(configs >= 6, "the page's configurations: {configs}");
     assert!(upstreams >= 8, "{upstreams}");
 
     let tool = |server: &str, name: &str, properties: serde_json::Value| {
