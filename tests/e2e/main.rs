@@ -15,6 +15,7 @@ mod demo_tools;
 mod docs_examples;
 mod emulator;
 pub mod entra_proxy;
+mod gate_methods;
 mod gateway;
 mod gateway_mode;
 mod hardening;
