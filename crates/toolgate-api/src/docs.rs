@@ -76,13 +76,12 @@ fn swagger_page(
 ) -> Result<String, PlaceholderMissing> {
     const ANCHOR: &str = "deepLinking: true,\n    })";
     let html = service.swagger_ui_html();
-    let Some((spec_start, _)) = html.split_once("let spec = ") else {
+    let Some((spec_start, rest)) = html.split_once("let spec = ") else {
         return Err(PlaceholderMissing("let spec = "));
     };
     if !html.contains(ANCHOR) {
         return Err(PlaceholderMissing("SwaggerUIBundle({… deepLinking: true })"));
     }
-    let rest = &html[spec_start.len() + "let spec = ".len()..];
     let Some((_, after_spec)) = rest.split_once(";\n") else {
         return Err(PlaceholderMissing("let spec = …;"));
     };
@@ -157,6 +156,7 @@ impl ApiRoutes {
             page_headers,
             receiver_headers,
         } = self;
+        let allow = AllowOn405::from_spec(&document.json);
         let spec = document.json;
         let readiness = AuditReadiness(context.audit.clone().map(|store| Arc::new(ReadinessProbe::new(store))));
         let docs = Route::new()
@@ -177,7 +177,7 @@ impl ApiRoutes {
             )
             .nest(
                 API_PREFIX,
-                service.data(context).data(readiness).with(AllowOn405).with(BodyLimit),
+                service.data(context).data(readiness).with(allow).with(BodyLimit),
             )
             .nest(DOCS_PATH, docs)
     }

@@ -7,6 +7,8 @@
 //! configuration (tenant, `api://{client-id}/…`): the spec is generated with placeholders
 //! ([`security::placeholders`]) that [`docs::OpenApiDocument`] replaces once at start-up.
 
+#![cfg_attr(not(test), deny(clippy::string_slice, clippy::indexing_slicing))]
+
 mod allow_header;
 pub mod body_limit;
 mod context;

@@ -7,6 +7,8 @@
 //! nothing. When the spool is full too, [`SpoolFullPolicy`] decides between waiting and refusing
 //! the request (fail closed). See `docs/audit.md`.
 
+#![cfg_attr(not(test), deny(clippy::string_slice, clippy::indexing_slicing))]
+
 mod config;
 mod connect;
 mod entity;

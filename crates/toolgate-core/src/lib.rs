@@ -4,6 +4,8 @@
 //!
 //! Data flows one way through toolgate: request → provider → principal → policy → tool → audit.
 
+#![cfg_attr(not(test), deny(clippy::string_slice, clippy::indexing_slicing))]
+
 mod audit;
 mod clock;
 mod decision;

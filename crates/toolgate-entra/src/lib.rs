@@ -4,6 +4,8 @@
 //!
 //! Every Entra quirk lives next to the code that handles it, with the rule it answers.
 
+#![cfg_attr(not(test), deny(clippy::string_slice, clippy::indexing_slicing))]
+
 mod fetch;
 mod key_cache;
 mod settings;

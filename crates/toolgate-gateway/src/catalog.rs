@@ -135,7 +135,10 @@ impl Catalog {
                     Some((first, _)) if *first != index => collisions.push(Collision {
                         kind,
                         name: qualified,
-                        first: state.entries[*first].name.to_string(),
+                        first: state
+                            .entries
+                            .get(*first)
+                            .map_or_else(String::new, |e| e.name.to_string()),
                         second: entry.name.to_string(),
                     }),
                     Some(_) => {}

@@ -20,6 +20,8 @@
 //!
 //! See `docs/gateway.md`.
 
+#![cfg_attr(not(test), deny(clippy::string_slice, clippy::indexing_slicing))]
+
 pub mod catalog;
 pub mod config;
 pub mod core;

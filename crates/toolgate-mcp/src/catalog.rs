@@ -81,8 +81,8 @@ fn normalize(value: &Value, definitions: &Value, depth: usize) -> Value {
                 .iter()
                 .filter(|o| o.get("type") != Some(&Value::from("null")))
                 .collect();
-            if non_null.len() == 1 && options.len() == 2 {
-                let mut merged = normalize(non_null[0], definitions, depth + 1);
+            if let ([only], 2) = (non_null.as_slice(), options.len()) {
+                let mut merged = normalize(only, definitions, depth + 1);
                 if let (Value::Object(target), Some(description)) = (&mut merged, map.get("description")) {
                     target.entry("description").or_insert_with(|| description.clone());
                 }

@@ -10,6 +10,8 @@
 //! The gate knows rmcp and toolgate's core only; mounting it in an HTTP server (poem) is
 //! `toolgate_server::mcp`.
 
+#![cfg_attr(not(test), deny(clippy::string_slice, clippy::indexing_slicing))]
+
 mod caller;
 mod catalog;
 mod denial;

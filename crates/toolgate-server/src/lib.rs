@@ -6,6 +6,8 @@
 //! - [`routes`]: the server's own routes (protected resource metadata, `whoami`, health).
 //! - [`app`]: assembling routes, provider routes and layers; [`listen`]: binding and serving.
 
+#![cfg_attr(not(test), deny(clippy::string_slice, clippy::indexing_slicing))]
+
 pub mod app;
 pub mod auth;
 pub mod edge;

@@ -5,6 +5,8 @@
 //! [`MemoryStore`] serves a single process; [`RedisStore`] lets several toolgate processes share state, so a
 //! code issued by one replica is redeemed exactly once on any replica. See `docs/state-store.md`.
 
+#![cfg_attr(not(test), deny(clippy::string_slice, clippy::indexing_slicing))]
+
 mod error;
 mod json;
 mod memory;

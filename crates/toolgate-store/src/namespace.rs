@@ -39,6 +39,10 @@ impl Namespace {
     pub const ASSERTION_JTI: Namespace = Namespace("assertion-jti");
 
     /// A custom namespace; `None` if empty or containing `:` (which would blur the key layout).
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "a const fn cannot iterate; `i < bytes.len()` bounds every index, and names are constants"
+    )]
     pub const fn new(name: &'static str) -> Option<Namespace> {
         let bytes = name.as_bytes();
         if bytes.is_empty() {
