@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use poem::middleware::CatchPanic;
 use poem::{Endpoint, EndpointExt, IntoEndpoint, Route, get};
 use toolgate_core::{AuthProvider, Challenge};
 
@@ -99,6 +100,71 @@ where
     finish(extend(route), gate)
 }
 
+/// The layers every route gets. `CatchPanic` is the last net: no request path is meant to panic
+/// (the crates deny `unwrap`, slicing and indexing there), but if one ever does, that request is
+/// answered 500 with an empty body and the connection and server carry on.
 fn finish(route: Route, gate: AuthGate) -> impl Endpoint + 'static {
-    route.data(gate).with(RequestIdLayer).into_endpoint()
+    route
+        .data(gate)
+        .with(CatchPanic::new())
+        .with(RequestIdLayer)
+        .into_endpoint()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use poem::http::StatusCode;
+    use poem::test::TestClient;
+    use poem::{Route, handler};
+    use toolgate_core::{AuthProvider, AuthRejection, Principal, ProtectedResourceMetadata, RequestHead};
+
+    use super::{AppSettings, auth_gate, build_app_with};
+
+    /// Refuses everyone; only public routes are reached in this test.
+    struct RefuseAll;
+
+    #[async_trait::async_trait]
+    impl AuthProvider for RefuseAll {
+        fn name(&self) -> &str {
+            "refuse-all"
+        }
+
+        async fn authenticate(&self, _: RequestHead<'_>) -> Result<Arc<Principal>, AuthRejection> {
+            Err(AuthRejection::missing_token())
+        }
+
+        fn protected_resource_metadata(&self) -> ProtectedResourceMetadata {
+            ProtectedResourceMetadata {
+                resource: "http://127.0.0.1:1/mcp".to_owned(),
+                authorization_servers: Vec::new(),
+                scopes_supported: Vec::new(),
+                bearer_methods_supported: vec!["header".to_owned()],
+                resource_name: None,
+                resource_documentation: None,
+            }
+        }
+    }
+
+    #[handler]
+    fn explode() -> &'static str {
+        panic!("a bug on a request path")
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_a_500_and_the_app_keeps_serving() {
+        let settings = AppSettings {
+            public_url: "http://127.0.0.1:1".to_owned(),
+            mcp_path: "/mcp".to_owned(),
+        };
+        let provider: Arc<dyn AuthProvider> = Arc::new(RefuseAll);
+        let gate = auth_gate(provider, &settings);
+        let app = build_app_with(gate, &settings, Route::new(), |route| route.at("/boom", explode));
+        let client = TestClient::new(app);
+        let response = client.get("/boom").send().await;
+        response.assert_status(StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(response.0.headers().contains_key("x-request-id"));
+        client.get("/healthz").send().await.assert_status_is_ok();
+    }
 }
