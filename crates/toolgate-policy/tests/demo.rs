@@ -45,8 +45,19 @@ fn demo_visible_tools() {
 }
 
 #[test]
-fn demo_schema_is_printed() {
-    println!("{}", demo_engine().schema_text());
+fn demo_schema_declares_every_entity_and_action() {
+    let engine = demo_engine();
+    let schema = engine.schema_text();
+    for declaration in [
+        "entity User",
+        "entity App",
+        "entity Role",
+        "entity Tool",
+        "action \"call\"",
+        "action \"list\"",
+    ] {
+        assert!(schema.contains(declaration), "schema lacks `{declaration}`:\n{schema}");
+    }
 }
 
 #[test]

@@ -6,7 +6,16 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn toolgate(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_toolgate"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_toolgate"));
+    // The binary reads AZURE_* and TOOLGATE_* (config overrides): the developer's shell must not
+    // change what these tests see.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("AZURE_") || name.starts_with("TOOLGATE_") {
+            command.env_remove(name.as_ref());
+        }
+    }
+    command
         .args(args)
         .current_dir(cwd)
         .env("TOOLGATE_LOG", "error")

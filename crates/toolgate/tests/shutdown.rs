@@ -70,7 +70,16 @@ flush_interval = "10s"
         ),
     )
     .unwrap();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_toolgate"))
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_toolgate"));
+    // The binary reads AZURE_* and TOOLGATE_* (config overrides): the developer's shell must not
+    // change what this test sees.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("AZURE_") || name.starts_with("TOOLGATE_") {
+            command.env_remove(name.as_ref());
+        }
+    }
+    let mut child = command
         .args(["serve", "--config", config.to_str().unwrap()])
         .env("TOOLGATE_LOG", "warn")
         .stdout(Stdio::null())

@@ -119,21 +119,34 @@ pub fn load(path: &Path) -> Result<LoadedConfig, ConfigError> {
             path.display()
         )));
     }
-    extract(Figment::new().merge(Toml::file_exact(path)), Some(path.to_path_buf()))
+    extract(
+        with_environment(Figment::new().merge(Toml::file_exact(path))),
+        Some(path.to_path_buf()),
+    )
 }
 
-/// Loads configuration from TOML text (embedded defaults, tests), with the same environment.
+/// Loads configuration from TOML text alone: the environment is not read, so the result
+/// depends only on `toml` (embedders' own configuration, tests).
 pub fn load_str(toml: &str) -> Result<LoadedConfig, ConfigError> {
     extract(Figment::new().merge(Toml::string(toml)), None)
 }
 
-fn extract(base: Figment, path: Option<PathBuf>) -> Result<LoadedConfig, ConfigError> {
-    let figment =
-        base.merge(azure_env()).merge(
-            Env::prefixed("TOOLGATE_")
-                .split("__")
-                .ignore(&["config", "log", "authority"]),
-        );
+/// Loads configuration from TOML text, then `AZURE_*` and `TOOLGATE_*` like [`load`]
+/// (`toolgate dev`'s embedded defaults, which the environment may adjust).
+pub fn load_str_with_env(toml: &str) -> Result<LoadedConfig, ConfigError> {
+    extract(with_environment(Figment::new().merge(Toml::string(toml))), None)
+}
+
+/// `base`, then `AZURE_*`, then `TOOLGATE_*`; later sources win.
+fn with_environment(base: Figment) -> Figment {
+    base.merge(azure_env()).merge(
+        Env::prefixed("TOOLGATE_")
+            .split("__")
+            .ignore(&["config", "log", "authority"]),
+    )
+}
+
+fn extract(figment: Figment, path: Option<PathBuf>) -> Result<LoadedConfig, ConfigError> {
     match figment.extract::<RawConfig>() {
         Ok(raw) => Ok(LoadedConfig {
             raw,

@@ -9,4 +9,4 @@ mod load;
 pub mod raw;
 
 pub use dev::{dev_config, dev_proxy_config};
-pub use load::{ConfigError, LoadedConfig, load, load_str};
+pub use load::{ConfigError, LoadedConfig, load, load_str, load_str_with_env};
