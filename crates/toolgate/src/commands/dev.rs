@@ -47,7 +47,7 @@ pub async fn execute(args: DevArgs) -> u8 {
     } else {
         config::dev_config(&authority, args.bind)
     };
-    let loaded = match config::load_str(&toml) {
+    let loaded = match config::load_str_with_env(&toml) {
         Ok(loaded) => loaded,
         Err(error) => return super::config_failure(&error),
     };
