@@ -33,7 +33,8 @@ pub struct AuditConfig {
     pub spool_max_bytes: u64,
     #[serde(default)]
     pub on_spool_full: SpoolFullPolicy,
-    /// Most events per INSERT.
+    /// Most events per batch (one transaction; statements of up to 1,000 rows). Each batch
+    /// costs one commit, so under load larger batches mean more events per second.
     #[serde(default = "default_batch_size")]
     pub batch_size: usize,
     /// Longest an event waits in memory before its batch is written.
@@ -126,7 +127,7 @@ fn default_spool_max_bytes() -> u64 {
     64 * 1024 * 1024
 }
 fn default_batch_size() -> usize {
-    256
+    1_000
 }
 fn default_flush_interval() -> Duration {
     Duration::from_millis(200)
@@ -187,7 +188,7 @@ mod tests {
             "replay_interval": 3000
         }))
         .unwrap();
-        assert_eq!(config.batch_size, 256);
+        assert_eq!(config.batch_size, 1_000);
         assert_eq!(config.queue_capacity, 10_000);
         assert_eq!(config.flush_interval, Duration::from_millis(50));
         assert_eq!(config.replay_interval, Duration::from_secs(3));

@@ -4,7 +4,7 @@
 //! replace the row's outcome, latency and reason.
 
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{DatabaseConnection, DbErr, EntityTrait};
+use sea_orm::{DatabaseConnection, DbErr, EntityTrait, TransactionTrait};
 use toolgate_core::{AuditEvent, AuditWrite};
 
 use crate::entity::{self, Column, Entity};
@@ -14,9 +14,12 @@ use crate::entity::{self, Column, Entity};
 const ROWS_PER_STATEMENT: usize = 1_000;
 
 /// Inserts `events` (rows whose `event_id` exists already are skipped), then applies the
-/// outcome completions among them. A completion always follows its own insert in the queue, so
-/// inserting first keeps every row's history in order. Returns the rows written.
+/// outcome completions among them, all in one transaction: a batch costs one commit (one WAL
+/// flush) however many statements it takes, and is stored whole or not at all. A completion
+/// always follows its own insert in the queue, so inserting first keeps every row's history in
+/// order. Returns the rows written.
 pub(crate) async fn insert_events(db: &DatabaseConnection, events: &[AuditEvent]) -> Result<u64, DbErr> {
+    let transaction = db.begin().await?;
     let (completions, inserts): (Vec<&AuditEvent>, Vec<&AuditEvent>) = events
         .iter()
         .partition(|event| event.write == AuditWrite::CompleteOutcome);
@@ -24,7 +27,7 @@ pub(crate) async fn insert_events(db: &DatabaseConnection, events: &[AuditEvent]
     for chunk in inserts.chunks(ROWS_PER_STATEMENT) {
         let result = Entity::insert_many(chunk.iter().map(|event| entity::active_model(event)))
             .on_conflict_do_nothing_on([Column::EventId])
-            .exec_without_returning(db)
+            .exec_without_returning(&transaction)
             .await?;
         if let sea_orm::TryInsertResult::Inserted(rows) = result {
             written += rows;
@@ -36,8 +39,9 @@ pub(crate) async fn insert_events(db: &DatabaseConnection, events: &[AuditEvent]
             .to_owned();
         written += Entity::insert_many(chunk.iter().map(|event| entity::active_model(event)))
             .on_conflict(complete)
-            .exec_without_returning(db)
+            .exec_without_returning(&transaction)
             .await?;
     }
+    transaction.commit().await?;
     Ok(written)
 }
