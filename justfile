@@ -8,9 +8,9 @@ dev:
 test *ARGS:
     scripts/test.sh {{ARGS}}
 
-# Benchmarks (release build); results go to docs/BENCHMARKS.md by hand.
+# Every benchmark (release build), one table at the end; results go to docs/BENCHMARKS.md by hand.
 bench:
-    cargo bench -p toolgate-entra --bench validate
+    scripts/bench.sh
 
 fmt:
     cargo fmt --all

@@ -93,3 +93,10 @@ else
   log "cargo test --workspace"
   cargo test --workspace --no-fail-fast "$@"
 fi
+# Smoke runs of the benchmarks in the test profile (no timing asserted; they fail on any error or
+# lost audit event). scripts/bench.sh runs them for real, in release.
+if [ $# -eq 0 ]; then
+  log "benchmark smoke runs: audit throughput, MCP load"
+  AUDIT_EVENTS=2000 cargo test -q -p toolgate-audit --bench throughput
+  LOAD_SECONDS=1 LOAD_WORKERS=2 cargo test -q -p toolgate --bench mcp_load
+fi

@@ -325,5 +325,12 @@ url = \"{}\"
             );
         }
         println!("\naudit rows committed by the full gate: {audited}");
+        // A load test that loses requests measured nothing: fail loudly (CI's smoke run relies on it).
+        let errors: usize = outcomes.iter().map(|(_, o)| o.errors).sum();
+        assert_eq!(errors, 0, "requests failed under load");
+        if let Some((_, full)) = outcomes.iter().find(|(key, _)| *key == "full") {
+            let calls = u64::try_from(full.requests).unwrap();
+            assert!(audited >= calls, "the full gate audited {audited} of {calls} calls");
+        }
     });
 }
