@@ -26,6 +26,7 @@ mod modern_protocol;
 mod policy_reload;
 mod probe;
 mod raw_http;
+mod rate_limits;
 mod replicas;
 mod rest_api;
 mod token_cache;
