@@ -246,12 +246,27 @@ async fn rate_limits_page_example_builds_a_gateway_with_its_limits() {
 #[test]
 fn rate_limits_config_errors_name_the_key_and_the_file() {
     for (toml, key) in [
-        ("[rate_limits]\nper_principal = { requests = 0, per_seconds = 60 }", "rate_limits.per_principal.requests"),
-        ("[rate_limits]\nper_principal = { requests = 5, per_seconds = -1 }", "rate_limits.per_principal.per_seconds"),
-        ("[[rate_limits.tool]]\nname = \"a:b\"\ntotal = { requests = 1, per_seconds = 1 }", "rate_limits.tool[0].name"),
+        (
+            "[rate_limits]\nper_principal = { requests = 0, per_seconds = 60 }",
+            "rate_limits.per_principal.requests",
+        ),
+        (
+            "[rate_limits]\nper_principal = { requests = 5, per_seconds = -1 }",
+            "rate_limits.per_principal.per_seconds",
+        ),
+        (
+            "[[rate_limits.tool]]\nname = \"a:b\"\ntotal = { requests = 1, per_seconds = 1 }",
+            "rate_limits.tool[0].name",
+        ),
         ("[[rate_limits.tool]]\nname = \"create_task\"", "rate_limits.tool[0]"),
-        ("[[rate_limits.upstream]]\nname = \"github\"\ntotal = { requests = 1, per_seconds = 1 }", "rate_limits.upstream[0].name"),
-        ("[[rate_limits.upstream]]\nname = \"tasks\"\ntotal = { requests = 1, per_seconds = 1, burst = 0 }", "rate_limits.upstream[0].total.burst"),
+        (
+            "[[rate_limits.upstream]]\nname = \"github\"\ntotal = { requests = 1, per_seconds = 1 }",
+            "rate_limits.upstream[0].name",
+        ),
+        (
+            "[[rate_limits.upstream]]\nname = \"tasks\"\ntotal = { requests = 1, per_seconds = 1, burst = 0 }",
+            "rate_limits.upstream[0].total.burst",
+        ),
     ] {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("toolgate.toml");
@@ -260,7 +275,10 @@ fn rate_limits_config_errors_name_the_key_and_the_file() {
             format!("{toml}\n[auth]\nprovider = \"entra-jwt\"\n[auth.entra]\ntenant_id = \"72f988bf-86f1-41af-91ab-2d7cd011db47\"\nclient_id = \"11111111-2222-3333-4444-555555555555\"\n"),
         )
         .unwrap();
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         let error = runtime.block_on(async {
             match config::load(&path) {
                 Err(error) => error,

@@ -92,8 +92,14 @@ async fn a_flood_from_one_principal_is_refused_while_another_principals_calls_al
     };
     // Meanwhile Erin's calls all succeed.
     for i in 0..15 {
-        let answer = erin.call("ref__echo", json!({"text": format!("erin {i}")})).await.unwrap();
-        assert!(answer.get("result").is_some(), "erin's call {i} during bob's flood: {answer}");
+        let answer = erin
+            .call("ref__echo", json!({"text": format!("erin {i}")}))
+            .await
+            .unwrap();
+        assert!(
+            answer.get("result").is_some(),
+            "erin's call {i} during bob's flood: {answer}"
+        );
     }
     let flood = flood.await.unwrap();
     let refused: Vec<_> = flood.iter().filter(|(status, _, _)| *status == 429).collect();
@@ -122,16 +128,22 @@ async fn a_flood_from_one_principal_is_refused_while_another_principals_calls_al
         .iter()
         .filter(|r| r.outcome == "rate_limited" && r.reason_code.as_deref() == Some("rate_limited_principal"))
         .collect();
-    assert_eq!(audited.len(), 43, "every refusal is audited (within the refusal budget)");
-    assert!(audited.iter().all(|r| r.principal_id.as_deref().is_some_and(|p| p.ends_with(demo::BOB_OID))));
+    assert_eq!(
+        audited.len(),
+        43,
+        "every refusal is audited (within the refusal budget)"
+    );
+    assert!(
+        audited
+            .iter()
+            .all(|r| r.principal_id.as_deref().is_some_and(|p| p.ends_with(demo::BOB_OID)))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tool_limit_refuses_with_retry_information_then_admits_again() {
-    let (emulator, _upstream, replica) = stack(
-        "[[rate_limits.tool]]\nname = \"ref__ec*\"\nper_principal = { requests = 2, per_seconds = 1 }\n",
-    )
-    .await;
+    let (emulator, _upstream, replica) =
+        stack("[[rate_limits.tool]]\nname = \"ref__ec*\"\nper_principal = { requests = 2, per_seconds = 1 }\n").await;
     let mut bob = McpClient::connect(&replica.mcp_url, &token(&emulator, "bob").await)
         .await
         .unwrap();
@@ -187,7 +199,11 @@ async fn an_upstream_total_is_shared_by_every_principal() {
     let (code, data) = error_of(&refused).expect("an error");
     assert_eq!((code, data["limit"].as_str()), (-32029, Some("upstream")), "{refused}");
     assert!(data["retryAfterSeconds"].as_u64().unwrap() >= 19, "{refused}");
-    assert_eq!(upstream.tool_calls(), calls_before, "the refused call never reached the upstream");
+    assert_eq!(
+        upstream.tool_calls(),
+        calls_before,
+        "the refused call never reached the upstream"
+    );
     assert_eq!(stats(&replica).refused(LimitScope::Upstream), 1);
 }
 
@@ -196,11 +212,16 @@ async fn two_replicas_on_one_redis_share_a_limit() {
     let emulator = crate::harness::emulator().await;
     let upstream = serve_http("127.0.0.1:0".parse().unwrap(), Default::default()).await;
     let state = redis_state(&redis_url(), &unique_prefix("rate-limits-replicas"));
-    let extra =
-        format!("{state}\n[[rate_limits.tool]]\nname = \"ref__echo\"\nper_principal = {{ requests = 3, per_seconds = 60 }}\n");
+    let extra = format!(
+        "{state}\n[[rate_limits.tool]]\nname = \"ref__echo\"\nper_principal = {{ requests = 3, per_seconds = 60 }}\n"
+    );
     let upstreams = http_upstream("ref", &upstream, "");
-    let a = start_replica(&emulator, &upstreams, REF_POLICIES, &extra).await.unwrap();
-    let b = start_replica(&emulator, &upstreams, REF_POLICIES, &extra).await.unwrap();
+    let a = start_replica(&emulator, &upstreams, REF_POLICIES, &extra)
+        .await
+        .unwrap();
+    let b = start_replica(&emulator, &upstreams, REF_POLICIES, &extra)
+        .await
+        .unwrap();
     let bob = token(&emulator, "bob").await;
     let mut on_a = McpClient::connect(&a.mcp_url, &bob).await.unwrap();
     let mut on_b = McpClient::connect(&b.mcp_url, &bob).await.unwrap();
@@ -278,7 +299,10 @@ async fn limits_fail_closed_while_redis_is_down_or_open_when_configured() {
         &emulator,
         &upstreams,
         REF_POLICIES,
-        &format!("{}\n[rate_limits]\non_store_unavailable = \"allow\"\n{limits}", state("rate-open")),
+        &format!(
+            "{}\n[rate_limits]\non_store_unavailable = \"allow\"\n{limits}",
+            state("rate-open")
+        ),
     )
     .await
     .unwrap();
@@ -297,9 +321,16 @@ async fn limits_fail_closed_while_redis_is_down_or_open_when_configured() {
     assert!(started.elapsed() < Duration::from_secs(5), "within the store's timeout");
     // Right after a failure the store is not asked again: refused at once.
     let started = Instant::now();
-    let refused = on_closed.call("ref__echo", json!({"text": "down again"})).await.unwrap();
+    let refused = on_closed
+        .call("ref__echo", json!({"text": "down again"}))
+        .await
+        .unwrap();
     assert!(error_of(&refused).is_some(), "{refused}");
-    assert!(started.elapsed() < Duration::from_millis(900), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
     // Fail open: admitted, counted.
     assert!(on_open.call("ref__echo", json!({"text": "open"})).await.unwrap()["result"].is_object());
     assert!(stats(&open).store_unavailable() >= 1);

@@ -7,7 +7,6 @@ use toolgate_core::{AuthProvider, Challenge};
 
 use crate::auth::{AuthGate, RequireAuth};
 use crate::provider_routes::ProviderEndpoint;
-use crate::rate_limit::PrincipalRateLimit;
 use crate::request_id::RequestIdLayer;
 use crate::routes::{health, protected_resource, whoami};
 
@@ -96,9 +95,7 @@ pub fn build_app_with<E>(
 where
     E: Endpoint + 'static,
 {
-    // The per-principal rate limit runs inside authentication (it needs the principal).
-    let mcp = mcp.with(PrincipalRateLimit::mcp()).with(RequireAuth(gate.clone()));
-    let route = routes(&gate, settings).at(settings.mcp_path.clone(), mcp);
+    let route = routes(&gate, settings).at(settings.mcp_path.clone(), mcp.with(RequireAuth(gate.clone())));
     finish(extend(route), gate)
 }
 

@@ -1,5 +1,5 @@
-//! The per-principal limit at the HTTP edge: after authentication, before the MCP edge and
-//! before any REST operation runs.
+//! The per-principal limit at the HTTP edge: after authentication, before any REST operation
+//! runs, and in the MCP edge once it has routed the request (before the body is read).
 //!
 //! A refused request gets `429 Too Many Requests` (RFC 6585 §4) with `Retry-After` in seconds
 //! (RFC 9110 §10.2.3): on the MCP endpoint the body is a JSON-RPC error (`-32029`, `data`:
@@ -74,16 +74,12 @@ enum Style {
     Rest,
 }
 
-/// The middleware; mount it inside the authentication middleware (it needs the principal).
+/// The middleware for REST operations; mount it inside the authentication middleware (it needs
+/// the principal). The MCP endpoint asks from its edge instead (`refuse_mcp_if_limited`).
 #[derive(Debug, Clone, Copy)]
 pub struct PrincipalRateLimit(Style);
 
 impl PrincipalRateLimit {
-    /// For the MCP endpoint.
-    pub fn mcp() -> Self {
-        Self(Style::Mcp)
-    }
-
     /// For REST operations.
     pub fn rest() -> Self {
         Self(Style::Rest)
@@ -110,22 +106,29 @@ impl<E: Endpoint> Endpoint for PrincipalRateLimitEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, req: Request) -> Result<Self::Output> {
-        let counted = self.style == Style::Rest || req.method() == Method::POST;
-        let (Some(limits), Some(principal), true) = (
-            req.data::<RequestRateLimit>().cloned(),
-            req.extensions().get::<Arc<Principal>>().cloned(),
-            counted,
-        ) else {
-            return Ok(self.inner.call(req).await?.into_response());
-        };
-        match limits.limiter.admit_request(&principal).await {
-            Ok(()) => Ok(self.inner.call(req).await?.into_response()),
-            Err(throttled) => {
-                audit(&limits, &req, &principal, throttled);
-                Ok(refusal(self.style, throttled))
-            }
+        if let Some(refused) = refuse_if_limited(&req, self.style).await {
+            return Ok(refused);
         }
+        Ok(self.inner.call(req).await?.into_response())
     }
+}
+
+/// For the MCP edge: counts a `POST` this replica serves against its principal's limit, and
+/// answers the refusal if it is over. Called after the edge has routed the request, so a request
+/// forwarded to the replica holding its session is counted there only, not twice.
+pub(crate) async fn refuse_mcp_if_limited(req: &Request) -> Option<Response> {
+    refuse_if_limited(req, Style::Mcp).await
+}
+
+async fn refuse_if_limited(req: &Request, style: Style) -> Option<Response> {
+    if style == Style::Mcp && req.method() != Method::POST {
+        return None;
+    }
+    let limits = req.data::<RequestRateLimit>()?;
+    let principal = req.extensions().get::<Arc<Principal>>()?;
+    let throttled = limits.limiter.admit_request(principal).await.err()?;
+    audit(limits, req, principal, throttled);
+    Some(refusal(style, throttled))
 }
 
 fn audit(limits: &RequestRateLimit, req: &Request, principal: &Principal, throttled: Throttled) {
