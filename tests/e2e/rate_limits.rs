@@ -54,7 +54,7 @@ async fn a_flood_from_one_principal_is_refused_while_another_principals_calls_al
     let mut bob = McpClient::connect(&replica.mcp_url, &token(&emulator, "bob").await)
         .await
         .unwrap();
-    let mut erin = McpClient::connect(&replica.mcp_url, &token(&emulator, "erin").await)
+    let mut olivia = McpClient::connect(&replica.mcp_url, &token(&emulator, "olivia").await)
         .await
         .unwrap();
 
@@ -90,15 +90,15 @@ async fn a_flood_from_one_principal_is_refused_while_another_principals_calls_al
                 .await
         })
     };
-    // Meanwhile Erin's calls all succeed.
+    // Meanwhile Olivia's calls all succeed.
     for i in 0..15 {
-        let answer = erin
-            .call("ref__echo", json!({"text": format!("erin {i}")}))
+        let answer = olivia
+            .call("ref__echo", json!({"text": format!("olivia {i}")}))
             .await
             .unwrap();
         assert!(
             answer.get("result").is_some(),
-            "erin's call {i} during bob's flood: {answer}"
+            "olivia's call {i} during bob's flood: {answer}"
         );
     }
     let flood = flood.await.unwrap();
@@ -115,12 +115,12 @@ async fn a_flood_from_one_principal_is_refused_while_another_principals_calls_al
         assert_eq!(body["error"]["data"]["limit"], "principal", "{body}");
         assert_eq!(body["error"]["data"]["retryAfterSeconds"], seconds, "{body}");
     }
-    // Bob is still refused; Erin is not.
+    // Bob is still refused; Olivia is not.
     match bob.call("ref__echo", json!({"text": "again"})).await {
         Err(McpClientError::Refused { status, .. }) => assert_eq!(status, 429),
         other => panic!("bob over his limit: {other:?}"),
     }
-    assert!(erin.call("ref__echo", json!({"text": "after"})).await.unwrap()["result"].is_object());
+    assert!(olivia.call("ref__echo", json!({"text": "after"})).await.unwrap()["result"].is_object());
 
     assert_eq!(stats(&replica).refused(LimitScope::Principal), 43);
     let rows = replica.rows().await;
@@ -147,7 +147,7 @@ async fn a_tool_limit_refuses_with_retry_information_then_admits_again() {
     let mut bob = McpClient::connect(&replica.mcp_url, &token(&emulator, "bob").await)
         .await
         .unwrap();
-    let mut erin = McpClient::connect(&replica.mcp_url, &token(&emulator, "erin").await)
+    let mut olivia = McpClient::connect(&replica.mcp_url, &token(&emulator, "olivia").await)
         .await
         .unwrap();
     for _ in 0..2 {
@@ -163,7 +163,7 @@ async fn a_tool_limit_refuses_with_retry_information_then_admits_again() {
         bob.call("ref__test_simple_text", json!({})).await.unwrap()["result"].is_object(),
         "another tool"
     );
-    assert!(erin.call("ref__echo", json!({"text": "erin"})).await.unwrap()["result"].is_object());
+    assert!(olivia.call("ref__echo", json!({"text": "olivia"})).await.unwrap()["result"].is_object());
     // One call every 500 ms: admitted again after the wait.
     tokio::time::sleep(Duration::from_millis(550)).await;
     assert!(bob.call("ref__echo", json!({"text": "later"})).await.unwrap()["result"].is_object());
@@ -188,14 +188,14 @@ async fn an_upstream_total_is_shared_by_every_principal() {
     let mut bob = McpClient::connect(&replica.mcp_url, &token(&emulator, "bob").await)
         .await
         .unwrap();
-    let mut erin = McpClient::connect(&replica.mcp_url, &token(&emulator, "erin").await)
+    let mut olivia = McpClient::connect(&replica.mcp_url, &token(&emulator, "olivia").await)
         .await
         .unwrap();
     assert!(bob.call("ref__echo", json!({"text": "1"})).await.unwrap()["result"].is_object());
     assert!(bob.call("ref__test_simple_text", json!({})).await.unwrap()["result"].is_object());
-    assert!(erin.call("ref__echo", json!({"text": "3"})).await.unwrap()["result"].is_object());
+    assert!(olivia.call("ref__echo", json!({"text": "3"})).await.unwrap()["result"].is_object());
     let calls_before = upstream.tool_calls();
-    let refused = erin.call("ref__echo", json!({"text": "4"})).await.unwrap();
+    let refused = olivia.call("ref__echo", json!({"text": "4"})).await.unwrap();
     let (code, data) = error_of(&refused).expect("an error");
     assert_eq!((code, data["limit"].as_str()), (-32029, Some("upstream")), "{refused}");
     assert!(data["retryAfterSeconds"].as_u64().unwrap() >= 19, "{refused}");
