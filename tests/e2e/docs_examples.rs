@@ -221,3 +221,75 @@ fn gateway_page_examples_are_valid() {
     assert_eq!(read.tools.len(), 1);
     assert_eq!(read.tools[0].name, "tickets__create_ticket");
 }
+
+#[tokio::test]
+async fn rate_limits_page_example_builds_a_gateway_with_its_limits() {
+    let blocks = toml_blocks(&page("rate-limits.md"));
+    assert_eq!(blocks.len(), 1, "the page's configuration example");
+    for block in blocks {
+        // The page shows [rate_limits] only; complete it with an [auth] section.
+        let block = format!(
+            "{block}\n[auth]\nprovider = \"entra-jwt\"\n[auth.entra]\ntenant_id = \"72f988bf-86f1-41af-91ab-2d7cd011db47\"\nclient_id = \"11111111-2222-3333-4444-555555555555\"\n"
+        );
+        let loaded = config::load_str(&block).unwrap_or_else(|e| panic!("{e}\n{block}"));
+        let gateway = build::gateway_with(&loaded, build::PolicyOrigin::Embedded)
+            .await
+            .unwrap_or_else(|e| panic!("{e}\n{block}"));
+        let limits = gateway.rate_limits.expect("the example limits something");
+        let rules = limits.rules();
+        assert!(rules.per_principal.is_some());
+        assert_eq!(rules.tools.len(), 1);
+        assert_eq!(rules.upstreams.len(), 1);
+    }
+}
+
+#[test]
+fn rate_limits_config_errors_name_the_key_and_the_file() {
+    for (toml, key) in [
+        (
+            "[rate_limits]\nper_principal = { requests = 0, per_seconds = 60 }",
+            "rate_limits.per_principal.requests",
+        ),
+        (
+            "[rate_limits]\nper_principal = { requests = 5, per_seconds = -1 }",
+            "rate_limits.per_principal.per_seconds",
+        ),
+        (
+            "[[rate_limits.tool]]\nname = \"a:b\"\ntotal = { requests = 1, per_seconds = 1 }",
+            "rate_limits.tool[0].name",
+        ),
+        ("[[rate_limits.tool]]\nname = \"create_task\"", "rate_limits.tool[0]"),
+        (
+            "[[rate_limits.upstream]]\nname = \"github\"\ntotal = { requests = 1, per_seconds = 1 }",
+            "rate_limits.upstream[0].name",
+        ),
+        (
+            "[[rate_limits.upstream]]\nname = \"tasks\"\ntotal = { requests = 1, per_seconds = 1, burst = 0 }",
+            "rate_limits.upstream[0].total.burst",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("toolgate.toml");
+        std::fs::write(
+            &path,
+            format!("{toml}\n[auth]\nprovider = \"entra-jwt\"\n[auth.entra]\ntenant_id = \"72f988bf-86f1-41af-91ab-2d7cd011db47\"\nclient_id = \"11111111-2222-3333-4444-555555555555\"\n"),
+        )
+        .unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let error = runtime.block_on(async {
+            match config::load(&path) {
+                Err(error) => error,
+                Ok(loaded) => match build::gateway_with(&loaded, build::PolicyOrigin::Embedded).await {
+                    Err(error) => error,
+                    Ok(_) => panic!("accepted: {toml}"),
+                },
+            }
+        });
+        let text = error.to_string();
+        assert!(text.contains(&format!("`{key}`")), "{key}: {text}");
+        assert!(text.contains("toolgate.toml"), "names the file: {text}");
+    }
+}

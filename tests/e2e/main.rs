@@ -25,6 +25,7 @@ mod mcp_gate;
 mod modern_protocol;
 mod policy_reload;
 mod probe;
+mod rate_limits;
 mod raw_http;
 mod replicas;
 mod rest_api;

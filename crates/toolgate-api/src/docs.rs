@@ -8,6 +8,7 @@ use poem::{Endpoint, EndpointExt, IntoResponse, Route};
 use poem_openapi::OpenApiService;
 use toolgate_audit::ReadinessProbe;
 use toolgate_server::auth::RequireAuthFromData;
+use toolgate_server::rate_limit::PrincipalRateLimit;
 
 use crate::allow_header::AllowOn405;
 use crate::body_limit::BodyLimit;
@@ -20,9 +21,9 @@ use crate::security::placeholders;
 pub const API_PREFIX: &str = "/api/v1";
 pub const DOCS_PATH: &str = "/docs";
 
-/// Per-operation authentication (poem-openapi `transform`).
+/// Per-operation authentication (poem-openapi `transform`), then the per-principal rate limit.
 pub fn authenticated(ep: impl Endpoint) -> impl Endpoint {
-    ep.with(RequireAuthFromData)
+    ep.with(PrincipalRateLimit::rest()).with(RequireAuthFromData)
 }
 
 type Apis = (WhoamiApi, ToolsApi, ExplainApi, ReloadApi, AuditApi, HealthApi);

@@ -14,6 +14,7 @@ mod policy;
 mod principal;
 mod provider;
 mod provider_set;
+mod rate_limit;
 mod rejection;
 mod reload;
 mod request_id;
@@ -33,6 +34,9 @@ pub use policy::ToolPolicy;
 pub use principal::{Groups, Principal, PrincipalKind};
 pub use provider::{AuthProvider, RequestHead, bearer_token};
 pub use provider_set::ProviderSet;
+pub use rate_limit::{
+    LimitScope, LimitedItem, RateLimitStats, RateLimited, RateLimiter, Throttled, retry_after_seconds,
+};
 pub use rejection::{AuthRejection, Challenge, RejectReason};
 pub use reload::{PolicyReload, ReloadReport, ReloadTrigger};
 pub use request_id::RequestId;

@@ -82,6 +82,17 @@ pub enum ToolCallError {
     /// Arguments the tool (or its schema) refused.
     #[error("invalid arguments: {0}")]
     InvalidArguments(String),
+    /// Refused by a rate limit before policy: retry after this long (REST answers 429 with
+    /// `Retry-After`, RFC 6585 §4).
+    #[error("rate limited ({scope} limit); retry after {retry_after:?}")]
+    RateLimited {
+        retry_after: std::time::Duration,
+        scope: crate::rate_limit::LimitScope,
+    },
+    /// The rate limits could not be checked (their state store did not answer) and they fail
+    /// closed: REST answers 503 with `Retry-After`.
+    #[error("rate limits unavailable; retry after {retry_after:?}")]
+    Unavailable { retry_after: std::time::Duration },
     /// The tool, its upstream or the gate failed (JSON-RPC error code and message, for logs).
     #[error("{message} (code {code})")]
     Failed { code: i64, message: String },

@@ -60,6 +60,9 @@ pub const UNKNOWN_TOOL: &str = "tool not found";
 /// and rmcp speak JSON-RPC errors; this reads them in one place.
 pub fn classify(error: &McpError) -> toolgate_core::ToolCallError {
     use toolgate_core::ToolCallError;
+    if let Some(throttled) = crate::throttle::classify(error) {
+        return throttled;
+    }
     match error.code {
         ErrorCode::INVALID_PARAMS if error.message == UNKNOWN_TOOL => ToolCallError::NotFound,
         // `denial = "explicit"`.

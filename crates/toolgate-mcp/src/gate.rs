@@ -2,7 +2,7 @@
 //! its tools, prompts and resources. Everything else is forwarded untouched.
 //!
 //! One path decides every item ([`Item`]): name bounds → (tools) undeclared arguments removed →
-//! policy → a denial is audited and answered like a missing item → an allowed request's decision
+//! rate limits (when configured: [`GateShared::with_rate_limits`]) → policy → a denial is audited and answered like a missing item → an allowed request's decision
 //! is recorded *durably* ([`AuditSink::record_durable`]) → only then is the wrapped handler
 //! called, with exactly the arguments the policy judged → its outcome completes the row.
 
@@ -16,8 +16,8 @@ use rmcp::service::{MaybeSendFuture, NotificationContext, RequestContext, Subscr
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::{Map, Value};
 use toolgate_core::{
-    ArgumentCapture, AuditDecision, AuditEvent, AuditOutcome, AuditSink, Decision, ItemKind, ItemOrigins, Principal,
-    ToolPolicy,
+    ArgumentCapture, AuditDecision, AuditEvent, AuditOutcome, AuditSink, Decision, ItemKind, ItemOrigins, LimitedItem,
+    Principal, RateLimiter, ToolPolicy,
 };
 
 use crate::caller::Caller;
@@ -71,6 +71,8 @@ pub struct GateShared {
     pub options: GateOptions,
     /// Resolves namespaced items to their upstream, for audit rows.
     pub origins: Option<Arc<dyn ItemOrigins>>,
+    /// Tool and upstream rate limits, asked before policy.
+    pub rate_limits: Option<Arc<dyn RateLimiter>>,
 }
 
 impl GateShared {
@@ -80,7 +82,16 @@ impl GateShared {
             audit,
             options,
             origins: None,
+            rate_limits: None,
         }
+    }
+
+    /// Asks `limits` about every decided item (tool calls, prompts, resources, completions,
+    /// subscriptions) after authentication and before policy; a refusal is audited
+    /// (`rate_limited`) and answered with `-32029` ([`crate::RATE_LIMITED`]).
+    pub fn with_rate_limits(mut self, limits: Arc<dyn RateLimiter>) -> Self {
+        self.rate_limits = Some(limits);
+        self
     }
 
     pub fn with_origins(mut self, origins: Arc<dyn ItemOrigins>) -> Self {
@@ -269,18 +280,30 @@ impl<H: ServerHandler> Gate<H> {
         let started = Instant::now();
         item.check_bounds()?;
         let (caller, principal) = authenticated(&context)?;
-        let decision = item.decide(self.shared.policy.as_ref(), &principal);
         let origin = self
             .shared
             .origins
             .as_ref()
             .and_then(|o| o.origin(item.kind(), item.key()));
-        let mut event = caller
-            .event(method, AuditDecision::of(Some(&decision)), AuditOutcome::Pending)
+        let event = caller
+            .event(method, AuditDecision::Deny, AuditOutcome::Pending)
             .principal(&principal)
             .tool(Some(item.key()))
-            .origin(origin.as_ref())
-            .decided(&decision);
+            .origin(origin.as_ref());
+        if let Some(limits) = &self.shared.rate_limits {
+            let limited = LimitedItem {
+                kind: item.kind(),
+                name: item.key(),
+                upstream: origin.as_ref().map(|o| o.upstream.as_str()),
+            };
+            if let Err(refused) = crate::throttle::admit(limits.as_ref(), &principal, limited).await {
+                let event = event.clone().outcome(refused.outcome).reason(Some(refused.reason));
+                self.record(event.latency(started)).await?;
+                return Err(refused.error);
+            }
+        }
+        let decision = item.decide(self.shared.policy.as_ref(), &principal);
+        let mut event = event.decided(&decision);
         if let Item::Tool { arguments, .. } = &item {
             event = event.arguments(arguments, &self.shared.options.capture);
         }

@@ -17,8 +17,10 @@ mod catalog;
 mod denial;
 mod gate;
 mod in_process;
+mod throttle;
 
 pub use catalog::{ToolTags, descriptor_of, normalize_schema};
 pub use denial::DenialStyle;
 pub use gate::{DEFAULT_PASS_THROUGH, Gate, GateOptions, GateShared, MAX_NAME_CHARS, MAX_URI_CHARS, PassThrough};
 pub use in_process::InProcessTools;
+pub use throttle::{LIMITS_UNAVAILABLE_REASON, RATE_LIMITED, limits_unavailable_error, rate_limited_error};

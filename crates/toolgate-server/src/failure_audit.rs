@@ -66,16 +66,29 @@ pub struct FailureAudit {
     sink: Arc<dyn AuditSink>,
     budget: FailureBudget,
     provider: String,
+    /// The summary row's `method` (`auth_failures_suppressed`, `rate_limited_suppressed`).
+    summary_method: &'static str,
     suppressed: AtomicU64,
     summary_pending: AtomicBool,
 }
 
 impl FailureAudit {
     pub fn new(sink: Arc<dyn AuditSink>, provider: &str, budget: FailureBudget) -> Arc<Self> {
+        Self::with_summary(sink, provider, budget, "auth_failures_suppressed")
+    }
+
+    /// The same, writing its summary rows under `summary_method`.
+    pub fn with_summary(
+        sink: Arc<dyn AuditSink>,
+        provider: &str,
+        budget: FailureBudget,
+        summary_method: &'static str,
+    ) -> Arc<Self> {
         Arc::new(Self {
             sink,
             budget,
             provider: provider.to_owned(),
+            summary_method,
             suppressed: AtomicU64::new(0),
             summary_pending: AtomicBool::new(false),
         })
@@ -109,13 +122,14 @@ impl FailureAudit {
         }
         tracing::warn!(
             suppressed = count,
-            "authentication failures over the audit budget, recorded as one summary row"
+            summary = self.summary_method,
+            "refusals over the audit budget, recorded as one summary row"
         );
         let mut event = AuditEvent::new(
             &SystemClock,
             "",
             &self.provider,
-            "auth_failures_suppressed",
+            self.summary_method,
             AuditDecision::AuthFailed,
             AuditOutcome::Suppressed,
         )

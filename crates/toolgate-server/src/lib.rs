@@ -15,6 +15,7 @@ pub mod failure_audit;
 mod listen;
 pub mod mcp;
 mod provider_routes;
+pub mod rate_limit;
 pub mod request_id;
 pub mod routes;
 

@@ -13,6 +13,7 @@ mod memory;
 mod namespace;
 mod redis;
 mod store;
+mod throttle;
 
 pub use error::{BoxError, StoreError};
 pub use json::StateStoreJson;
@@ -20,3 +21,4 @@ pub use memory::MemoryStore;
 pub use namespace::Namespace;
 pub use redis::RedisStore;
 pub use store::StateStore;
+pub use throttle::{Gcra, InvalidLimit, Verdict};

@@ -9,7 +9,8 @@ use parking_lot::Mutex;
 use toolgate_core::Clock;
 
 use crate::store::ttl_millis;
-use crate::{Namespace, StateStore, StoreError};
+use crate::throttle::step;
+use crate::{Gcra, Namespace, StateStore, StoreError, Verdict};
 
 /// Every this many writes, expired entries that were never read again are swept, so memory stays bounded.
 const SWEEP_EVERY: u32 = 1024;
@@ -46,6 +47,14 @@ impl TimeSource {
         match self {
             TimeSource::Monotonic(start) => start.elapsed().as_millis(),
             TimeSource::Clock(clock) => u128::try_from(clock.now_unix()).unwrap_or(0) * 1000,
+        }
+    }
+
+    /// Now in microseconds, on the same origin as [`TimeSource::now_ms`].
+    fn now_us(&self) -> u64 {
+        match self {
+            TimeSource::Monotonic(start) => u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX),
+            TimeSource::Clock(clock) => u64::try_from(clock.now_unix_ms()).unwrap_or(0).saturating_mul(1000),
         }
     }
 
@@ -224,5 +233,29 @@ impl StateStore for MemoryStore {
             now,
         );
         Ok(1)
+    }
+
+    async fn throttle(&self, ns: Namespace, key: &str, limit: Gcra) -> Result<Verdict, StoreError> {
+        let k = (ns, key.to_owned());
+        let mut inner = self.inner.lock();
+        // Both readings under the lock, so concurrent requests see time in the order they count.
+        let now_ms = self.time.now_ms();
+        let now_us = self.time.now_us();
+        let tat = inner
+            .live(&k, now_ms)
+            .and_then(|entry| std::str::from_utf8(&entry.value).ok()?.parse::<u64>().ok());
+        let (verdict, new_tat) = step(tat, now_us, limit);
+        if let Some(new_tat) = new_tat {
+            let ttl_ms = u128::from(new_tat.saturating_sub(now_us).div_ceil(1000).max(1));
+            inner.insert(
+                k,
+                Entry {
+                    value: new_tat.to_string().into_bytes(),
+                    expires_at: now_ms + ttl_ms,
+                },
+                now_ms,
+            );
+        }
+        Ok(verdict)
     }
 }

@@ -1,7 +1,7 @@
 //! Redis-backed store (fred), shared by every toolgate process pointing at the same Redis.
 //!
 //! Atomicity comes from Redis itself: `SET NX` for `put_new`, `GETDEL` (Redis ≥ 6.2) for `take`, and
-//! `MULTI`/`INCR`/`PEXPIRE NX` (Redis ≥ 7.0) for `incr`.
+//! `MULTI`/`INCR`/`PEXPIRE NX` (Redis ≥ 7.0) for `incr`, one Lua script (`EVAL`) for `throttle`.
 
 use std::time::Duration;
 
@@ -9,13 +9,14 @@ use async_trait::async_trait;
 use fred::bytes::Bytes;
 use fred::error::{Error as FredError, ErrorKind};
 use fred::prelude::{
-    Builder, ClientLike, Config, Expiration, KeysInterface, Pool, ReconnectPolicy, SetOptions, TransactionInterface,
-    Value,
+    Builder, ClientLike, Config, Expiration, KeysInterface, LuaInterface, Pool, ReconnectPolicy, SetOptions,
+    TransactionInterface, Value,
 };
 use fred::types::ExpireOptions;
 
 use crate::store::ttl_millis;
-use crate::{Namespace, StateStore, StoreError};
+use crate::throttle::REDIS_SCRIPT;
+use crate::{Gcra, Namespace, StateStore, StoreError, Verdict};
 
 /// How long one command may take, including waiting for a reconnect, before the caller gets `Unavailable`.
 /// Short on purpose: a down Redis should produce a quick 503, not a hung login.
@@ -231,5 +232,30 @@ impl StateStore for RedisStore {
                 ns,
                 source: "INCR returned no integer".into(),
             })
+    }
+
+    async fn throttle(&self, ns: Namespace, key: &str, limit: Gcra) -> Result<Verdict, StoreError> {
+        let args = vec![
+            i64::try_from(limit.interval_us()).unwrap_or(i64::MAX),
+            i64::try_from(limit.tolerance_us()).unwrap_or(i64::MAX),
+        ];
+        // EVAL rather than EVALSHA: Redis caches the compiled script by its hash either way, and
+        // there is no NOSCRIPT round trip after a Redis restart.
+        let reply: Vec<i64> = self
+            .pool
+            .eval(REDIS_SCRIPT, self.key(ns, key), args)
+            .await
+            .map_err(|e| classify("throttle", ns, e))?;
+        match reply.as_slice() {
+            [1, _] => Ok(Verdict::Admitted),
+            [0, wait_us] => Ok(Verdict::Refused {
+                retry_after: Duration::from_micros(u64::try_from(*wait_us).unwrap_or(0)),
+            }),
+            _ => Err(StoreError::Backend {
+                op: "throttle",
+                ns,
+                source: "the GCRA script answered an unexpected shape".into(),
+            }),
+        }
     }
 }

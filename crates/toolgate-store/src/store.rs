@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::{Namespace, StoreError};
+use crate::{Gcra, Namespace, StoreError, Verdict};
 
 /// Short-lived, TTL-bound key/value state, possibly shared between processes.
 ///
@@ -32,6 +32,12 @@ pub trait StateStore: Send + Sync + 'static {
     /// Increments a counter and returns the new value. The first increment creates it with `ttl`; later
     /// increments keep that expiry (a fixed window, for rate limits). The value reads back as decimal text.
     async fn incr(&self, ns: Namespace, key: &str, ttl: Duration) -> Result<u64, StoreError>;
+
+    /// Counts one request against the GCRA `limit` kept under `key`, atomically across every
+    /// process sharing the backend: admitted (and counted) or refused with how long to wait
+    /// (and not counted). The entry expires once the key is back to a full burst. See
+    /// [`crate::Gcra`] and `docs/rate-limits.md`.
+    async fn throttle(&self, ns: Namespace, key: &str, limit: Gcra) -> Result<Verdict, StoreError>;
 }
 
 /// The TTL in whole milliseconds, rounded up; zero is refused so both backends agree.

@@ -6,12 +6,13 @@ use std::sync::Arc;
 use toolgate_api::{ApiContext, ApiRoutes, PlaceholderMissing};
 use toolgate_audit::AuditStore;
 use toolgate_audit::{AuditError, AuditWriter};
-use toolgate_core::{AuditSink, PolicyReload, ToolPolicy};
+use toolgate_core::{AuditSink, PolicyReload, RateLimiter, ToolPolicy};
 use toolgate_demo::TaskStore;
 use toolgate_gateway::GatewayCore;
 use toolgate_mcp::{GateOptions, GateShared, InProcessTools, PassThrough};
 use toolgate_policy::LivePolicy;
 use toolgate_server::mcp::{SessionBindings, mcp_endpoint};
+use toolgate_server::rate_limit::{RateLimits, RequestRateLimit};
 use toolgate_server::{RunningServer, ServeError, auth_gate, build_app_with, serve_with_limits};
 
 use crate::build::Gateway;
@@ -55,6 +56,9 @@ pub struct RunningGateway {
     pub entra_proxy: Option<toolgate_proxy::EntraProxy>,
     /// Reloads the policies from their directory (`None` with embedded policies).
     pub reloader: Option<Arc<PolicyReloader>>,
+    /// `[rate_limits]` in force (`None`: nothing limited); its refusal counters are
+    /// `rate_limits.stats()` ([`toolgate_core::RateLimitStats`]).
+    pub rate_limits: Option<Arc<RateLimits>>,
     /// The watcher, `SIGHUP` and replica-notice tasks of the reloader.
     background: Vec<Background>,
 }
@@ -107,19 +111,22 @@ pub async fn start_on(gateway: Gateway, listener: tokio::net::TcpListener) -> Re
     }
     gateway.upstreams.sync.attach_audit(sink.clone());
     let policy: Arc<dyn ToolPolicy> = gateway.policy.clone();
-    let shared = Arc::new(
-        GateShared::new(
-            policy.clone(),
-            sink.clone(),
-            GateOptions {
-                denial: gateway.mcp.denial,
-                capture: gateway.mcp.capture_arguments.clone(),
-                pass_through: PassThrough(gateway.mcp.pass_through.clone()),
-                ..GateOptions::default()
-            },
-        )
-        .with_origins(gateway.upstreams.catalog.clone()),
-    );
+    let mut gate_shared = GateShared::new(
+        policy.clone(),
+        sink.clone(),
+        GateOptions {
+            denial: gateway.mcp.denial,
+            capture: gateway.mcp.capture_arguments.clone(),
+            pass_through: PassThrough(gateway.mcp.pass_through.clone()),
+            ..GateOptions::default()
+        },
+    )
+    .with_origins(gateway.upstreams.catalog.clone());
+    let rate_limits = gateway.rate_limits.clone();
+    if let Some(limits) = &rate_limits {
+        gate_shared = gate_shared.with_rate_limits(limits.clone());
+    }
+    let shared = Arc::new(gate_shared);
     let (reloader, mut background) = start_reloading(&gateway, sink.clone())?;
     let store_probe = gateway.reload.shared.clone().map(StoreProbe::new);
     if let Some(probe) = &store_probe {
@@ -134,7 +141,7 @@ pub async fn start_on(gateway: Gateway, listener: tokio::net::TcpListener) -> Re
     let invoker = Arc::new(InProcessTools::new(move || rest_core.router(), shared.clone()));
     let endpoint = mcp_endpoint(move || core.router(), shared, &gateway.transport, sessions.clone())
         .map_err(StartError::Transport)?;
-    let gate = auth_gate(gateway.provider.clone(), &gateway.app).with_audit(sink);
+    let gate = auth_gate(gateway.provider.clone(), &gateway.app).with_audit(sink.clone());
     let api = if gateway.api.enabled {
         let routes = ApiRoutes::prepare(&gateway.app.public_url, &gateway.oauth)?;
         let context = ApiContext {
@@ -158,6 +165,11 @@ pub async fn start_on(gateway: Gateway, listener: tokio::net::TcpListener) -> Re
         Some((routes, context)) => routes.mount(route, context),
         None => route,
     });
+    let request_limits = rate_limits.clone().map(|limits| {
+        let limiter: Arc<dyn RateLimiter> = limits;
+        RequestRateLimit::new(limiter).with_audit(sink.clone())
+    });
+    let app = toolgate_server::rate_limit::provide(app, request_limits);
     let server = serve_with_limits(app, listener, gateway.connections)?;
     tracing::info!(addr = %server.local_addr(), resource = %gateway.app.resource_url(),
         policy_set = %gateway.policy.policy_set_hash(), upstreams = gateway.upstreams.upstreams.len(), "toolgate is serving");
@@ -170,6 +182,7 @@ pub async fn start_on(gateway: Gateway, listener: tokio::net::TcpListener) -> Re
         tasks: gateway.tasks,
         entra_proxy: gateway.entra_proxy,
         reloader,
+        rate_limits,
         background,
     })
 }

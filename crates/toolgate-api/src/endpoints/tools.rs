@@ -98,6 +98,14 @@ impl ToolsApi {
             Err(ToolCallError::InvalidArguments(message)) => {
                 CallResult::BadRequest(ApiError::new("invalid_request", message))
             }
+            Err(ToolCallError::RateLimited { retry_after, scope }) => CallResult::TooManyRequests(
+                ApiError::new("rate_limited", format!("rate limit exceeded ({scope} limit)")),
+                toolgate_core::retry_after_seconds(retry_after),
+            ),
+            Err(ToolCallError::Unavailable { retry_after }) => CallResult::Unavailable(
+                ApiError::new("temporarily_unavailable", "rate limits unavailable; retry shortly"),
+                toolgate_core::retry_after_seconds(retry_after),
+            ),
             Err(error @ ToolCallError::Failed { .. }) => {
                 tracing::warn!(tool = %name.0, %error, "REST tool call failed");
                 CallResult::Failed(ApiError::new("tool_failed", "the tool call failed"))
@@ -124,6 +132,12 @@ pub enum CallResult {
     /// The body is over 1 MiB (refused before authentication and parsing).
     #[oai(status = 413)]
     PayloadTooLarge(Json<ApiError>),
+    /// A rate limit refused the call (RFC 6585 §4); retry after `Retry-After` seconds.
+    #[oai(status = 429)]
+    TooManyRequests(Json<ApiError>, #[oai(header = "Retry-After")] u64),
     #[oai(status = 502)]
     Failed(Json<ApiError>),
+    /// The rate limits could not be checked (their store is down); retry after `Retry-After`.
+    #[oai(status = 503)]
+    Unavailable(Json<ApiError>, #[oai(header = "Retry-After")] u64),
 }

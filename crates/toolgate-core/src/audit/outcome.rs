@@ -20,6 +20,9 @@ pub enum AuditOutcome {
     Denied,
     /// Refused before policy by the MCP edge (`reason_code` says why).
     Refused,
+    /// Refused before policy by a rate limit (`reason_code`: `rate_limited_principal`,
+    /// `rate_limited_tool` or `rate_limited_upstream`); see `docs/rate-limits.md`.
+    RateLimited,
     /// Authentication failed.
     AuthFailed,
     /// A summary of refusals over the audit budget (`arguments.suppressed` counts them).
@@ -39,13 +42,14 @@ pub enum AuditOutcome {
 }
 
 impl AuditOutcome {
-    const ALL: [Self; 19] = [
+    const ALL: [Self; 20] = [
         Self::Ok,
         Self::ToolError,
         Self::Error,
         Self::Pending,
         Self::Denied,
         Self::Refused,
+        Self::RateLimited,
         Self::AuthFailed,
         Self::Suppressed,
         Self::ClientRegistered,
@@ -69,6 +73,7 @@ impl AuditOutcome {
             Self::Pending => "pending",
             Self::Denied => "denied",
             Self::Refused => "refused",
+            Self::RateLimited => "rate_limited",
             Self::AuthFailed => "auth_failed",
             Self::Suppressed => "suppressed",
             Self::ClientRegistered => "client_registered",

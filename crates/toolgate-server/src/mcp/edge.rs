@@ -4,7 +4,8 @@
 //! 2. the session belongs to this principal (or is unknown to rmcp too) — 403; with replicas
 //!    sharing sessions, a session another replica holds is forwarded there ([`super::forward`]),
 //!    or taken over when that replica is gone, and a state store that does not answer is a 503;
-//! 3. POST: a concurrency slot for this principal — 429 with `Retry-After`;
+//! 3. POST: `[rate_limits] per_principal` ([`crate::rate_limit`]) and a concurrency slot for
+//!    this principal — 429 with `Retry-After`;
 //! 4. POST: the body within `max_body_bytes` (413), readable (400), and a bounded JSON-RPC
 //!    message ([`scan`]): `-32700`, `-32600` (batches, wrong shapes, too many values) or `-32602`
 //!    (over-long names);
@@ -497,6 +498,10 @@ impl<E: Endpoint> Endpoint for McpEdge<E> {
             return Ok(response);
         }
 
+        // `[rate_limits] per_principal`, counted on the replica that serves the request.
+        if let Some(refused) = crate::rate_limit::refuse_mcp_if_limited(&req).await {
+            return Ok(refused);
+        }
         let Some(principal_slot) = self.shared.per_principal.try_acquire(principal.id.clone()) else {
             let mut refused = self.refuse(
                 &req,

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Barrier;
-use toolgate_store::{Namespace, StateStore, StateStoreJson, StoreError};
+use toolgate_store::{Gcra, Namespace, StateStore, StateStoreJson, StoreError, Verdict};
 
 const LONG: Duration = Duration::from_secs(60);
 const SHORT: Duration = Duration::from_secs(1);
@@ -17,6 +17,8 @@ pub async fn contract(store: Arc<dyn StateStore>, wait: impl AsyncFn(Duration)) 
     take_is_single_use(store.as_ref()).await;
     delete_reports_presence(store.as_ref()).await;
     incr_counts(store.as_ref()).await;
+    throttle_admits_a_burst_then_refuses_with_the_wait(store.as_ref()).await;
+    concurrent_throttles_admit_exactly_the_burst(store.clone(), 40).await;
     zero_ttl_is_refused(store.as_ref()).await;
     json_helpers_round_trip(store.as_ref()).await;
     refresh_family_rotation_and_replay(store.as_ref()).await;
@@ -123,6 +125,55 @@ async fn incr_counts(store: &dyn StateStore) {
     store.put(Namespace::RATE, "text", b"not a number", LONG).await.unwrap();
     let err = store.incr(Namespace::RATE, "text", LONG).await.unwrap_err();
     assert!(matches!(err, StoreError::Backend { op: "incr", .. }), "{err:?}");
+}
+
+async fn throttle_admits_a_burst_then_refuses_with_the_wait(store: &dyn StateStore) {
+    // 3 per minute, all at once: one every 20 s after the burst.
+    let limit = Gcra::new(3, Duration::from_secs(60), 3).unwrap();
+    for _ in 0..3 {
+        assert_eq!(
+            store.throttle(Namespace::RATE, "gcra", limit).await.unwrap(),
+            Verdict::Admitted
+        );
+    }
+    for _ in 0..2 {
+        match store.throttle(Namespace::RATE, "gcra", limit).await.unwrap() {
+            Verdict::Refused { retry_after } => assert!(
+                retry_after > Duration::from_secs(19) && retry_after <= Duration::from_secs(20),
+                "{retry_after:?}"
+            ),
+            Verdict::Admitted => panic!("a fourth request within the burst's minute was admitted"),
+        }
+    }
+    // Another key has its own budget.
+    assert_eq!(
+        store.throttle(Namespace::RATE, "gcra-other", limit).await.unwrap(),
+        Verdict::Admitted
+    );
+    // The counter is stored as decimal microseconds and carries a TTL (it is readable).
+    let tat = store.get(Namespace::RATE, "gcra").await.unwrap().unwrap();
+    assert!(std::str::from_utf8(&tat).unwrap().parse::<u64>().is_ok());
+}
+
+async fn concurrent_throttles_admit_exactly_the_burst(store: Arc<dyn StateStore>, n: usize) {
+    let limit = Gcra::new(10, Duration::from_secs(60), 10).unwrap();
+    let barrier = Arc::new(Barrier::new(n));
+    let mut tasks = Vec::new();
+    for _ in 0..n {
+        let store = store.clone();
+        let barrier = barrier.clone();
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            store.throttle(Namespace::RATE, "gcra-race", limit).await.unwrap()
+        }));
+    }
+    let mut admitted = 0;
+    for task in tasks {
+        if task.await.unwrap().is_admitted() {
+            admitted += 1;
+        }
+    }
+    assert_eq!(admitted, 10, "exactly the burst is admitted under concurrency");
 }
 
 async fn zero_ttl_is_refused(store: &dyn StateStore) {

@@ -11,6 +11,7 @@
 mod limits;
 mod providers;
 mod proxy;
+mod rate_limits;
 mod state;
 mod upstreams;
 
@@ -76,6 +77,8 @@ pub struct Gateway {
     pub entra_proxy: Option<toolgate_proxy::EntraProxy>,
     /// The demo tools' store, when they are served (`toolgate dev`, tests).
     pub tasks: Option<TaskStore>,
+    /// `[rate_limits]`, counted in the `[state]` store; `None` when nothing is limited.
+    pub rate_limits: Option<Arc<toolgate_server::rate_limit::RateLimits>>,
 }
 
 /// Policy reloads: the directory to re-read (`None` for embedded policies, which do not change),
@@ -281,7 +284,7 @@ async fn assemble(
         ProviderKind::EntraJwt => providers::entra_jwt(config, &app)?,
         ProviderKind::AzureBearer => providers::azure_bearer(config, &app)?,
         ProviderKind::EntraProxy => {
-            let (parts, built) = proxy::entra_proxy(config, &app, store).await?;
+            let (parts, built) = proxy::entra_proxy(config, &app, store.clone()).await?;
             entra_proxy = Some(built);
             parts
         }
@@ -291,7 +294,19 @@ async fn assemble(
         .clone()
         .unwrap_or_else(|| AuditConfig::new(DEFAULT_AUDIT_DB, DEFAULT_AUDIT_SPOOL));
     audit.validate().map_err(|e| config.error("audit", e))?;
+    let upstream_names: Vec<String> = raw
+        .upstream
+        .iter()
+        .map(|u| u.name.clone())
+        .chain(locals.iter().map(|l| l.name.to_string()))
+        .collect();
     let (upstreams, policy) = upstreams::discover(config, origin, locals, entra_proxy.as_ref()).await?;
+    let tool_names: Vec<String> = toolgate_core::CatalogSource::catalog(upstreams.as_ref())
+        .tools
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    let rate_limits = rate_limits::rate_limits(config, store, &upstream_names, &tool_names)?;
     Ok(Gateway {
         bind,
         app,
@@ -310,5 +325,6 @@ async fn assemble(
         oauth,
         entra_proxy,
         tasks,
+        rate_limits,
     })
 }

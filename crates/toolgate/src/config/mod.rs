@@ -6,6 +6,7 @@
 
 mod dev;
 mod load;
+pub mod rate_limits;
 pub mod raw;
 
 pub use dev::{dev_config, dev_proxy_config};

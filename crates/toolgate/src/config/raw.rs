@@ -39,6 +39,9 @@ pub struct RawConfig {
     /// The MCP servers toolgate fronts (`[[upstream]]`).
     #[serde(default)]
     pub upstream: Vec<UpstreamSection>,
+    /// Rate limits per principal, tool and upstream (`docs/rate-limits.md`).
+    #[serde(default)]
+    pub rate_limits: super::rate_limits::RateLimitsSection,
 }
 
 /// `[state]`: where the proxy keeps transactions, codes, grants and registered clients, and (with
