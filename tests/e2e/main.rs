@@ -28,6 +28,7 @@ mod probe;
 mod raw_http;
 mod replicas;
 mod rest_api;
+mod telemetry;
 mod token_cache;
 mod validator_rules;
 mod whoami;

@@ -76,6 +76,8 @@ pub struct Gateway {
     pub entra_proxy: Option<toolgate_proxy::EntraProxy>,
     /// The demo tools' store, when they are served (`toolgate dev`, tests).
     pub tasks: Option<TaskStore>,
+    /// Metrics listener and traces (`[telemetry]`).
+    pub telemetry: toolgate_telemetry::TelemetryConfig,
 }
 
 /// Policy reloads: the directory to re-read (`None` for embedded policies, which do not change),
@@ -291,6 +293,7 @@ async fn assemble(
         .clone()
         .unwrap_or_else(|| AuditConfig::new(DEFAULT_AUDIT_DB, DEFAULT_AUDIT_SPOOL));
     audit.validate().map_err(|e| config.error("audit", e))?;
+    raw.telemetry.validate().map_err(|e| config.error(e.key, e.reason))?;
     let (upstreams, policy) = upstreams::discover(config, origin, locals, entra_proxy.as_ref()).await?;
     Ok(Gateway {
         bind,
@@ -310,5 +313,6 @@ async fn assemble(
         oauth,
         entra_proxy,
         tasks,
+        telemetry: raw.telemetry.clone(),
     })
 }

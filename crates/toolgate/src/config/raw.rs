@@ -39,6 +39,9 @@ pub struct RawConfig {
     /// The MCP servers toolgate fronts (`[[upstream]]`).
     #[serde(default)]
     pub upstream: Vec<UpstreamSection>,
+    /// Metrics and traces (`docs/telemetry.md`); both off by default.
+    #[serde(default)]
+    pub telemetry: toolgate_telemetry::TelemetryConfig,
 }
 
 /// `[state]`: where the proxy keeps transactions, codes, grants and registered clients, and (with
