@@ -57,7 +57,7 @@ async fn metrics_count_real_calls_with_bounded_labels_on_their_own_listener() {
         assert!(answer.get("result").is_some(), "{answer}");
     }
     let denied = bob
-        .call("ref__transfer", json!({"to": "x", "amount": 5000}))
+        .call("ref__transfer", json!({"amount": 5000, "currency": "EUR"}))
         .await
         .unwrap();
     assert!(
@@ -162,7 +162,7 @@ struct Receiver {
 }
 
 #[handler]
-fn receive(body: poem::web::Bytes, Data(spans): Data<&Arc<Mutex<Vec<Span>>>>) -> poem::Response {
+fn receive(body: Vec<u8>, Data(spans): Data<&Arc<Mutex<Vec<Span>>>>) -> poem::Response {
     let Ok(request) = ExportTraceServiceRequest::decode(body.as_ref()) else {
         return poem::Response::builder()
             .status(poem::http::StatusCode::BAD_REQUEST)
@@ -248,7 +248,10 @@ async fn traces_reach_an_otlp_receiver_with_their_links_and_the_upstream_gets_th
         (echo[0], &header_trace, &header_caller_span),
         (echo[1], &meta_trace, &meta_caller_span),
     ] {
-        let header = call.header.as_deref().expect("a traceparent header upstream");
+        let header = call
+            .header
+            .as_deref()
+            .unwrap_or_else(|| panic!("no traceparent header upstream: {received:?}"));
         let meta = call.meta.as_deref().expect("a _meta.traceparent upstream");
         assert_eq!(header, meta, "header and _meta name the same span");
         let (upstream_trace, upstream_parent) = ids(header);

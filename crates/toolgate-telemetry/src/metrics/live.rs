@@ -89,21 +89,21 @@ impl Collector for LiveCollector {
             gauge(
                 &mut encoder,
                 "audit_queue_depth",
-                "Audit events waiting in memory for the audit writer.",
+                "Audit events waiting in memory for the audit writer",
                 None,
                 saturating(audit.queue_depth),
             )?;
             gauge(
                 &mut encoder,
                 "audit_spool",
-                "Size of the audit spool (events waiting for the database).",
+                "Size of the audit spool (events waiting for the database)",
                 Some(&Unit::Bytes),
                 saturating(audit.spool_bytes),
             )?;
             gauge(
                 &mut encoder,
                 "audit_database_up",
-                "1 when the last audit database operation succeeded.",
+                "1 when the last audit database operation succeeded",
                 None,
                 i64::from(audit.database_up),
             )?;
@@ -112,14 +112,14 @@ impl Collector for LiveCollector {
             gauge(
                 &mut encoder,
                 "signing_keys_loaded",
-                "1 when every token validator has signing keys (else every token is refused).",
+                "1 when every token validator has signing keys (else every token is refused)",
                 None,
                 i64::from(keys.loaded),
             )?;
             gauge(
                 &mut encoder,
                 "signing_keys",
-                "Signing keys cached, all validators.",
+                "Signing keys cached, all validators",
                 None,
                 saturating(keys.keys),
             )?;
@@ -127,7 +127,7 @@ impl Collector for LiveCollector {
                 gauge(
                     &mut encoder,
                     "signing_keys_refreshed_timestamp",
-                    "Unix time of the oldest validator's last successful key refresh.",
+                    "Unix time of the oldest validator's last successful key refresh",
                     Some(&Unit::Seconds),
                     saturating(at),
                 )?;
@@ -137,7 +137,7 @@ impl Collector for LiveCollector {
             gauge(
                 &mut encoder,
                 "state_store_up",
-                "1 when the shared state store answered the last probe.",
+                "1 when the shared state store answered the last probe",
                 None,
                 i64::from(up),
             )?;
@@ -151,7 +151,7 @@ impl Collector for LiveCollector {
         if !known.is_empty() {
             let mut family = encoder.encode_descriptor(
                 "upstream_up",
-                "1 when the upstream is up, 0 when down (absent while unknown).",
+                "1 when the upstream is up, 0 when down (absent while unknown)",
                 None,
                 prometheus_client::metrics::MetricType::Gauge,
             )?;

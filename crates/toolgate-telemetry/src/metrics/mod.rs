@@ -86,21 +86,21 @@ impl Metrics {
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register(
             "requests",
-            "Requests that reached an outcome, by audited method and outcome.",
+            "Requests that reached an outcome, by audited method and outcome",
             requests.clone(),
         );
         let decisions = Family::<EffectLabels, Counter>::default();
-        registry.register("decisions", "Policy decisions, by effect.", decisions.clone());
+        registry.register("decisions", "Policy decisions, by effect", decisions.clone());
         let decision_policies = Family::<PolicyLabels, Counter>::default();
         registry.register(
             "decision_policies",
-            "Policy decisions each policy determined, by effect (policy \"none\": no policy applied, the default deny).",
+            "Policy decisions each policy determined, by effect (policy \"none\": no policy applied, the default deny)",
             decision_policies.clone(),
         );
         let durations = Family::<MethodLabels, Histogram>::new_with_constructor(|| Histogram::new(stage::BUCKETS));
         registry.register_with_unit(
             "request_duration",
-            "Time from the gate taking a request to its outcome, by method.",
+            "Time from the gate taking a request to its outcome, by method",
             Unit::Seconds,
             durations.clone(),
         );
@@ -115,13 +115,13 @@ impl Metrics {
         let rate_limit_refusals = Counter::default();
         registry.register(
             "rate_limit_refusals",
-            "Requests refused by a rate limit.",
+            "Requests refused by a rate limit",
             rate_limit_refusals.clone(),
         );
         let suppressed = Counter::default();
         registry.register(
             "audit_suppressed",
-            "Refusals of unauthenticated requests over the audit budget, recorded only as a summary row.",
+            "Refusals of unauthenticated requests over the audit budget, recorded only as a summary row",
             suppressed.clone(),
         );
         if let Some(live) = live {

@@ -42,10 +42,10 @@ impl Stage {
 
     pub fn help(self) -> &'static str {
         match self {
-            Stage::Auth => "Time the auth provider took to authenticate a request.",
-            Stage::Policy => "Time one policy decision took (tool call, prompt, resource).",
+            Stage::Auth => "Time the auth provider took to authenticate a request",
+            Stage::Policy => "Time one policy decision took (tool call, prompt, resource)",
             Stage::Upstream => {
-                "Time the wrapped handler (in gateway mode, the upstream) took to answer an allowed request."
+                "Time the wrapped handler (in gateway mode, the upstream) took to answer an allowed request"
             }
         }
     }
