@@ -293,3 +293,37 @@ fn rate_limits_config_errors_name_the_key_and_the_file() {
         assert!(text.contains("toolgate.toml"), "names the file: {text}");
     }
 }
+
+/// telemetry.md: its `[telemetry]` example loads and builds (with an `[auth]` section added).
+#[tokio::test]
+async fn telemetry_page_example_builds_a_gateway() {
+    let blocks = toml_blocks(&page("telemetry.md"));
+    assert_eq!(blocks.len(), 1, "the page's one configuration example");
+    for block in blocks {
+        assert!(block.contains("metrics_bind") && block.contains("[telemetry.traces]"));
+        let block = format!(
+            "{block}\n[auth]\nprovider = \"entra-jwt\"\n[auth.entra]\ntenant_id = \"72f988bf-86f1-41af-91ab-2d7cd011db47\"\nclient_id = \"11111111-2222-3333-4444-555555555555\"\n"
+        );
+        let loaded = config::load_str(&block).unwrap_or_else(|e| panic!("{e}\n{block}"));
+        let gateway = build::gateway_with(&loaded, build::PolicyOrigin::Embedded)
+            .await
+            .unwrap_or_else(|e| panic!("{e}\n{block}"));
+        assert_eq!(gateway.telemetry.metrics_bind, Some("127.0.0.1:9464".parse().unwrap()));
+        assert_eq!(
+            gateway.telemetry.traces.as_ref().map(|t| t.endpoint.as_str()),
+            Some("http://127.0.0.1:4318/v1/traces")
+        );
+    }
+}
+
+/// A bad `[telemetry]` value names its key.
+#[tokio::test]
+async fn a_bad_sample_ratio_names_its_key() {
+    let block = "[telemetry.traces]\nendpoint = \"http://127.0.0.1:4318/v1/traces\"\nsample_ratio = 2.0\n[auth]\nprovider = \"entra-jwt\"\n[auth.entra]\ntenant_id = \"72f988bf-86f1-41af-91ab-2d7cd011db47\"\nclient_id = \"11111111-2222-3333-4444-555555555555\"\n";
+    let loaded = config::load_str(block).unwrap();
+    let error = match build::gateway_with(&loaded, build::PolicyOrigin::Embedded).await {
+        Ok(_) => panic!("a sample ratio of 2.0 was accepted"),
+        Err(error) => error.to_string(),
+    };
+    assert!(error.contains("telemetry.traces.sample_ratio"), "{error}");
+}

@@ -29,6 +29,7 @@ mod rate_limits;
 mod raw_http;
 mod replicas;
 mod rest_api;
+mod telemetry;
 mod token_cache;
 mod validator_rules;
 mod whoami;

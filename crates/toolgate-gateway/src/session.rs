@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use rmcp::model::{ClientRequest, ServerResult};
+use rmcp::model::{ClientRequest, GetMeta as _, ServerResult};
 use rmcp::service::{PeerRequestOptions, RequestContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServiceError};
 use serde_json::json;
@@ -173,9 +173,14 @@ impl Slot {
     pub async fn request(
         &self,
         connection: &Connection,
-        request: ClientRequest,
+        mut request: ClientRequest,
         cx: &RequestContext<RoleServer>,
     ) -> Result<ServerResult, McpError> {
+        // The current span (the gate's `toolgate.upstream`) is the upstream's parent (SEP-414;
+        // HTTP upstreams get it as a header too: `upstream::trace_header`).
+        if let Some(traceparent) = toolgate_telemetry::trace::traceparent_of(&tracing::Span::current()) {
+            request.get_meta_mut().set_traceparent(traceparent);
+        }
         let timeout = self.upstream.settings.call_timeout;
         let mut options = PeerRequestOptions::no_options();
         options.timeout = Some(timeout);

@@ -15,6 +15,8 @@ pub struct Caller {
     pub principal: Option<Arc<Principal>>,
     pub request_id: String,
     pub session_id: Option<String>,
+    /// The HTTP request's span (absent for requests that did not come over HTTP).
+    pub request_span: Option<toolgate_telemetry::trace::RequestSpan>,
 }
 
 impl Caller {
@@ -29,11 +31,27 @@ impl Caller {
             .and_then(|p| p.headers.get("mcp-session-id"))
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
+        let request_span = parts
+            .and_then(|p| p.extensions.get::<toolgate_telemetry::trace::RequestSpan>())
+            .cloned();
         Self {
             principal,
             request_id,
             session_id,
+            request_span,
         }
+    }
+
+    /// The span of this caller's MCP request `method`: a child of the HTTP request's span, or of
+    /// the caller's span named in `params._meta.traceparent` (see
+    /// [`toolgate_telemetry::trace::mcp_span`]).
+    pub fn span(&self, method: &'static str, context: &RequestContext<RoleServer>) -> tracing::Span {
+        toolgate_telemetry::trace::mcp_span(
+            method,
+            self.request_span.as_ref(),
+            context.meta.get_traceparent(),
+            context.meta.get_tracestate(),
+        )
     }
 
     /// An audit event for this caller's request (the principal is added by the caller of this).

@@ -20,6 +20,9 @@ use toolgate_core::{
     Principal, RateLimiter, ToolPolicy,
 };
 
+use toolgate_telemetry::Stage;
+use tracing::Instrument as _;
+
 use crate::caller::Caller;
 use crate::catalog::ToolTags;
 use crate::denial::{DenialStyle, unauthenticated};
@@ -259,8 +262,27 @@ impl<H: ServerHandler> Gate<H> {
         self.shared
             .audit
             .record(event)
+            .instrument(tracing::info_span!("toolgate.audit", durable = false))
             .await
             .map_err(|unavailable| Self::audit_unavailable(&unavailable))
+    }
+
+    /// The allowed request's decision, durable before the request is forwarded.
+    async fn record_durable(&self, event: AuditEvent) -> Result<(), McpError> {
+        self.shared
+            .audit
+            .record_durable(event)
+            .instrument(tracing::info_span!("toolgate.audit", durable = true))
+            .await
+            .map_err(|unavailable| Self::audit_unavailable(&unavailable))
+    }
+
+    /// Calls the wrapped handler (in gateway mode, the upstream): span `toolgate.upstream`,
+    /// timed as [`Stage::Upstream`]. The span is current while it runs, so the gateway sends
+    /// the upstream a `traceparent` naming it.
+    async fn upstream<T>(&self, call: impl Future<Output = T>) -> T {
+        let _timer = Stage::Upstream.timer();
+        call.instrument(tracing::info_span!("toolgate.upstream")).await
     }
 
     /// The one decision path (see the module documentation). `forward` is called only once the
@@ -280,6 +302,31 @@ impl<H: ServerHandler> Gate<H> {
         let started = Instant::now();
         item.check_bounds()?;
         let (caller, principal) = authenticated(&context)?;
+        let span = caller.span(method, &context);
+        self.decide_in_span(method, item, context, forward, outcome, started, caller, principal)
+            .instrument(span)
+            .await
+    }
+
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the one decision path, split only to run inside its span"
+    )]
+    async fn decide_in_span<T, F, Fut>(
+        &self,
+        method: &'static str,
+        item: Item<'_>,
+        context: RequestContext<RoleServer>,
+        forward: F,
+        outcome: impl FnOnce(&Result<T, McpError>) -> (AuditOutcome, Option<String>),
+        started: Instant,
+        caller: Caller,
+        principal: Arc<Principal>,
+    ) -> Result<T, McpError>
+    where
+        F: FnOnce(RequestContext<RoleServer>) -> Fut,
+        Fut: Future<Output = Result<T, McpError>>,
+    {
         let origin = self
             .shared
             .origins
@@ -302,7 +349,13 @@ impl<H: ServerHandler> Gate<H> {
                 return Err(refused.error);
             }
         }
-        let decision = item.decide(self.shared.policy.as_ref(), &principal);
+        let decision = {
+            let span = tracing::info_span!("toolgate.decision", effect = tracing::field::Empty).entered();
+            let _timer = Stage::Policy.timer();
+            let decision = item.decide(self.shared.policy.as_ref(), &principal);
+            span.record("effect", AuditDecision::of(Some(&decision)).as_str());
+            decision
+        };
         let mut event = event.decided(&decision);
         if let Item::Tool { arguments, .. } = &item {
             event = event.arguments(arguments, &self.shared.options.capture);
@@ -324,12 +377,8 @@ impl<H: ServerHandler> Gate<H> {
             tracing::warn!(item = %toolgate_core::text::bounded(item.key(), 128), policies = ?decision.determining_policies,
                 "shadow mode: policy would deny this request");
         }
-        self.shared
-            .audit
-            .record_durable(event.clone())
-            .await
-            .map_err(|unavailable| Self::audit_unavailable(&unavailable))?;
-        let result = forward(context).await;
+        self.record_durable(event.clone()).await?;
+        let result = self.upstream(forward(context)).await;
         let (done, reason) = outcome(&result);
         let reason = reason.or_else(|| shadow.then(|| "shadow_would_deny".to_owned()));
         self.record(event.completed(done, reason.as_deref(), started)).await?;
@@ -360,18 +409,23 @@ impl<H: ServerHandler> Gate<H> {
     {
         let started = Instant::now();
         let (caller, principal) = authenticated(&context)?;
-        let mut result = list(context).await?;
-        let total = result.len();
-        result.keep(self.shared.policy.as_ref(), &principal);
-        result.mark_private();
-        let event = caller
-            .event(method, AuditDecision::Allow, AuditOutcome::Ok)
-            .principal(&principal)
-            .policy_set(self.shared.policy.policy_set_hash().as_deref())
-            .reason(Some(&format!("listed {} of {total}", result.len())))
-            .latency(started);
-        self.record(event).await?;
-        Ok(result)
+        let span = caller.span(method, &context);
+        async move {
+            let mut result = self.upstream(list(context)).await?;
+            let total = result.len();
+            result.keep(self.shared.policy.as_ref(), &principal);
+            result.mark_private();
+            let event = caller
+                .event(method, AuditDecision::Allow, AuditOutcome::Ok)
+                .principal(&principal)
+                .policy_set(self.shared.policy.policy_set_hash().as_deref())
+                .reason(Some(&format!("listed {} of {total}", result.len())))
+                .latency(started);
+            self.record(event).await?;
+            Ok(result)
+        }
+        .instrument(span)
+        .await
     }
 
     async fn gated_call_tool(

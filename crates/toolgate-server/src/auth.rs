@@ -13,6 +13,8 @@ use toolgate_core::{
     RequestId, SystemClock,
 };
 
+use tracing::Instrument as _;
+
 use crate::failure_audit::{FailureAudit, FailureBudget};
 
 /// Authentication state shared by the middleware.
@@ -81,14 +83,17 @@ impl AuthGate {
         &self.challenge
     }
 
-    /// Authenticates a request head.
+    /// Authenticates a request head (span `toolgate.authenticate`, timed as
+    /// [`Stage::Auth`](toolgate_telemetry::Stage::Auth)).
     pub async fn authenticate(&self, req: &Request) -> Result<Arc<Principal>, AuthRejection> {
         let head = RequestHead {
             method: req.method(),
             uri: req.uri(),
             headers: req.headers(),
         };
-        self.provider.authenticate(head).await
+        let span = tracing::info_span!("toolgate.authenticate", provider = self.provider.name());
+        let _timer = toolgate_telemetry::Stage::Auth.timer();
+        self.provider.authenticate(head).instrument(span).await
     }
 
     /// The RFC 6750 answer for a refusal: status, challenge, terse JSON body.

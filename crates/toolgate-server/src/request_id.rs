@@ -46,6 +46,13 @@ impl<E: Endpoint> Endpoint for RequestIdEndpoint<E> {
             path = %req.uri().path(),
             principal = tracing::field::Empty,
         );
+        // The caller's `traceparent` makes this span part of its trace (W3C Trace Context);
+        // the gate, running in rmcp's task, finds the span in the request's extensions.
+        let remote_parent = toolgate_telemetry::trace::adopt_header_parent(&span, req.headers());
+        req.extensions_mut().insert(toolgate_telemetry::trace::RequestSpan {
+            span: span.clone(),
+            remote_parent,
+        });
         async move {
             let mut response = match self.0.call(req).await {
                 Ok(output) => output.into_response(),

@@ -76,8 +76,6 @@ fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("TOOLGATE_LOG")
         // rmcp logs every session at info; its warnings and errors are what operators need.
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rmcp=warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+    // Log lines to stderr, and a slot for the OpenTelemetry layer `[telemetry.traces]` fills.
+    toolgate_telemetry::trace::init_subscriber(filter);
 }

@@ -14,6 +14,7 @@ pub mod readiness;
 pub mod reload;
 pub mod sign_in;
 pub mod start;
+pub mod telemetry;
 
 pub use build::{Builder, Gateway};
 pub use toolgate_audit as audit;

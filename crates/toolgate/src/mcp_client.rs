@@ -24,6 +24,8 @@ pub struct McpClient {
     url: String,
     pub token: String,
     pub session: Option<String>,
+    /// Headers sent with every request besides the protocol's (e.g. a W3C `traceparent`).
+    pub headers: reqwest::header::HeaderMap,
     next_id: u64,
 }
 
@@ -34,6 +36,7 @@ impl McpClient {
             url: url.to_owned(),
             token: token.to_owned(),
             session: None,
+            headers: reqwest::header::HeaderMap::new(),
             next_id: 1,
         }
     }
@@ -66,6 +69,7 @@ impl McpClient {
             .bearer_auth(&self.token)
             .header("accept", "application/json, text/event-stream")
             .header("mcp-protocol-version", PROTOCOL_VERSION)
+            .headers(self.headers.clone())
             .json(body);
         if let Some(session) = &self.session {
             request = request.header("mcp-session-id", session);

@@ -18,6 +18,7 @@ use toolgate_server::{RunningServer, ServeError, auth_gate, build_app_with, serv
 use crate::build::Gateway;
 use crate::readiness::{GatewayReadiness, StoreProbe};
 use crate::reload::{self, PolicyReloader, notice::ReloadNotice};
+use crate::telemetry::{GatewayGauges, Telemetry};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -34,6 +35,8 @@ pub enum StartError {
         addr: std::net::SocketAddr,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Telemetry(#[from] crate::telemetry::TelemetryError),
     #[error(
         "cannot watch the policy directory {dir} for changes: {source} (set [policy] watch = false to reload on SIGHUP and through the API only)"
     )]
@@ -61,6 +64,8 @@ pub struct RunningGateway {
     pub rate_limits: Option<Arc<RateLimits>>,
     /// The watcher, `SIGHUP` and replica-notice tasks of the reloader.
     background: Vec<Background>,
+    /// Metrics (and their listener) and traces.
+    pub telemetry: Telemetry,
 }
 
 /// A task that runs as long as the gateway.
@@ -69,6 +74,11 @@ type Background = tokio::task::JoinHandle<()>;
 impl RunningGateway {
     pub fn url(&self) -> String {
         self.server.url()
+    }
+
+    /// Where `/metrics` is served (`[telemetry] metrics_bind`), if it is.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.telemetry.metrics_addr()
     }
 
     /// Stops accepting, lets in-flight requests finish (within the shutdown grace), closes
@@ -82,6 +92,7 @@ impl RunningGateway {
         self.sessions.close_all();
         self.upstreams.shutdown();
         self.audit.shutdown().await;
+        self.telemetry.shutdown().await;
     }
 }
 
@@ -105,7 +116,18 @@ pub async fn start_on(gateway: Gateway, listener: tokio::net::TcpListener) -> Re
         }
     }
     let audit = AuditWriter::start(gateway.audit.clone()).await?;
-    let sink: Arc<dyn AuditSink> = Arc::new(audit.clone());
+    let store_probe = gateway.reload.shared.clone().map(StoreProbe::new);
+    let telemetry = Telemetry::start(
+        &gateway.telemetry,
+        GatewayGauges {
+            audit: audit.clone(),
+            validators: gateway.validators.clone(),
+            store: store_probe.clone(),
+            core: gateway.upstreams.clone(),
+        },
+    )
+    .await?;
+    let sink: Arc<dyn AuditSink> = telemetry.metered(Arc::new(audit.clone()));
     if let Some(proxy) = &gateway.entra_proxy {
         proxy.attach_audit(sink.clone());
     }
@@ -128,7 +150,6 @@ pub async fn start_on(gateway: Gateway, listener: tokio::net::TcpListener) -> Re
     }
     let shared = Arc::new(gate_shared);
     let (reloader, mut background) = start_reloading(&gateway, sink.clone())?;
-    let store_probe = gateway.reload.shared.clone().map(StoreProbe::new);
     if let Some(probe) = &store_probe {
         background.push(tokio::spawn(probe.clone().run()));
     }
@@ -184,6 +205,7 @@ pub async fn start_on(gateway: Gateway, listener: tokio::net::TcpListener) -> Re
         reloader,
         rate_limits,
         background,
+        telemetry,
     })
 }
 

@@ -125,6 +125,11 @@ impl RunningUpstream {
         self.shared.tool_calls.load(Ordering::Relaxed)
     }
 
+    /// The trace context each `tools/call` arrived with, in order.
+    pub fn received_traces(&self) -> Vec<crate::server::ReceivedTrace> {
+        self.shared.traces.lock().clone()
+    }
+
     /// `hang` and `sleep` calls that ended by cancellation so far.
     pub fn cancelled_calls(&self) -> u64 {
         self.shared.cancelled_calls.load(Ordering::Relaxed)

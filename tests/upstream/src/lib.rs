@@ -31,5 +31,5 @@ pub use error::UpstreamError;
 pub use http::{Ending, RunningUpstream, serve_http, try_serve_http};
 pub use inject::{ProxyError, RunningProxy, inject_token, try_inject_token};
 pub use options::UpstreamOptions;
-pub use server::AddToolError;
+pub use server::{AddToolError, MAX_TRACE_RECORDS, ReceivedTrace};
 pub use stdio::{CRASH_EXIT_CODE, serve_stdio};

@@ -51,6 +51,21 @@ pub(crate) struct Shared {
     pub(crate) crash: CrashFn,
     pub(crate) tool_calls: AtomicU64,
     pub(crate) cancelled_calls: AtomicU64,
+    /// The W3C trace context of each `tools/call` received (bounded: the first
+    /// [`MAX_TRACE_RECORDS`]).
+    pub(crate) traces: Mutex<Vec<ReceivedTrace>>,
+}
+
+/// How many `tools/call` trace contexts are kept.
+pub const MAX_TRACE_RECORDS: usize = 1000;
+
+/// The trace context one `tools/call` arrived with: the `traceparent` HTTP header (streamable
+/// HTTP only) and `params._meta.traceparent` (SEP-414).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedTrace {
+    pub tool: String,
+    pub header: Option<String>,
+    pub meta: Option<String>,
 }
 
 impl Shared {
@@ -62,6 +77,7 @@ impl Shared {
             crash,
             tool_calls: AtomicU64::new(0),
             cancelled_calls: AtomicU64::new(0),
+            traces: Mutex::new(Vec::new()),
         })
     }
 
@@ -208,6 +224,22 @@ impl ServerHandler for Upstream {
         cx: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         self.shared.tool_calls.fetch_add(1, Ordering::Relaxed);
+        {
+            let mut traces = self.shared.traces.lock();
+            if traces.len() < MAX_TRACE_RECORDS {
+                let header = cx
+                    .extensions
+                    .get::<http::request::Parts>()
+                    .and_then(|p| p.headers.get("traceparent"))
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                traces.push(ReceivedTrace {
+                    tool: request.name.to_string(),
+                    header,
+                    meta: cx.meta.get_traceparent().map(str::to_owned),
+                });
+            }
+        }
         tools::call(self, request, cx).await.map(Into::into)
     }
 

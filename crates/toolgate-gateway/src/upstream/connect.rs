@@ -20,6 +20,7 @@ use tokio::io::AsyncBufReadExt as _;
 
 use super::client::UpstreamClient;
 use super::local::LocalHandlers;
+use super::trace_header::TraceHeaderClient;
 use crate::config::{INHERITED_ENV, Transport, UpstreamSettings};
 use crate::credentials::UpstreamHeader;
 
@@ -113,7 +114,7 @@ pub async fn connect(
                     .connect_timeout(settings.connect_timeout)
                     .build()
                     .map_err(|e| ConnectError::Initialize(e.to_string()))?;
-                let transport = StreamableHttpClientTransport::with_client(http, config);
+                let transport = StreamableHttpClientTransport::with_client(TraceHeaderClient(http), config);
                 client
                     .serve(transport)
                     .await

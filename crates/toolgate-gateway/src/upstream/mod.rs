@@ -4,6 +4,7 @@ pub mod client;
 pub mod connect;
 pub mod health;
 pub mod local;
+pub mod trace_header;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -79,6 +79,8 @@ pub struct Gateway {
     pub tasks: Option<TaskStore>,
     /// `[rate_limits]`, counted in the `[state]` store; `None` when nothing is limited.
     pub rate_limits: Option<Arc<toolgate_server::rate_limit::RateLimits>>,
+    /// Metrics listener and traces (`[telemetry]`).
+    pub telemetry: toolgate_telemetry::TelemetryConfig,
 }
 
 /// Policy reloads: the directory to re-read (`None` for embedded policies, which do not change),
@@ -300,6 +302,7 @@ async fn assemble(
         .map(|u| u.name.clone())
         .chain(locals.iter().map(|l| l.name.to_string()))
         .collect();
+    raw.telemetry.validate().map_err(|e| config.error(e.key, e.reason))?;
     let (upstreams, policy) = upstreams::discover(config, origin, locals, entra_proxy.as_ref()).await?;
     let tool_names: Vec<String> = toolgate_core::CatalogSource::catalog(upstreams.as_ref())
         .tools
@@ -326,5 +329,6 @@ async fn assemble(
         entra_proxy,
         tasks,
         rate_limits,
+        telemetry: raw.telemetry.clone(),
     })
 }

@@ -42,6 +42,9 @@ pub struct RawConfig {
     /// Rate limits per principal, tool and upstream (`docs/rate-limits.md`).
     #[serde(default)]
     pub rate_limits: super::rate_limits::RateLimitsSection,
+    /// Metrics and traces (`docs/telemetry.md`); both off by default.
+    #[serde(default)]
+    pub telemetry: toolgate_telemetry::TelemetryConfig,
 }
 
 /// `[state]`: where the proxy keeps transactions, codes, grants and registered clients, and (with
