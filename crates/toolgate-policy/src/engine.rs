@@ -4,16 +4,16 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use aws_lc_rs::digest;
-use cedar_policy::{
-    Authorizer, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicySet, RestrictedExpression,
-};
-use toolgate_core::{Catalog, CatalogItem, Decision, Effect, Principal, PrincipalKind, ToolDescriptor};
+use cedar_policy::{Authorizer, Entities, Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression};
+use toolgate_core::{Catalog, CatalogItem, Decision, Effect, ToolDescriptor};
 
 use crate::claims::ClaimMapping;
 use crate::declared::DeclaredShape;
 use crate::error::{PolicyError, PolicyProblem};
+use crate::index::{PolicyIndex, Resource, Slice, Subsets, Target};
 use crate::input_type::InputType;
 use crate::loader::{PolicySource, build_policy_set, read_dir};
 use crate::schema::{GeneratedSchema, annotation_values, generate_schema};
@@ -50,27 +50,39 @@ pub(crate) struct ToolEntry {
     pub uid: EntityUid,
     pub entity: Entity,
     pub action: EntityUid,
-    pub action_entity: Entity,
     pub input: InputType,
     /// What the tool declares it takes (undeclared members are removed before deciding).
     pub declared: DeclaredShape,
+    /// The policies that can apply to a call of this tool (see [`crate::index`]).
+    pub call_policies: Arc<Slice>,
+    /// The policies that can apply to `Action::"list"` on this tool.
+    pub list_policies: Arc<Slice>,
+    /// The tool and its call action: the entities of a call, but the principal.
+    pub call_entities: Entities,
+    /// The same and `Action::"list"`: the entities of a list question, but the principal.
+    pub list_entities: Entities,
+    /// Tools of one shape get the same list decisions (see [`Slice::is_identity_free`]).
+    pub shape: usize,
 }
 
 /// Validated policies over a generated schema; answers call and list questions.
 #[derive(Debug)]
 pub struct PolicyEngine {
     pub(crate) schema: GeneratedSchema,
-    pub(crate) policies: PolicySet,
     pub(crate) shadow: bool,
     pub(crate) claims: ClaimMapping,
     pub(crate) hash: String,
     pub(crate) names: Names,
     pub(crate) tools: Vec<ToolEntry>,
     pub(crate) by_name: HashMap<String, usize>,
-    /// Every tool and action entity, for questions over the whole catalog.
-    pub(crate) catalog_entities: Entities,
-    pub(crate) list_entity: Entity,
     pub(crate) authorizer: Authorizer,
+    /// The policies that can apply to `get_prompt` / `read_resource` (any resource).
+    pub(crate) prompt_policies: Arc<Slice>,
+    pub(crate) resource_policies: Arc<Slice>,
+    /// Slices narrowed by principal scope, built on first use (bounded).
+    pub(crate) subsets: Subsets,
+    /// How many tool shapes the catalog has.
+    pub(crate) shape_count: usize,
     policy_ids: Vec<String>,
     /// The server of each catalog prompt / resource (their parent entity).
     pub(crate) prompt_servers: HashMap<String, String>,
@@ -81,7 +93,7 @@ pub struct PolicyEngine {
     sources: Vec<PolicySource>,
 }
 
-fn internal(message: String) -> PolicyError {
+pub(crate) fn internal(message: String) -> PolicyError {
     PolicyError::Invalid {
         problems: vec![PolicyProblem {
             file: String::new(),
@@ -157,8 +169,11 @@ impl PolicyEngine {
             read_resource: uid(&action_ty, "read_resource"),
         };
         let call_group = uid(&action_ty, "call");
+        let list_entity = Entity::new_no_attrs(names.list.clone(), HashSet::new());
+        let mut index = PolicyIndex::new(&policies);
 
         let mut tools = Vec::with_capacity(catalog.len());
+        let mut shapes: HashMap<String, usize> = HashMap::new();
         let mut by_name = HashMap::with_capacity(catalog.len());
         for (t, input) in catalog.iter().zip(schema.inputs()) {
             let tool_uid = uid(&tool_ty, &t.name);
@@ -171,32 +186,70 @@ impl PolicyEngine {
             for (k, v) in annotation_values(t) {
                 attrs.insert(k.into(), RestrictedExpression::new_bool(v));
             }
-            let parents: HashSet<EntityUid> = t.server.iter().map(|s| uid(&names.server, s)).collect();
+            let servers: Vec<EntityUid> = t.server.iter().map(|s| uid(&names.server, s)).collect();
+            let parents: HashSet<EntityUid> = servers.iter().cloned().collect();
             let entity =
                 Entity::new(tool_uid.clone(), attrs, parents).map_err(|e| internal(format!("tool {}: {e}", t.name)))?;
             let action = uid(&action_ty, &format!("call:{}", t.name));
-            let action_entity = Entity::new_no_attrs(action.clone(), HashSet::from([call_group.clone()]));
+            let call_parents = [call_group.clone()];
+            let action_entity = Entity::new_no_attrs(action.clone(), call_parents.iter().cloned().collect());
+            // The ancestors below are exactly the parents given to these entities: servers and
+            // the call group have no parents of their own in the entities handed to Cedar.
+            let call_policies = index.slice(&Target {
+                action: &action,
+                action_ancestors: &call_parents,
+                resource: Resource::Known(&tool_uid, &servers),
+            })?;
+            let list_policies = index.slice(&Target {
+                action: &names.list,
+                action_ancestors: &[],
+                resource: Resource::Known(&tool_uid, &servers),
+            })?;
+            let call_entities = Entities::from_entities([entity.clone(), action_entity], None)
+                .map_err(|e| internal(format!("tool {}: {e}", t.name)))?;
+            let list_entities = call_entities
+                .clone()
+                .add_entities([list_entity.clone()], None)
+                .map_err(|e| internal(format!("tool {}: {e}", t.name)))?;
+            let shape_key = if call_policies.is_identity_free() && list_policies.is_identity_free() {
+                serde_json::json!([
+                    call_policies.id(),
+                    list_policies.id(),
+                    t.tags,
+                    annotation_values(t),
+                    t.server
+                ])
+                .to_string()
+            } else {
+                format!("tool\0{}", t.name)
+            };
+            let next_shape = shapes.len();
+            let shape = *shapes.entry(shape_key).or_insert(next_shape);
             by_name.insert(t.name.clone(), tools.len());
             tools.push(ToolEntry {
                 name: t.name.clone(),
                 uid: tool_uid,
                 entity,
                 action,
-                action_entity,
                 input: input.clone(),
                 declared: DeclaredShape::of_schema(&t.input_schema),
+                call_policies,
+                list_policies,
+                call_entities,
+                list_entities,
+                shape,
             });
         }
-        let list_entity = Entity::new_no_attrs(names.list.clone(), HashSet::new());
-        let catalog_entities = Entities::from_entities(
-            tools
-                .iter()
-                .flat_map(|t| [t.entity.clone(), t.action_entity.clone()])
-                .chain([list_entity.clone(), Entity::new_no_attrs(call_group, HashSet::new())]),
-            None,
-        )
-        .map_err(|e| internal(format!("catalog entities: {e}")))?;
-
+        let prompt_policies = index.slice(&Target {
+            action: &names.get_prompt,
+            action_ancestors: &[],
+            resource: Resource::OfType(&names.prompt),
+        })?;
+        let resource_policies = index.slice(&Target {
+            action: &names.read_resource,
+            action_ancestors: &[],
+            resource: Resource::OfType(&names.mcp_resource),
+        })?;
         let hash = hash_of(schema.text(), sources, whole);
         let servers_of = |items: &[CatalogItem]| -> HashMap<String, String> {
             items
@@ -218,18 +271,34 @@ impl PolicyEngine {
                 .collect(),
             sources: sources.to_vec(),
             schema,
-            policies,
             shadow,
             claims,
             hash,
             names,
             tools,
             by_name,
-            catalog_entities,
-            list_entity,
             authorizer: Authorizer::new(),
+            prompt_policies,
+            resource_policies,
+            subsets: Subsets::default(),
+            shape_count: shapes.len(),
             policy_ids,
         })
+    }
+
+    /// This engine with every slice replaced by the whole set: what Cedar would decide without
+    /// the index, for the differential tests.
+    #[cfg(test)]
+    pub(crate) fn unsliced(mut self) -> Self {
+        let policies = build_policy_set(&self.sources, self.schema.schema()).unwrap_or_else(|e| panic!("{e}"));
+        let whole = crate::index::Slice::whole(&policies);
+        for t in &mut self.tools {
+            t.call_policies = Arc::clone(&whole);
+            t.list_policies = Arc::clone(&whole);
+        }
+        self.prompt_policies = Arc::clone(&whole);
+        self.resource_policies = whole;
+        self
     }
 
     /// Hex SHA-256 over the schema text and every file's name and text, in order.
@@ -295,39 +364,6 @@ impl PolicyEngine {
 
     pub fn is_shadow(&self) -> bool {
         self.shadow
-    }
-
-    /// The principal as a Cedar entity: `User` (roles and groups as parents) or `App`.
-    pub(crate) fn principal_entity(&self, p: &Principal) -> Result<(EntityUid, Entity), String> {
-        let strings =
-            |v: &[String]| RestrictedExpression::new_set(v.iter().map(|s| RestrictedExpression::new_string(s.clone())));
-        let (ty, user) = match p.kind {
-            PrincipalKind::User => (&self.names.user, true),
-            PrincipalKind::App => (&self.names.app, false),
-        };
-        let principal_uid = uid(ty, &p.id);
-        let mut attrs: HashMap<String, RestrictedExpression> = HashMap::with_capacity(7 + self.claims.extra.len());
-        attrs.insert("tenant".into(), RestrictedExpression::new_string(p.tenant_id.clone()));
-        attrs.insert("roles".into(), strings(&p.roles));
-        attrs.insert(
-            "client_app".into(),
-            RestrictedExpression::new_string(p.client_app_id.clone().unwrap_or_default()),
-        );
-        let mut parents: HashSet<EntityUid> = p.roles.iter().map(|r| uid(&self.names.role, r)).collect();
-        if user {
-            attrs.insert("scopes".into(), strings(&p.scopes));
-            attrs.insert("groups".into(), strings(p.groups.ids()));
-            attrs.insert(
-                "groups_overage".into(),
-                RestrictedExpression::new_bool(p.groups.is_overage()),
-            );
-            attrs.insert("guest".into(), RestrictedExpression::new_bool(p.guest));
-            parents.extend(p.groups.ids().iter().map(|g| uid(&self.names.group, g)));
-        }
-        attrs.extend(self.claims.attributes(&p.claims));
-        let entity = Entity::new(principal_uid.clone(), attrs, parents)
-            .map_err(|e| format!("cannot build the principal entity: {e}"))?;
-        Ok((principal_uid, entity))
     }
 
     pub(crate) fn tool(&self, name: &str) -> Option<&ToolEntry> {
