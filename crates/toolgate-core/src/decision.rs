@@ -25,6 +25,20 @@ pub struct Decision {
     /// Identifies the policy set (hash of schema + policies) the decision was made with.
     pub policy_set_hash: String,
     pub shadow: bool,
+    /// What the shadow policies (`@mode("shadow")`) would have changed: present only when the
+    /// decision with them enforced too has another effect.
+    pub shadow_verdict: Option<ShadowVerdict>,
+}
+
+/// The decision the policies would have made with the shadow policies (`@mode("shadow")`)
+/// enforced too, when its effect differs from the enforced one ("would deny" / "would allow").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ShadowVerdict {
+    /// The effect with the shadow policies enforced.
+    pub would: Effect,
+    /// Ids of the shadow policies that would have determined it (or failed to evaluate: errors
+    /// never allow), sorted.
+    pub policies: Vec<String>,
 }
 
 impl Decision {
@@ -32,8 +46,9 @@ impl Decision {
         self.enforced_allow
     }
 
-    /// Shadow mode let through a call the policies deny.
+    /// Let through, but denied by the policies (shadow mode) or by a shadow policy ("would deny").
     pub fn is_shadow_deny(&self) -> bool {
-        self.shadow && self.effect == Effect::Deny
+        (self.shadow && self.effect == Effect::Deny)
+            || (self.is_allowed() && self.shadow_verdict.as_ref().is_some_and(|v| v.would == Effect::Deny))
     }
 }

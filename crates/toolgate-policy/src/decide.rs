@@ -2,12 +2,14 @@
 //! may this caller see this tool in tools/list (could *some* call be permitted?).
 
 use cedar_policy::{
-    Context, Decision as CedarDecision, Effect as CedarEffect, Entities, PolicyId, Request, RequestBuilder, Response,
+    AuthorizationError, Context, Decision as CedarDecision, Effect as CedarEffect, Entities, PolicyId, Request,
+    RequestBuilder, Response,
 };
 use serde_json::Value;
-use toolgate_core::{Decision, Effect, Principal};
+use toolgate_core::{Decision, Effect, Principal, ShadowVerdict};
 
 use crate::engine::{PolicyEngine, ToolEntry};
+use crate::index::Slices;
 use crate::principal::PrincipalEntity;
 
 impl PolicyEngine {
@@ -61,12 +63,63 @@ impl PolicyEngine {
             Ok(e) => e,
             Err(e) => return self.deny_with_error(format!("cannot build entities: {e}")),
         };
-        let policies = match entry.call_policies.for_principal(principal, &self.subsets) {
+        self.decide(&request, &entities, principal, &entry.call_policies)
+    }
+
+    /// Cedar on the enforced policies that can apply; beside them, when shadow policies can
+    /// apply too, on all of them, to record what the shadow policies would have changed.
+    pub(crate) fn decide(
+        &self,
+        request: &Request,
+        entities: &Entities,
+        principal: &PrincipalEntity,
+        slices: &Slices,
+    ) -> Decision {
+        let enforced = match slices.enforced.for_principal(principal, &self.subsets) {
             Ok(p) => p,
             Err(e) => return self.deny_with_error(e.to_string()),
         };
-        let response = self.authorizer.is_authorized(&request, &policies, &entities);
-        self.decision_of(&response)
+        let response = self.authorizer.is_authorized(request, &enforced, entities);
+        let mut decision = self.decision_of(&response);
+        if let Some(all) = &slices.with_shadow {
+            match all.for_principal(principal, &self.subsets) {
+                Ok(all) => {
+                    let with_shadow = self.authorizer.is_authorized(request, &all, entities);
+                    decision.shadow_verdict = self.shadow_verdict(decision.effect, &with_shadow);
+                }
+                Err(error) => tracing::warn!(%error, "shadow policies not evaluated"),
+            }
+        }
+        decision
+    }
+
+    /// "Would deny" / "would allow": the effect with the shadow policies enforced too, when it
+    /// differs from `enforced`, and the shadow policies that determined it or failed.
+    fn shadow_verdict(&self, enforced: Effect, with_shadow: &Response) -> Option<ShadowVerdict> {
+        let errored: Vec<String> = with_shadow
+            .diagnostics()
+            .errors()
+            .map(|e| match e {
+                AuthorizationError::PolicyEvaluationError(e) => e.policy_id().to_string(),
+            })
+            .collect();
+        let would = match with_shadow.decision() {
+            CedarDecision::Allow if errored.is_empty() => Effect::Allow,
+            _ => Effect::Deny,
+        };
+        if would == enforced {
+            return None;
+        }
+        let mut policies: Vec<String> = with_shadow
+            .diagnostics()
+            .reason()
+            .map(PolicyId::to_string)
+            .chain(errored)
+            .filter(|id| self.shadow_ids.contains(id))
+            .collect();
+        policies.sort();
+        policies.dedup();
+        Some(ShadowVerdict { would, policies })
     }
 
     /// Whether `tool` belongs in this caller's tools/list (see [`PolicyEngine::visible_tools`]).
@@ -176,7 +229,7 @@ impl PolicyEngine {
             Ok(r) => r,
             Err(e) => return self.deny_with_error(format!("cannot build the list request: {e}")),
         };
-        let call_policies = match entry.call_policies.for_principal(principal, &self.subsets) {
+        let call_policies = match entry.call_policies.enforced.for_principal(principal, &self.subsets) {
             Ok(p) => p,
             Err(e) => return self.deny_with_error(e.to_string()),
         };

@@ -13,7 +13,7 @@ use toolgate_core::{Catalog, CatalogItem, Decision, Effect, ToolDescriptor};
 use crate::claims::ClaimMapping;
 use crate::declared::DeclaredShape;
 use crate::error::{PolicyError, PolicyProblem};
-use crate::index::{PolicyIndex, Resource, Slice, Subsets, Target};
+use crate::index::{PolicyIndex, Resource, Slice, Slices, Subsets, Target};
 use crate::input_type::InputType;
 use crate::loader::{PolicySource, build_policy_set, read_dir};
 use crate::schema::{GeneratedSchema, annotation_values, generate_schema};
@@ -54,7 +54,7 @@ pub(crate) struct ToolEntry {
     /// What the tool declares it takes (undeclared members are removed before deciding).
     pub declared: DeclaredShape,
     /// The policies that can apply to a call of this tool (see [`crate::index`]).
-    pub call_policies: Arc<Slice>,
+    pub call_policies: Slices,
     /// The policies that can apply to `Action::"list"` on this tool.
     pub list_policies: Arc<Slice>,
     /// The tool and its call action: the entities of a call, but the principal.
@@ -77,8 +77,10 @@ pub struct PolicyEngine {
     pub(crate) by_name: HashMap<String, usize>,
     pub(crate) authorizer: Authorizer,
     /// The policies that can apply to `get_prompt` / `read_resource` (any resource).
-    pub(crate) prompt_policies: Arc<Slice>,
-    pub(crate) resource_policies: Arc<Slice>,
+    pub(crate) prompt_policies: Slices,
+    pub(crate) resource_policies: Slices,
+    /// Ids of the policies in shadow mode (`@mode("shadow")`).
+    pub(crate) shadow_ids: HashSet<String>,
     /// Slices narrowed by principal scope, built on first use (bounded).
     pub(crate) subsets: Subsets,
     /// How many tool shapes the catalog has.
@@ -147,7 +149,8 @@ impl PolicyEngine {
     ) -> Result<Self, PolicyError> {
         let catalog = whole.tools.as_slice();
         let schema = generate_schema(catalog, &claims)?;
-        let policies = build_policy_set(sources, schema.schema())?;
+        let loaded = build_policy_set(sources, schema.schema())?;
+        let policies = &loaded.set;
         if policies.is_empty() {
             tracing::warn!("the policy set is empty: every request will be denied");
         }
@@ -170,7 +173,7 @@ impl PolicyEngine {
         };
         let call_group = uid(&action_ty, "call");
         let list_entity = Entity::new_no_attrs(names.list.clone(), HashSet::new());
-        let mut index = PolicyIndex::new(&policies);
+        let mut index = PolicyIndex::new(policies, &loaded.shadow);
 
         let mut tools = Vec::with_capacity(catalog.len());
         let mut shapes: HashMap<String, usize> = HashMap::new();
@@ -195,25 +198,28 @@ impl PolicyEngine {
             let action_entity = Entity::new_no_attrs(action.clone(), call_parents.iter().cloned().collect());
             // The ancestors below are exactly the parents given to these entities: servers and
             // the call group have no parents of their own in the entities handed to Cedar.
-            let call_policies = index.slice(&Target {
+            let call_policies = index.slices(&Target {
                 action: &action,
                 action_ancestors: &call_parents,
                 resource: Resource::Known(&tool_uid, &servers),
             })?;
-            let list_policies = index.slice(&Target {
-                action: &names.list,
-                action_ancestors: &[],
-                resource: Resource::Known(&tool_uid, &servers),
-            })?;
+            // Lists are decided by the enforced policies alone.
+            let list_policies = index
+                .slices(&Target {
+                    action: &names.list,
+                    action_ancestors: &[],
+                    resource: Resource::Known(&tool_uid, &servers),
+                })?
+                .enforced;
             let call_entities = Entities::from_entities([entity.clone(), action_entity], None)
                 .map_err(|e| internal(format!("tool {}: {e}", t.name)))?;
             let list_entities = call_entities
                 .clone()
                 .add_entities([list_entity.clone()], None)
                 .map_err(|e| internal(format!("tool {}: {e}", t.name)))?;
-            let shape_key = if call_policies.is_identity_free() && list_policies.is_identity_free() {
+            let shape_key = if call_policies.enforced.is_identity_free() && list_policies.is_identity_free() {
                 serde_json::json!([
-                    call_policies.id(),
+                    call_policies.enforced.id(),
                     list_policies.id(),
                     t.tags,
                     annotation_values(t),
@@ -240,12 +246,12 @@ impl PolicyEngine {
                 shape,
             });
         }
-        let prompt_policies = index.slice(&Target {
+        let prompt_policies = index.slices(&Target {
             action: &names.get_prompt,
             action_ancestors: &[],
             resource: Resource::OfType(&names.prompt),
         })?;
-        let resource_policies = index.slice(&Target {
+        let resource_policies = index.slices(&Target {
             action: &names.read_resource,
             action_ancestors: &[],
             resource: Resource::OfType(&names.mcp_resource),
@@ -281,6 +287,7 @@ impl PolicyEngine {
             prompt_policies,
             resource_policies,
             subsets: Subsets::default(),
+            shadow_ids: loaded.shadow,
             shape_count: shapes.len(),
             policy_ids,
         })
@@ -290,14 +297,23 @@ impl PolicyEngine {
     /// the index, for the differential tests.
     #[cfg(test)]
     pub(crate) fn unsliced(mut self) -> Self {
-        let policies = build_policy_set(&self.sources, self.schema.schema()).unwrap_or_else(|e| panic!("{e}"));
-        let whole = crate::index::Slice::whole(&policies);
+        let loaded = build_policy_set(&self.sources, self.schema.schema()).unwrap_or_else(|e| panic!("{e}"));
+        let all: Vec<_> = loaded.set.policies().cloned().collect();
+        let enforced: Vec<_> = all
+            .iter()
+            .filter(|p| !loaded.shadow.contains(&p.id().to_string()))
+            .cloned()
+            .collect();
+        let slices = Slices {
+            enforced: Slice::whole(enforced),
+            with_shadow: (!loaded.shadow.is_empty()).then(|| Slice::whole(all)),
+        };
         for t in &mut self.tools {
-            t.call_policies = Arc::clone(&whole);
-            t.list_policies = Arc::clone(&whole);
+            t.call_policies = slices.clone();
+            t.list_policies = Arc::clone(&slices.enforced);
         }
-        self.prompt_policies = Arc::clone(&whole);
-        self.resource_policies = whole;
+        self.prompt_policies = slices.clone();
+        self.resource_policies = slices;
         self
     }
 
@@ -373,6 +389,7 @@ impl PolicyEngine {
     /// A decision stamped with this engine's hash and shadow mode.
     pub(crate) fn decision(&self, effect: Effect, determining: Vec<String>, errors: Vec<String>) -> Decision {
         Decision {
+            shadow_verdict: None,
             effect,
             enforced_allow: self.shadow || effect == Effect::Allow,
             determining_policies: determining,

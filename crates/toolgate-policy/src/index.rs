@@ -16,7 +16,7 @@
 //! policies are admitted, never on who asked; they are built on first use and kept in a bounded
 //! cache of the engine (so dropped with it on a reload or a catalog change).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use cedar_policy::{
@@ -48,15 +48,27 @@ pub(crate) enum Resource<'a> {
 /// The policies of one set with their scopes, and the slices built so far (shared: tools that
 /// admit the same policies share one slice).
 pub(crate) struct PolicyIndex {
-    policies: Vec<(Policy, ActionConstraint, ResourceConstraint)>,
+    /// Each policy, its scopes, and whether it is in shadow mode.
+    policies: Vec<(Policy, ActionConstraint, ResourceConstraint, bool)>,
     slices: HashMap<Vec<usize>, Arc<Slice>>,
 }
 
+/// The enforced policies that can apply to a request kind, and — when shadow policies can apply
+/// too — all of them, enforced and shadow.
+#[derive(Debug, Clone)]
+pub(crate) struct Slices {
+    pub enforced: Arc<Slice>,
+    pub with_shadow: Option<Arc<Slice>>,
+}
+
 impl PolicyIndex {
-    pub fn new(set: &PolicySet) -> Self {
+    pub fn new(set: &PolicySet, shadow: &HashSet<String>) -> Self {
         let policies = set
             .policies()
-            .map(|p| (p.clone(), p.action_constraint(), p.resource_constraint()))
+            .map(|p| {
+                let is_shadow = shadow.contains(&p.id().to_string());
+                (p.clone(), p.action_constraint(), p.resource_constraint(), is_shadow)
+            })
             .collect();
         Self {
             policies,
@@ -65,21 +77,40 @@ impl PolicyIndex {
     }
 
     /// The policies whose action and resource scopes can hold for `target`, in set order.
-    pub fn slice(&mut self, target: &Target<'_>) -> Result<Arc<Slice>, PolicyError> {
+    pub fn slices(&mut self, target: &Target<'_>) -> Result<Slices, PolicyError> {
         let admitted: Vec<usize> = self
             .policies
             .iter()
             .enumerate()
-            .filter(|(_, (_, action, resource))| action_may_hold(action, target) && resource_may_hold(resource, target))
+            .filter(|(_, (_, action, resource, _))| {
+                action_may_hold(action, target) && resource_may_hold(resource, target)
+            })
             .map(|(i, _)| i)
             .collect();
+        let enforced: Vec<usize> = admitted
+            .iter()
+            .copied()
+            .filter(|i| self.policies.get(*i).is_some_and(|(_, _, _, shadow)| !shadow))
+            .collect();
+        let with_shadow = if enforced.len() < admitted.len() {
+            Some(self.slice(admitted)?)
+        } else {
+            None
+        };
+        Ok(Slices {
+            enforced: self.slice(enforced)?,
+            with_shadow,
+        })
+    }
+
+    fn slice(&mut self, admitted: Vec<usize>) -> Result<Arc<Slice>, PolicyError> {
         if let Some(slice) = self.slices.get(&admitted) {
             return Ok(Arc::clone(slice));
         }
         let policies: Vec<Policy> = admitted
             .iter()
             .filter_map(|i| self.policies.get(*i))
-            .map(|(p, _, _)| p.clone())
+            .map(|(p, _, _, _)| p.clone())
             .collect();
         let slice = Arc::new(Slice::new(self.slices.len(), policies)?);
         self.slices.insert(admitted, Arc::clone(&slice));
@@ -170,8 +201,8 @@ impl Slice {
     /// One slice of every policy of `set`, every principal admitted (Cedar on the whole set,
     /// for the differential tests).
     #[cfg(test)]
-    pub fn whole(set: &PolicySet) -> Arc<Self> {
-        let mut slice = Self::new(usize::MAX, set.policies().cloned().collect()).unwrap_or_else(|e| panic!("{e}"));
+    pub fn whole(policies: Vec<Policy>) -> Arc<Self> {
+        let mut slice = Self::new(usize::MAX, policies).unwrap_or_else(|e| panic!("{e}"));
         slice.any = (0..slice.policies.len()).collect();
         slice.eq.clear();
         slice.within.clear();

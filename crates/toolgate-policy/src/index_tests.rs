@@ -68,6 +68,12 @@ const SCOPES: &str = r#"
   when { context.input has n && context.input.n > 2 };
 @id("name-attr") forbid (principal in Role::"B", action, resource is Tool) when { resource.name == "zeta" };
 @id("attr") permit (principal in Role::"E", action in Action::"call", resource) when { resource.tags.contains("y") };
+@id("shadow-forbid") @mode("shadow") forbid (principal in Role::"A", action == Action::"call:alpha", resource)
+  when { context.input has n && context.input.n > 3 };
+@id("shadow-permit") @mode("shadow") permit (principal in Role::"D", action in Action::"call", resource in Server::"s1");
+@id("shadow-overflow") @mode("shadow") forbid (principal in Role::"C", action in Action::"call", resource)
+  when { context.input has n && context.input.n + 9223372036854775807 > 0 };
+@id("shadow-prompt") @mode("shadow") forbid (principal in Role::"A", action == Action::"get_prompt", resource in Server::"s2");
 @id("prompt") permit (principal in Role::"A", action == Action::"get_prompt", resource);
 @id("prompt-server") forbid (principal in Role::"D", action == Action::"get_prompt", resource in Server::"s1");
 @id("resource") permit (principal in Role::"E", action == Action::"read_resource", resource);
@@ -187,6 +193,7 @@ fn differential(sources: &[PolicySource], catalog: &Catalog, requests: usize, se
     let mut rng = StdRng::seed_from_u64(seed);
     let mut allowed = 0;
     let mut with_errors = 0;
+    let mut verdicts = 0;
     for _ in 0..requests {
         let principal = random_principal(&mut rng);
         let tool = tools.choose(&mut rng).unwrap();
@@ -223,6 +230,7 @@ fn differential(sources: &[PolicySource], catalog: &Catalog, requests: usize, se
         };
         assert_eq!(a, b, "{question} by {principal:?}");
         allowed += usize::from(a.is_allowed());
+        verdicts += usize::from(a.shadow_verdict.is_some());
         with_errors += usize::from(!a.errors.is_empty());
     }
     // The requests reach both outcomes (and errors where the policies can err), so the
@@ -230,6 +238,9 @@ fn differential(sources: &[PolicySource], catalog: &Catalog, requests: usize, se
     assert!(allowed > requests / 20, "{allowed} of {requests} allowed");
     assert!(allowed < requests - requests / 20, "{allowed} of {requests} allowed");
     assert!(with_errors > 0, "no request met an evaluation error");
+    if sources.iter().any(|s| s.text.contains("@mode(\"shadow\")")) {
+        assert!(verdicts > requests / 50, "{verdicts} shadow verdicts in {requests}");
+    }
 
     // Lists: decided once per tool shape, they show exactly the tools a list question on each
     // tool, over the whole set, shows.
@@ -308,7 +319,7 @@ fn slices_leave_out_only_what_cannot_apply() {
     };
     let alpha = engine.tool("alpha").unwrap();
     assert_eq!(
-        ids(&alpha.call_policies),
+        ids(&alpha.call_policies.enforced),
         [
             "any",
             "attr",
@@ -327,8 +338,17 @@ fn slices_leave_out_only_what_cannot_apply() {
     );
     // `resource.name` tells zeta from epsilon: each has its own shape.
     let (epsilon, zeta) = (engine.tool("epsilon").unwrap(), engine.tool("zeta").unwrap());
-    assert!(Arc::ptr_eq(&epsilon.call_policies, &zeta.call_policies));
+    assert!(Arc::ptr_eq(
+        &epsilon.call_policies.enforced,
+        &zeta.call_policies.enforced
+    ));
     assert_ne!(epsilon.shape, zeta.shape);
-    assert_eq!(ids(&engine.prompt_policies), ["any", "prompt", "prompt-server"]);
-    assert_eq!(ids(&engine.resource_policies), ["any", "resource", "resource-server"]);
+    assert_eq!(
+        ids(&engine.prompt_policies.enforced),
+        ["any", "prompt", "prompt-server"]
+    );
+    assert_eq!(
+        ids(&engine.resource_policies.enforced),
+        ["any", "resource", "resource-server"]
+    );
 }

@@ -1,7 +1,7 @@
 //! Policy files → one validated `PolicySet` whose policy ids are the `@id` annotations (or
 //! `file#index`), with every problem located as `file:line:col`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::str::FromStr;
 
@@ -47,10 +47,29 @@ pub fn read_dir(dir: &Path) -> Result<Vec<PolicySource>, PolicyError> {
     Ok(sources)
 }
 
-/// Parses, renames and validates (strict mode) all sources; refuses the set on any problem.
-pub(crate) fn build_policy_set(sources: &[PolicySource], schema: &Schema) -> Result<PolicySet, PolicyError> {
+/// A validated policy set and which of its policies are in shadow mode.
+pub(crate) struct LoadedPolicies {
+    pub set: PolicySet,
+    /// Ids of the policies annotated `@mode("shadow")`: evaluated beside the others, never
+    /// enforced.
+    pub shadow: HashSet<String>,
+}
+
+/// `@mode` absent or `"enforce"`: enforced; `"shadow"`: evaluated, not enforced.
+fn is_shadow(mode: Option<&str>) -> Result<bool, String> {
+    match mode {
+        None | Some("enforce") => Ok(false),
+        Some("shadow") => Ok(true),
+        Some(other) => Err(other.to_owned()),
+    }
+}
+
+/// Parses, renames and validates (strict mode) all sources; refuses the set on any problem
+/// (an unknown `@mode` value is one).
+pub(crate) fn build_policy_set(sources: &[PolicySource], schema: &Schema) -> Result<LoadedPolicies, PolicyError> {
     let mut problems = Vec::new();
     let mut set = PolicySet::new();
+    let mut shadow = HashSet::new();
     // policy id → index of the file it came from, to locate validation errors.
     let mut origin: HashMap<String, usize> = HashMap::new();
 
@@ -112,6 +131,24 @@ pub(crate) fn build_policy_set(sources: &[PolicySource], schema: &Schema) -> Res
                 });
                 continue;
             }
+            match is_shadow(p.annotation("mode")) {
+                Ok(true) => {
+                    shadow.insert(id.clone());
+                }
+                Ok(false) => {}
+                Err(mode) => {
+                    let (line, col) = locate_annotation(&src.text, &id);
+                    problems.push(PolicyProblem {
+                        file: src.name.clone(),
+                        line,
+                        col,
+                        message: format!(
+                            "policy `{id}`: unknown @mode(\"{mode}\"): expected \"enforce\" or \"shadow\""
+                        ),
+                    });
+                    continue;
+                }
+            }
             if let Err(e) = set.add(p.new_id(PolicyId::new(id.clone()))) {
                 problems.push(PolicyProblem {
                     file: src.name.clone(),
@@ -146,7 +183,7 @@ pub(crate) fn build_policy_set(sources: &[PolicySource], schema: &Schema) -> Res
     }
     problems.sort_by(|a, b| (&a.file, a.line, a.col, &a.message).cmp(&(&b.file, b.line, b.col, &b.message)));
     if problems.is_empty() {
-        Ok(set)
+        Ok(LoadedPolicies { set, shadow })
     } else {
         Err(PolicyError::Invalid { problems })
     }

@@ -7,7 +7,7 @@ use cedar_policy::{Context, Entities, Entity, EntityTypeName, EntityUid, Request
 use toolgate_core::{Decision, Principal};
 
 use crate::engine::{PolicyEngine, uid};
-use crate::index::Slice;
+use crate::index::Slices;
 
 impl PolicyEngine {
     /// May `principal` get the prompt `name` (and see it in prompts/list)?
@@ -51,15 +51,11 @@ impl PolicyEngine {
         value: &str,
         server: Option<&str>,
         action: &EntityUid,
-        policies: &Slice,
+        policies: &Slices,
     ) -> Decision {
         let principal = match self.prepare_principal(principal) {
             Ok(p) => p,
             Err(e) => return self.deny_with_error(e),
-        };
-        let policies = match policies.for_principal(&principal, &self.subsets) {
-            Ok(p) => p,
-            Err(e) => return self.deny_with_error(e.to_string()),
         };
         let resource = uid(ty, value);
         let attrs = HashMap::from([(attribute.to_owned(), RestrictedExpression::new_string(value.to_owned()))]);
@@ -83,7 +79,6 @@ impl PolicyEngine {
             Ok(e) => e,
             Err(e) => return self.deny_with_error(format!("cannot build entities: {e}")),
         };
-        let response = self.authorizer.is_authorized(&request, &policies, &entities);
-        self.decision_of(&response)
+        self.decide(&request, &entities, &principal, policies)
     }
 }

@@ -358,3 +358,75 @@ fn duplicate_tools_are_refused() {
         Err(PolicyError::DuplicateTool { .. })
     ));
 }
+
+#[test]
+fn shadow_policies_are_evaluated_but_not_enforced() {
+    let e = engine(
+        r#"
+        @id("write")
+        permit (principal in Role::"Task.Write", action in Action::"call", resource);
+        @id("trial-no-delete")
+        @mode("shadow")
+        forbid (principal, action == Action::"call:delete_task", resource);
+        @id("trial-readers-create")
+        @mode("shadow")
+        permit (principal in Role::"Task.Read", action == Action::"call:create_task", resource);
+        @id("enforced-explicitly")
+        @mode("enforce")
+        forbid (principal, action == Action::"call:purge_tasks", resource);
+        "#,
+    );
+    let writer = user("w", &["Task.Write"]);
+    // A shadow forbid: the call is allowed, by the enforced permit alone; it would be denied.
+    let d = e.authorize_call(&writer, "delete_task", &json!({"id": 1}));
+    assert_eq!(d.effect, Effect::Allow);
+    assert!(d.is_allowed() && d.is_shadow_deny());
+    assert_eq!(d.determining_policies, ["write"]);
+    let verdict = d.shadow_verdict.clone().unwrap();
+    assert_eq!(verdict.would, Effect::Deny);
+    assert_eq!(verdict.policies, ["trial-no-delete"]);
+    // A shadow permit: denied, would be allowed.
+    let reader = user("r", &["Task.Read"]);
+    let d = e.authorize_call(&reader, "create_task", &json!({"title": "x"}));
+    assert_eq!(d.effect, Effect::Deny);
+    assert!(!d.is_allowed() && !d.is_shadow_deny());
+    assert!(d.determining_policies.is_empty());
+    let verdict = d.shadow_verdict.clone().unwrap();
+    assert_eq!(
+        (verdict.would, verdict.policies),
+        (Effect::Allow, vec!["trial-readers-create".to_owned()])
+    );
+    // Where the shadow policies change nothing, there is no verdict.
+    let d = e.authorize_call(&writer, "get_task", &json!({"id": 1}));
+    assert!(d.is_allowed() && d.shadow_verdict.is_none());
+    let d = e.authorize_call(&writer, "purge_tasks", &json!({"older_than_days": 1}));
+    assert_eq!(d.determining_policies, ["enforced-explicitly"]);
+    assert!(d.shadow_verdict.is_none());
+    // Lists follow the enforced policies: delete_task stays listed.
+    assert_eq!(e.authorize_list(&writer, "delete_task").effect, Effect::Allow);
+    assert!(e.visible_tools(&reader, &["create_task"]).is_empty());
+}
+
+#[test]
+fn unknown_modes_are_refused_naming_the_policy_and_file() {
+    let err = try_engine(
+        r#"
+        @id("typo")
+        @mode("shadwo")
+        forbid (principal, action, resource);
+        "#,
+    )
+    .unwrap_err();
+    let PolicyError::Invalid { problems } = err else {
+        panic!("{err}")
+    };
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].file, "test.cedar");
+    assert_eq!(problems[0].line, 2);
+    assert!(problems[0].message.contains("policy `typo`"), "{}", problems[0].message);
+    assert!(
+        problems[0].message.contains("@mode(\"shadwo\")"),
+        "{}",
+        problems[0].message
+    );
+}
