@@ -22,7 +22,7 @@ mod tool;
 
 pub use audit::{
     ArgumentCapture, AuditDecision, AuditEvent, AuditOutcome, AuditSink, AuditUnavailable, AuditWrite, NoAudit,
-    argument_digest, canonical_json, capture, limits as audit_limits,
+    SHADOW_POLICY_PREFIX, argument_digest, canonical_json, capture, limits as audit_limits,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use decision::{Decision, Effect, ShadowVerdict};
