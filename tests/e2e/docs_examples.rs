@@ -258,10 +258,10 @@ fn policies_page_shadow_example_would_deny_and_lets_through() {
     let args = serde_json::json!({"id": 1});
     let alice = engine.authorize_call(&principal(&["Task.Read", "Task.Write"]), "delete_task", &args);
     assert!(alice.is_allowed() && alice.is_shadow_deny(), "{alice:?}");
-    assert_eq!(alice.determining_policies, ["task-write"]);
-    let verdict = alice.shadow_verdict.clone().unwrap();
-    assert_eq!(verdict.would, Effect::Deny);
-    assert_eq!(verdict.policies, ["trial-admin-only-delete"]);
+    assert_eq!(alice.determining_policies(), ["task-write"]);
+    let verdict = alice.shadow_verdict().unwrap();
+    assert_eq!(verdict.would(), Effect::Deny);
+    assert_eq!(verdict.policies(), ["trial-admin-only-delete"]);
     let carol = engine.authorize_call(&principal(&["MCPServer.Admin", "Task.All"]), "delete_task", &args);
-    assert!(carol.is_allowed() && carol.shadow_verdict.is_none(), "{carol:?}");
+    assert!(carol.is_allowed() && carol.shadow_verdict().is_none(), "{carol:?}");
 }

@@ -80,22 +80,25 @@ impl PolicyEngine {
             Err(e) => return self.deny_with_error(e.to_string()),
         };
         let response = self.authorizer.is_authorized(request, &enforced, entities);
-        let mut decision = self.decision_of(&response);
-        if let Some(all) = &slices.with_shadow {
-            match all.for_principal(principal, &self.subsets) {
-                Ok(all) => {
-                    let with_shadow = self.authorizer.is_authorized(request, &all, entities);
-                    decision.shadow_verdict = self.shadow_verdict(decision.effect, &with_shadow);
-                }
-                Err(error) => tracing::warn!(%error, "shadow policies not evaluated"),
+        let decision = self.decision_of(&response);
+        let Some(all) = &slices.with_shadow else {
+            return decision;
+        };
+        match all.for_principal(principal, &self.subsets) {
+            Ok(all) => {
+                let with_shadow = self.authorizer.is_authorized(request, &all, entities);
+                decision.with_shadow_verdict(self.shadow_verdict(&with_shadow))
+            }
+            Err(error) => {
+                tracing::warn!(%error, "shadow policies not evaluated");
+                decision
             }
         }
-        decision
     }
 
-    /// "Would deny" / "would allow": the effect with the shadow policies enforced too, when it
-    /// differs from `enforced`, and the shadow policies that determined it or failed.
-    fn shadow_verdict(&self, enforced: Effect, with_shadow: &Response) -> Option<ShadowVerdict> {
+    /// "Would deny" / "would allow": the effect with the shadow policies enforced too, and the
+    /// shadow policies that determined it or failed (kept by the decision only if it differs).
+    fn shadow_verdict(&self, with_shadow: &Response) -> ShadowVerdict {
         let errored: Vec<String> = with_shadow
             .diagnostics()
             .errors()
@@ -107,19 +110,14 @@ impl PolicyEngine {
             CedarDecision::Allow if errored.is_empty() => Effect::Allow,
             _ => Effect::Deny,
         };
-        if would == enforced {
-            return None;
-        }
-        let mut policies: Vec<String> = with_shadow
+        let policies: Vec<String> = with_shadow
             .diagnostics()
             .reason()
             .map(PolicyId::to_string)
             .chain(errored)
             .filter(|id| self.shadow_ids.contains(id))
             .collect();
-        policies.sort();
-        policies.dedup();
-        Some(ShadowVerdict { would, policies })
+        ShadowVerdict::new(would, policies)
     }
 
     /// Whether `tool` belongs in this caller's tools/list (see [`PolicyEngine::visible_tools`]).
@@ -163,7 +161,7 @@ impl PolicyEngine {
                 let entry = self.tool(name.as_ref())?;
                 let known = by_shape.get(entry.shape).copied().flatten();
                 let visible = known.unwrap_or_else(|| {
-                    let visible = self.list_prepared(principal, entry).effect == Effect::Allow;
+                    let visible = self.list_prepared(principal, entry).effect() == Effect::Allow;
                     if let Some(slot) = by_shape.get_mut(entry.shape) {
                         *slot = Some(visible);
                     }

@@ -2,6 +2,7 @@
 //! entity type names, action uids and the catalog's tool entities.
 
 use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -388,15 +389,7 @@ impl PolicyEngine {
 
     /// A decision stamped with this engine's hash and shadow mode.
     pub(crate) fn decision(&self, effect: Effect, determining: Vec<String>, errors: Vec<String>) -> Decision {
-        Decision {
-            shadow_verdict: None,
-            effect,
-            enforced_allow: self.shadow || effect == Effect::Allow,
-            determining_policies: determining,
-            errors,
-            policy_set_hash: self.hash.clone(),
-            shadow: self.shadow,
-        }
+        Decision::new(effect == Effect::Allow, determining, errors, self.hash.clone()).in_shadow_mode(self.shadow)
     }
 
     pub(crate) fn deny_with_error(&self, error: String) -> Decision {
@@ -432,10 +425,8 @@ fn hash_of(schema_text: &str, sources: &[PolicySource], catalog: &Catalog) -> St
     let d = ctx.finish();
     let mut out = String::with_capacity(64);
     for b in d.as_ref() {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0xf)]));
+        // Writing into a String cannot fail.
+        let _ = write!(out, "{b:02x}");
     }
     out
 }
-
-const HEX: &[u8; 16] = b"0123456789abcdef";

@@ -230,8 +230,8 @@ fn differential(sources: &[PolicySource], catalog: &Catalog, requests: usize, se
         };
         assert_eq!(a, b, "{question} by {principal:?}");
         allowed += usize::from(a.is_allowed());
-        verdicts += usize::from(a.shadow_verdict.is_some());
-        with_errors += usize::from(!a.errors.is_empty());
+        verdicts += usize::from(a.shadow_verdict().is_some());
+        with_errors += usize::from(!a.errors().is_empty());
     }
     // The requests reach both outcomes (and errors where the policies can err), so the
     // comparison is not between two trivial denials.

@@ -10,6 +10,8 @@
 //!
 //! Decisions never panic and never fail: problems become a deny with reasons.
 
+#![cfg_attr(not(test), deny(clippy::string_slice, clippy::indexing_slicing))]
+
 mod catalog;
 mod claims;
 mod decide;

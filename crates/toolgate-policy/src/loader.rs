@@ -213,25 +213,22 @@ pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    let before = &text[..end];
+    let before = text.get(..end).unwrap_or_default();
     let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let col = before[line_start..].chars().count() + 1;
+    let last_line = before.rsplit('\n').next().unwrap_or_default();
+    let col = last_line.chars().count() + 1;
     (line, col)
 }
 
 /// Where `@id("<id>")` appears (cedar does not expose a policy's own location).
 fn locate_annotation(text: &str, id: &str) -> (usize, usize) {
     let needle = format!("\"{id}\"");
-    let mut from = 0;
-    while let Some(at) = text[from..].find("@id") {
-        let start = from + at;
-        let rest = &text[start + 3..];
+    for (start, tag) in text.match_indices("@id") {
+        let rest = text.get(start + tag.len()..).unwrap_or_default();
         let after = rest.trim_start().strip_prefix('(').map(str::trim_start);
         if after.is_some_and(|a| a.starts_with(&needle)) {
             return line_col(text, start);
         }
-        from = start + 3;
     }
     (0, 0)
 }

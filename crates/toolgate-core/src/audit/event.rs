@@ -204,18 +204,18 @@ impl AuditEvent {
     pub fn decided(mut self, decision: &Decision) -> Self {
         self.decision = AuditDecision::of(Some(decision));
         let shadow = decision
-            .shadow_verdict
-            .iter()
-            .flat_map(|v| v.policies.iter().map(|id| format!("{SHADOW_POLICY_PREFIX}{id}")));
+            .shadow_verdict()
+            .into_iter()
+            .flat_map(|v| v.policies().iter().map(|id| format!("{SHADOW_POLICY_PREFIX}{id}")));
         self.policy_ids = decision
-            .determining_policies
+            .determining_policies()
             .iter()
             .cloned()
             .chain(shadow)
             .take(limits::POLICY_IDS)
             .map(|id| bounded_string(&id, limits::POLICY_ID))
             .collect();
-        self.policy_set_hash = Some(bounded_string(&decision.policy_set_hash, limits::POLICY_SET_HASH));
+        self.policy_set_hash = Some(bounded_string(decision.policy_set_hash(), limits::POLICY_SET_HASH));
         self
     }
 
