@@ -189,7 +189,7 @@ async fn a_shadow_forbid_lets_the_call_through_and_the_audit_row_says_it_would_d
         response.get("result").is_some(),
         "the shadow forbid is not enforced: {response}"
     );
-    let allowed = alice.call("get_task", json!({"id": 1})).await.unwrap();
+    let allowed = alice.call("list_tasks", json!({})).await.unwrap();
     assert!(allowed.get("result").is_some(), "{allowed}");
 
     let rows = stack.audit_rows().await;
@@ -197,7 +197,7 @@ async fn a_shadow_forbid_lets_the_call_through_and_the_audit_row_says_it_would_d
     assert_eq!(row.decision, AuditDecision::ShadowDeny);
     assert_eq!(row.reason_code.as_deref(), Some("shadow_would_deny"));
     assert_eq!(row.policy_ids, ["task-write", "shadow:trial-no-delete"]);
-    let untouched = rows.iter().find(|r| r.tool.as_deref() == Some("get_task")).unwrap();
+    let untouched = rows.iter().find(|r| r.tool.as_deref() == Some("list_tasks")).unwrap();
     assert_eq!(untouched.decision, AuditDecision::Allow);
     assert_eq!(untouched.policy_ids, ["task-read", "task-write"]);
 }
