@@ -327,3 +327,47 @@ async fn a_bad_sample_ratio_names_its_key() {
     };
     assert!(error.contains("telemetry.traces.sample_ratio"), "{error}");
 }
+
+/// The shadow-mode example of policies.md, added to the demo policies: alice's delete is allowed
+/// and would be denied by the trial policy alone; carol's (an admin) is untouched.
+#[test]
+fn policies_page_shadow_example_would_deny_and_lets_through() {
+    use toolgate_core::Effect;
+    let example = fenced_blocks(&page("policies.md"), "cedar")
+        .into_iter()
+        .find(|b| b.contains("@mode(\"shadow\")"))
+        .expect("policies.md shows a shadow policy");
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../policies");
+    let mut sources = toolgate_policy::read_policy_dir(std::path::Path::new(root)).unwrap();
+    sources.push(toolgate_policy::PolicySource {
+        name: "trial.cedar".into(),
+        text: example,
+    });
+    let catalog = toolgate_policy::read_catalog(format!("{root}/catalog.demo.json")).unwrap();
+    let engine = toolgate_policy::PolicyEngine::from_catalog(&sources, &catalog, false, Default::default()).unwrap();
+    let principal = |roles: &[&str]| toolgate_core::Principal {
+        id: "user:t/x".into(),
+        kind: toolgate_core::PrincipalKind::User,
+        tenant_id: "t".into(),
+        object_id: None,
+        display_name: None,
+        username: None,
+        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        scopes: vec![],
+        groups: toolgate_core::Groups::Listed { ids: vec![] },
+        client_app_id: None,
+        guest: false,
+        provider: "docs".into(),
+        expires_at: 0,
+        claims: Default::default(),
+    };
+    let args = serde_json::json!({"id": 1});
+    let alice = engine.authorize_call(&principal(&["Task.Read", "Task.Write"]), "delete_task", &args);
+    assert!(alice.is_allowed() && alice.is_shadow_deny(), "{alice:?}");
+    assert_eq!(alice.determining_policies(), ["task-write"]);
+    let verdict = alice.shadow_verdict().unwrap();
+    assert_eq!(verdict.would(), Effect::Deny);
+    assert_eq!(verdict.policies(), ["trial-admin-only-delete"]);
+    let carol = engine.authorize_call(&principal(&["MCPServer.Admin", "Task.All"]), "delete_task", &args);
+    assert!(carol.is_allowed() && carol.shadow_verdict().is_none(), "{carol:?}");
+}

@@ -167,6 +167,42 @@ async fn shadow_mode_allows_and_records_would_deny() {
 }
 
 #[tokio::test]
+async fn a_shadow_forbid_lets_the_call_through_and_the_audit_row_says_it_would_deny() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/../policies");
+    for file in ["roles.cedar", "guards.cedar"] {
+        std::fs::copy(format!("{demo}/{file}"), dir.path().join(file)).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("trial.cedar"),
+        "@id(\"trial-no-delete\")\n@mode(\"shadow\")\nforbid (principal, action == Action::\"call:delete_task\", resource);\n",
+    )
+    .unwrap();
+    let stack = stack(&format!("[policy]\ndir = \"{}\"\n", dir.path().display())).await;
+    let mut alice = McpClient::connect(&stack.mcp_url, &stack.token("alice").await)
+        .await
+        .unwrap();
+    // Enforced policies alone: alice (Task.Write) may delete, and still sees the tool.
+    assert!(alice.list_tools().await.unwrap().contains(&"delete_task".to_owned()));
+    let response = alice.call("delete_task", json!({"id": 1})).await.unwrap();
+    assert!(
+        response.get("result").is_some(),
+        "the shadow forbid is not enforced: {response}"
+    );
+    let allowed = alice.call("list_tasks", json!({})).await.unwrap();
+    assert!(allowed.get("result").is_some(), "{allowed}");
+
+    let rows = stack.audit_rows().await;
+    let row = rows.iter().find(|r| r.tool.as_deref() == Some("delete_task")).unwrap();
+    assert_eq!(row.decision, AuditDecision::ShadowDeny);
+    assert_eq!(row.reason_code.as_deref(), Some("shadow_would_deny"));
+    assert_eq!(row.policy_ids, ["task-write", "shadow:trial-no-delete"]);
+    let untouched = rows.iter().find(|r| r.tool.as_deref() == Some("list_tasks")).unwrap();
+    assert_eq!(untouched.decision, AuditDecision::Allow);
+    assert_eq!(untouched.policy_ids, ["task-read", "task-write"]);
+}
+
+#[tokio::test]
 async fn explicit_denials_can_be_configured() {
     let stack = stack("[mcp]\ndenial = \"explicit\"\n").await;
     let mut bob = McpClient::connect(&stack.mcp_url, &stack.token("bob").await)

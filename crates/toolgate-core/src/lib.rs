@@ -25,10 +25,10 @@ mod tool;
 
 pub use audit::{
     ArgumentCapture, AuditDecision, AuditEvent, AuditOutcome, AuditSink, AuditUnavailable, AuditWrite, NoAudit,
-    argument_digest, canonical_json, capture, limits as audit_limits,
+    SHADOW_POLICY_PREFIX, argument_digest, canonical_json, capture, limits as audit_limits,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use decision::{Decision, Effect};
+pub use decision::{Decision, Effect, ShadowVerdict};
 pub use origin::{CatalogSource, ComponentState, ItemKind, ItemOrigin, ItemOrigins, ReadinessSource};
 pub use policy::ToolPolicy;
 pub use principal::{Groups, Principal, PrincipalKind};

@@ -362,7 +362,7 @@ impl<H: ServerHandler> Gate<H> {
         }
         if !decision.is_allowed() {
             tracing::info!(item = %toolgate_core::text::bounded(item.key(), 128), method,
-                policies = ?decision.determining_policies, errors = ?decision.errors, "request denied by policy");
+                policies = ?decision.determining_policies(), errors = ?decision.errors(), "request denied by policy");
             self.record(
                 event
                     .outcome(AuditOutcome::Denied)
@@ -374,7 +374,7 @@ impl<H: ServerHandler> Gate<H> {
         }
         let shadow = decision.is_shadow_deny();
         if shadow {
-            tracing::warn!(item = %toolgate_core::text::bounded(item.key(), 128), policies = ?decision.determining_policies,
+            tracing::warn!(item = %toolgate_core::text::bounded(item.key(), 128), policies = ?decision.determining_policies(),
                 "shadow mode: policy would deny this request");
         }
         self.record_durable(event.clone()).await?;

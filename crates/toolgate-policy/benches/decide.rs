@@ -83,6 +83,10 @@ fn bench(c: &mut Criterion) {
     c.bench_function("authorize_call (50 policies)", |b| {
         b.iter(|| black_box(engine.authorize_call(black_box(&p), "create_task", black_box(&args))))
     });
+    let prepared = engine.prepare_principal(&p).unwrap();
+    c.bench_function("authorize_call, principal prepared once (50 policies)", |b| {
+        b.iter(|| black_box(engine.authorize_call_prepared(black_box(&prepared), "create_task", black_box(&args))))
+    });
     c.bench_function("authorize_list one tool (50 policies)", |b| {
         b.iter(|| black_box(engine.authorize_list(black_box(&p), "create_task")))
     });

@@ -2,13 +2,15 @@
 //! may this caller see this tool in tools/list (could *some* call be permitted?).
 
 use cedar_policy::{
-    Context, Decision as CedarDecision, Effect as CedarEffect, Entities, EntityUid, PolicyId, Request, RequestBuilder,
-    Response,
+    AuthorizationError, Context, Decision as CedarDecision, Effect as CedarEffect, Entities, PolicyId, Request,
+    RequestBuilder, Response,
 };
 use serde_json::Value;
-use toolgate_core::{Decision, Effect, Principal};
+use toolgate_core::{Decision, Effect, Principal, ShadowVerdict};
 
 use crate::engine::{PolicyEngine, ToolEntry};
+use crate::index::Slices;
+use crate::principal::PrincipalEntity;
 
 impl PolicyEngine {
     /// Decides one tool call on its arguments, converted with the schema's own typing.
@@ -16,6 +18,14 @@ impl PolicyEngine {
     /// Default deny, forbid wins. Fail closed: if any policy errors while evaluating, the call
     /// is denied even when another permit holds, because cedar skips an erroring *forbid*.
     pub fn authorize_call(&self, principal: &Principal, tool: &str, arguments: &Value) -> Decision {
+        match self.prepare_principal(principal) {
+            Ok(p) => self.authorize_call_prepared(&p, tool, arguments),
+            Err(e) => self.deny_with_error(e),
+        }
+    }
+
+    /// [`authorize_call`](Self::authorize_call) for a principal prepared once.
+    pub fn authorize_call_prepared(&self, principal: &PrincipalEntity, tool: &str, arguments: &Value) -> Decision {
         let Some(entry) = self.tool(tool) else {
             return self.deny_with_error(format!("unknown tool `{tool}`"));
         };
@@ -33,12 +43,8 @@ impl PolicyEngine {
                 return self.deny_with_error(format!("arguments do not match the input schema of {tool}: {e}"));
             }
         };
-        let (puid, pentity) = match self.principal_entity(principal) {
-            Ok(p) => p,
-            Err(e) => return self.deny_with_error(e),
-        };
         let request = match Request::new(
-            puid,
+            principal.uid().clone(),
             entry.action.clone(),
             entry.uid.clone(),
             context,
@@ -49,13 +55,69 @@ impl PolicyEngine {
                 return self.deny_with_error(format!("arguments do not match the input schema of {tool}: {e}"));
             }
         };
-        let entities = match Entities::from_entities([pentity, entry.entity.clone(), entry.action_entity.clone()], None)
+        let entities = match entry
+            .call_entities
+            .clone()
+            .add_entities([principal.entity().clone()], None)
         {
             Ok(e) => e,
             Err(e) => return self.deny_with_error(format!("cannot build entities: {e}")),
         };
-        let response = self.authorizer.is_authorized(&request, &self.policies, &entities);
-        self.decision_of(&response)
+        self.decide(&request, &entities, principal, &entry.call_policies)
+    }
+
+    /// Cedar on the enforced policies that can apply; beside them, when shadow policies can
+    /// apply too, on all of them, to record what the shadow policies would have changed.
+    pub(crate) fn decide(
+        &self,
+        request: &Request,
+        entities: &Entities,
+        principal: &PrincipalEntity,
+        slices: &Slices,
+    ) -> Decision {
+        let enforced = match slices.enforced.for_principal(principal, &self.subsets) {
+            Ok(p) => p,
+            Err(e) => return self.deny_with_error(e.to_string()),
+        };
+        let response = self.authorizer.is_authorized(request, &enforced, entities);
+        let decision = self.decision_of(&response);
+        let Some(all) = &slices.with_shadow else {
+            return decision;
+        };
+        match all.for_principal(principal, &self.subsets) {
+            Ok(all) => {
+                let with_shadow = self.authorizer.is_authorized(request, &all, entities);
+                decision.with_shadow_verdict(self.shadow_verdict(&with_shadow))
+            }
+            Err(error) => {
+                tracing::warn!(%error, "shadow policies not evaluated");
+                decision
+            }
+        }
+    }
+
+    /// "Would deny" / "would allow": the effect with the shadow policies enforced too, and the
+    /// shadow policies that determined it or failed (kept by the decision only if it differs).
+    fn shadow_verdict(&self, with_shadow: &Response) -> ShadowVerdict {
+        let errored: Vec<String> = with_shadow
+            .diagnostics()
+            .errors()
+            .map(|e| match e {
+                AuthorizationError::PolicyEvaluationError(e) => e.policy_id().to_string(),
+            })
+            .collect();
+        let would = match with_shadow.decision() {
+            CedarDecision::Allow if errored.is_empty() => Effect::Allow,
+            _ => Effect::Deny,
+        };
+        let policies: Vec<String> = with_shadow
+            .diagnostics()
+            .reason()
+            .map(PolicyId::to_string)
+            .chain(errored)
+            .filter(|id| self.shadow_ids.contains(id))
+            .collect();
+        ShadowVerdict::new(would, policies)
     }
 
     /// Whether `tool` belongs in this caller's tools/list (see [`PolicyEngine::visible_tools`]).
@@ -63,23 +125,10 @@ impl PolicyEngine {
         let Some(entry) = self.tool(tool) else {
             return self.deny_with_error(format!("unknown tool `{tool}`"));
         };
-        let (puid, pentity) = match self.principal_entity(principal) {
-            Ok(p) => p,
-            Err(e) => return self.deny_with_error(e),
-        };
-        let entities = match Entities::from_entities(
-            [
-                pentity,
-                entry.entity.clone(),
-                entry.action_entity.clone(),
-                self.list_entity.clone(),
-            ],
-            None,
-        ) {
-            Ok(e) => e,
-            Err(e) => return self.deny_with_error(format!("cannot build entities: {e}")),
-        };
-        self.list_decision(&entities, &puid, entry)
+        match self.prepare_principal(principal) {
+            Ok(principal) => self.list_prepared(&principal, entry),
+            Err(e) => self.deny_with_error(e),
+        }
     }
 
     /// The names in `catalog_names` this caller may see, in the given order. A name that is not
@@ -90,35 +139,69 @@ impl PolicyEngine {
     /// keeps the tool listed, and a forbid that holds whatever the arguments hides it. A
     /// `forbid` on `Action::"list"` hides a tool; a `permit` on it shows one.
     pub fn visible_tools<S: AsRef<str>>(&self, principal: &Principal, catalog_names: &[S]) -> Vec<String> {
-        let Ok((puid, pentity)) = self.principal_entity(principal) else {
-            return Vec::new();
-        };
-        let Ok(entities) = self.catalog_entities.clone().add_entities([pentity], None) else {
-            return Vec::new();
-        };
+        match self.prepare_principal(principal) {
+            Ok(p) => self.visible_tools_prepared(&p, catalog_names),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// [`visible_tools`](Self::visible_tools) for a principal prepared once. Each tool is
+    /// decided as [`authorize_list`](Self::authorize_list) decides it, once per tool *shape*:
+    /// tools that the same policies apply to, with the same attributes, and that no condition
+    /// tells apart by name, are listed alike (see `index::Slice::is_identity_free`).
+    pub fn visible_tools_prepared<S: AsRef<str>>(
+        &self,
+        principal: &PrincipalEntity,
+        catalog_names: &[S],
+    ) -> Vec<String> {
+        let mut by_shape: Vec<Option<bool>> = vec![None; self.shape_count];
         catalog_names
             .iter()
             .filter_map(|name| {
                 let entry = self.tool(name.as_ref())?;
-                self.list_decision(&entities, &puid, entry)
-                    .effect
-                    .eq(&Effect::Allow)
-                    .then(|| entry.name.clone())
+                let known = by_shape.get(entry.shape).copied().flatten();
+                let visible = known.unwrap_or_else(|| {
+                    let visible = self.list_prepared(principal, entry).effect() == Effect::Allow;
+                    if let Some(slot) = by_shape.get_mut(entry.shape) {
+                        *slot = Some(visible);
+                    }
+                    visible
+                });
+                visible.then(|| entry.name.clone())
             })
             .collect()
     }
 
-    /// List semantics; `entities` holds the principal, the tool and its action entity.
-    fn list_decision(&self, entities: &Entities, puid: &EntityUid, entry: &ToolEntry) -> Decision {
+    fn list_prepared(&self, principal: &PrincipalEntity, entry: &ToolEntry) -> Decision {
+        match entry
+            .list_entities
+            .clone()
+            .add_entities([principal.entity().clone()], None)
+        {
+            Ok(entities) => self.list_decision(&entities, principal, entry),
+            Err(e) => self.deny_with_error(format!("cannot build entities: {e}")),
+        }
+    }
+
+    /// List semantics; `entities` holds the principal, the tool, its action entity and `list`.
+    fn list_decision(&self, entities: &Entities, principal: &PrincipalEntity, entry: &ToolEntry) -> Decision {
+        let puid = principal.uid();
         // 1. An explicit policy on Action::"list" decides first (a forbid hides, a permit shows).
-        if let Ok(request) = Request::new(
-            puid.clone(),
-            self.names.list.clone(),
-            entry.uid.clone(),
-            Context::empty(),
-            Some(self.schema.schema()),
-        ) {
-            let response = self.authorizer.is_authorized(&request, &self.policies, entities);
+        // No policy on it can apply: Cedar would deny with no reason and no error.
+        let list_policies = match entry.list_policies.for_principal(principal, &self.subsets) {
+            Ok(p) => p,
+            Err(e) => return self.deny_with_error(e.to_string()),
+        };
+        if !list_policies.is_empty()
+            && let Ok(request) = Request::new(
+                puid.clone(),
+                self.names.list.clone(),
+                entry.uid.clone(),
+                Context::empty(),
+                Some(self.schema.schema()),
+            )
+        {
+            let response = self.authorizer.is_authorized(&request, &list_policies, entities);
             let errors = errors_of(&response);
             if !errors.is_empty() {
                 return self.decision(Effect::Deny, reason_of(&response), errors);
@@ -144,9 +227,13 @@ impl PolicyEngine {
             Ok(r) => r,
             Err(e) => return self.deny_with_error(format!("cannot build the list request: {e}")),
         };
+        let call_policies = match entry.call_policies.enforced.for_principal(principal, &self.subsets) {
+            Ok(p) => p,
+            Err(e) => return self.deny_with_error(e.to_string()),
+        };
         let partial = self
             .authorizer
-            .is_authorized_partial(&request, &self.policies, entities);
+            .is_authorized_partial(&request, &call_policies, entities);
         let errored: Vec<String> = partial.definitely_errored().map(PolicyId::to_string).collect();
         if !errored.is_empty() {
             let errors = errored

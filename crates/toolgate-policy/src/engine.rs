@@ -2,18 +2,19 @@
 //! entity type names, action uids and the catalog's tool entities.
 
 use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use aws_lc_rs::digest;
-use cedar_policy::{
-    Authorizer, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicySet, RestrictedExpression,
-};
-use toolgate_core::{Catalog, CatalogItem, Decision, Effect, Principal, PrincipalKind, ToolDescriptor};
+use cedar_policy::{Authorizer, Entities, Entity, EntityId, EntityTypeName, EntityUid, RestrictedExpression};
+use toolgate_core::{Catalog, CatalogItem, Decision, Effect, ToolDescriptor};
 
 use crate::claims::ClaimMapping;
 use crate::declared::DeclaredShape;
 use crate::error::{PolicyError, PolicyProblem};
+use crate::index::{PolicyIndex, Resource, Slice, Slices, Subsets, Target};
 use crate::input_type::InputType;
 use crate::loader::{PolicySource, build_policy_set, read_dir};
 use crate::schema::{GeneratedSchema, annotation_values, generate_schema};
@@ -50,27 +51,41 @@ pub(crate) struct ToolEntry {
     pub uid: EntityUid,
     pub entity: Entity,
     pub action: EntityUid,
-    pub action_entity: Entity,
     pub input: InputType,
     /// What the tool declares it takes (undeclared members are removed before deciding).
     pub declared: DeclaredShape,
+    /// The policies that can apply to a call of this tool (see [`crate::index`]).
+    pub call_policies: Slices,
+    /// The policies that can apply to `Action::"list"` on this tool.
+    pub list_policies: Arc<Slice>,
+    /// The tool and its call action: the entities of a call, but the principal.
+    pub call_entities: Entities,
+    /// The same and `Action::"list"`: the entities of a list question, but the principal.
+    pub list_entities: Entities,
+    /// Tools of one shape get the same list decisions (see [`Slice::is_identity_free`]).
+    pub shape: usize,
 }
 
 /// Validated policies over a generated schema; answers call and list questions.
 #[derive(Debug)]
 pub struct PolicyEngine {
     pub(crate) schema: GeneratedSchema,
-    pub(crate) policies: PolicySet,
     pub(crate) shadow: bool,
     pub(crate) claims: ClaimMapping,
     pub(crate) hash: String,
     pub(crate) names: Names,
     pub(crate) tools: Vec<ToolEntry>,
     pub(crate) by_name: HashMap<String, usize>,
-    /// Every tool and action entity, for questions over the whole catalog.
-    pub(crate) catalog_entities: Entities,
-    pub(crate) list_entity: Entity,
     pub(crate) authorizer: Authorizer,
+    /// The policies that can apply to `get_prompt` / `read_resource` (any resource).
+    pub(crate) prompt_policies: Slices,
+    pub(crate) resource_policies: Slices,
+    /// Ids of the policies in shadow mode (`@mode("shadow")`).
+    pub(crate) shadow_ids: HashSet<String>,
+    /// Slices narrowed by principal scope, built on first use (bounded).
+    pub(crate) subsets: Subsets,
+    /// How many tool shapes the catalog has.
+    pub(crate) shape_count: usize,
     policy_ids: Vec<String>,
     /// The server of each catalog prompt / resource (their parent entity).
     pub(crate) prompt_servers: HashMap<String, String>,
@@ -81,7 +96,7 @@ pub struct PolicyEngine {
     sources: Vec<PolicySource>,
 }
 
-fn internal(message: String) -> PolicyError {
+pub(crate) fn internal(message: String) -> PolicyError {
     PolicyError::Invalid {
         problems: vec![PolicyProblem {
             file: String::new(),
@@ -135,7 +150,8 @@ impl PolicyEngine {
     ) -> Result<Self, PolicyError> {
         let catalog = whole.tools.as_slice();
         let schema = generate_schema(catalog, &claims)?;
-        let policies = build_policy_set(sources, schema.schema())?;
+        let loaded = build_policy_set(sources, schema.schema())?;
+        let policies = &loaded.set;
         if policies.is_empty() {
             tracing::warn!("the policy set is empty: every request will be denied");
         }
@@ -157,8 +173,11 @@ impl PolicyEngine {
             read_resource: uid(&action_ty, "read_resource"),
         };
         let call_group = uid(&action_ty, "call");
+        let list_entity = Entity::new_no_attrs(names.list.clone(), HashSet::new());
+        let mut index = PolicyIndex::new(policies, &loaded.shadow);
 
         let mut tools = Vec::with_capacity(catalog.len());
+        let mut shapes: HashMap<String, usize> = HashMap::new();
         let mut by_name = HashMap::with_capacity(catalog.len());
         for (t, input) in catalog.iter().zip(schema.inputs()) {
             let tool_uid = uid(&tool_ty, &t.name);
@@ -171,32 +190,73 @@ impl PolicyEngine {
             for (k, v) in annotation_values(t) {
                 attrs.insert(k.into(), RestrictedExpression::new_bool(v));
             }
-            let parents: HashSet<EntityUid> = t.server.iter().map(|s| uid(&names.server, s)).collect();
+            let servers: Vec<EntityUid> = t.server.iter().map(|s| uid(&names.server, s)).collect();
+            let parents: HashSet<EntityUid> = servers.iter().cloned().collect();
             let entity =
                 Entity::new(tool_uid.clone(), attrs, parents).map_err(|e| internal(format!("tool {}: {e}", t.name)))?;
             let action = uid(&action_ty, &format!("call:{}", t.name));
-            let action_entity = Entity::new_no_attrs(action.clone(), HashSet::from([call_group.clone()]));
+            let call_parents = [call_group.clone()];
+            let action_entity = Entity::new_no_attrs(action.clone(), call_parents.iter().cloned().collect());
+            // The ancestors below are exactly the parents given to these entities: servers and
+            // the call group have no parents of their own in the entities handed to Cedar.
+            let call_policies = index.slices(&Target {
+                action: &action,
+                action_ancestors: &call_parents,
+                resource: Resource::Known(&tool_uid, &servers),
+            })?;
+            // Lists are decided by the enforced policies alone.
+            let list_policies = index
+                .slices(&Target {
+                    action: &names.list,
+                    action_ancestors: &[],
+                    resource: Resource::Known(&tool_uid, &servers),
+                })?
+                .enforced;
+            let call_entities = Entities::from_entities([entity.clone(), action_entity], None)
+                .map_err(|e| internal(format!("tool {}: {e}", t.name)))?;
+            let list_entities = call_entities
+                .clone()
+                .add_entities([list_entity.clone()], None)
+                .map_err(|e| internal(format!("tool {}: {e}", t.name)))?;
+            let shape_key = if call_policies.enforced.is_identity_free() && list_policies.is_identity_free() {
+                serde_json::json!([
+                    call_policies.enforced.id(),
+                    list_policies.id(),
+                    t.tags,
+                    annotation_values(t),
+                    t.server
+                ])
+                .to_string()
+            } else {
+                format!("tool\0{}", t.name)
+            };
+            let next_shape = shapes.len();
+            let shape = *shapes.entry(shape_key).or_insert(next_shape);
             by_name.insert(t.name.clone(), tools.len());
             tools.push(ToolEntry {
                 name: t.name.clone(),
                 uid: tool_uid,
                 entity,
                 action,
-                action_entity,
                 input: input.clone(),
                 declared: DeclaredShape::of_schema(&t.input_schema),
+                call_policies,
+                list_policies,
+                call_entities,
+                list_entities,
+                shape,
             });
         }
-        let list_entity = Entity::new_no_attrs(names.list.clone(), HashSet::new());
-        let catalog_entities = Entities::from_entities(
-            tools
-                .iter()
-                .flat_map(|t| [t.entity.clone(), t.action_entity.clone()])
-                .chain([list_entity.clone(), Entity::new_no_attrs(call_group, HashSet::new())]),
-            None,
-        )
-        .map_err(|e| internal(format!("catalog entities: {e}")))?;
-
+        let prompt_policies = index.slices(&Target {
+            action: &names.get_prompt,
+            action_ancestors: &[],
+            resource: Resource::OfType(&names.prompt),
+        })?;
+        let resource_policies = index.slices(&Target {
+            action: &names.read_resource,
+            action_ancestors: &[],
+            resource: Resource::OfType(&names.mcp_resource),
+        })?;
         let hash = hash_of(schema.text(), sources, whole);
         let servers_of = |items: &[CatalogItem]| -> HashMap<String, String> {
             items
@@ -218,18 +278,44 @@ impl PolicyEngine {
                 .collect(),
             sources: sources.to_vec(),
             schema,
-            policies,
             shadow,
             claims,
             hash,
             names,
             tools,
             by_name,
-            catalog_entities,
-            list_entity,
             authorizer: Authorizer::new(),
+            prompt_policies,
+            resource_policies,
+            subsets: Subsets::default(),
+            shadow_ids: loaded.shadow,
+            shape_count: shapes.len(),
             policy_ids,
         })
+    }
+
+    /// This engine with every slice replaced by the whole set: what Cedar would decide without
+    /// the index, for the differential tests.
+    #[cfg(test)]
+    pub(crate) fn unsliced(mut self) -> Self {
+        let loaded = build_policy_set(&self.sources, self.schema.schema()).unwrap_or_else(|e| panic!("{e}"));
+        let all: Vec<_> = loaded.set.policies().cloned().collect();
+        let enforced: Vec<_> = all
+            .iter()
+            .filter(|p| !loaded.shadow.contains(&p.id().to_string()))
+            .cloned()
+            .collect();
+        let slices = Slices {
+            enforced: Slice::whole(enforced),
+            with_shadow: (!loaded.shadow.is_empty()).then(|| Slice::whole(all)),
+        };
+        for t in &mut self.tools {
+            t.call_policies = slices.clone();
+            t.list_policies = Arc::clone(&slices.enforced);
+        }
+        self.prompt_policies = slices.clone();
+        self.resource_policies = slices;
+        self
     }
 
     /// Hex SHA-256 over the schema text and every file's name and text, in order.
@@ -297,53 +383,13 @@ impl PolicyEngine {
         self.shadow
     }
 
-    /// The principal as a Cedar entity: `User` (roles and groups as parents) or `App`.
-    pub(crate) fn principal_entity(&self, p: &Principal) -> Result<(EntityUid, Entity), String> {
-        let strings =
-            |v: &[String]| RestrictedExpression::new_set(v.iter().map(|s| RestrictedExpression::new_string(s.clone())));
-        let (ty, user) = match p.kind {
-            PrincipalKind::User => (&self.names.user, true),
-            PrincipalKind::App => (&self.names.app, false),
-        };
-        let principal_uid = uid(ty, &p.id);
-        let mut attrs: HashMap<String, RestrictedExpression> = HashMap::with_capacity(7 + self.claims.extra.len());
-        attrs.insert("tenant".into(), RestrictedExpression::new_string(p.tenant_id.clone()));
-        attrs.insert("roles".into(), strings(&p.roles));
-        attrs.insert(
-            "client_app".into(),
-            RestrictedExpression::new_string(p.client_app_id.clone().unwrap_or_default()),
-        );
-        let mut parents: HashSet<EntityUid> = p.roles.iter().map(|r| uid(&self.names.role, r)).collect();
-        if user {
-            attrs.insert("scopes".into(), strings(&p.scopes));
-            attrs.insert("groups".into(), strings(p.groups.ids()));
-            attrs.insert(
-                "groups_overage".into(),
-                RestrictedExpression::new_bool(p.groups.is_overage()),
-            );
-            attrs.insert("guest".into(), RestrictedExpression::new_bool(p.guest));
-            parents.extend(p.groups.ids().iter().map(|g| uid(&self.names.group, g)));
-        }
-        attrs.extend(self.claims.attributes(&p.claims));
-        let entity = Entity::new(principal_uid.clone(), attrs, parents)
-            .map_err(|e| format!("cannot build the principal entity: {e}"))?;
-        Ok((principal_uid, entity))
-    }
-
     pub(crate) fn tool(&self, name: &str) -> Option<&ToolEntry> {
         self.by_name.get(name).and_then(|i| self.tools.get(*i))
     }
 
     /// A decision stamped with this engine's hash and shadow mode.
     pub(crate) fn decision(&self, effect: Effect, determining: Vec<String>, errors: Vec<String>) -> Decision {
-        Decision {
-            effect,
-            enforced_allow: self.shadow || effect == Effect::Allow,
-            determining_policies: determining,
-            errors,
-            policy_set_hash: self.hash.clone(),
-            shadow: self.shadow,
-        }
+        Decision::new(effect == Effect::Allow, determining, errors, self.hash.clone()).in_shadow_mode(self.shadow)
     }
 
     pub(crate) fn deny_with_error(&self, error: String) -> Decision {
@@ -379,10 +425,8 @@ fn hash_of(schema_text: &str, sources: &[PolicySource], catalog: &Catalog) -> St
     let d = ctx.finish();
     let mut out = String::with_capacity(64);
     for b in d.as_ref() {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0xf)]));
+        // Writing into a String cannot fail.
+        let _ = write!(out, "{b:02x}");
     }
     out
 }
-
-const HEX: &[u8; 16] = b"0123456789abcdef";

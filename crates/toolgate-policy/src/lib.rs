@@ -10,16 +10,22 @@
 //!
 //! Decisions never panic and never fail: problems become a deny with reasons.
 
+#![cfg_attr(not(test), deny(clippy::string_slice, clippy::indexing_slicing))]
+
 mod catalog;
 mod claims;
 mod decide;
 mod declared;
 mod engine;
 mod error;
+mod index;
+#[cfg(test)]
+mod index_tests;
 mod input_type;
 mod live;
 mod loader;
 mod names;
+mod principal;
 mod prompts_resources;
 mod schema;
 pub mod testing;
@@ -31,5 +37,6 @@ pub use engine::{PolicyConfig, PolicyEngine};
 pub use error::{PolicyError, PolicyProblem};
 pub use live::{LivePolicy, PolicyStatus};
 pub use loader::{PolicySource, read_dir as read_policy_dir};
+pub use principal::PrincipalEntity;
 pub use schema::{GeneratedSchema, generate_schema};
 pub use testing::{CaseResult, TestReport};

@@ -1,7 +1,7 @@
 //! Policy files → one validated `PolicySet` whose policy ids are the `@id` annotations (or
 //! `file#index`), with every problem located as `file:line:col`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::str::FromStr;
 
@@ -47,10 +47,29 @@ pub fn read_dir(dir: &Path) -> Result<Vec<PolicySource>, PolicyError> {
     Ok(sources)
 }
 
-/// Parses, renames and validates (strict mode) all sources; refuses the set on any problem.
-pub(crate) fn build_policy_set(sources: &[PolicySource], schema: &Schema) -> Result<PolicySet, PolicyError> {
+/// A validated policy set and which of its policies are in shadow mode.
+pub(crate) struct LoadedPolicies {
+    pub set: PolicySet,
+    /// Ids of the policies annotated `@mode("shadow")`: evaluated beside the others, never
+    /// enforced.
+    pub shadow: HashSet<String>,
+}
+
+/// `@mode` absent or `"enforce"`: enforced; `"shadow"`: evaluated, not enforced.
+fn is_shadow(mode: Option<&str>) -> Result<bool, String> {
+    match mode {
+        None | Some("enforce") => Ok(false),
+        Some("shadow") => Ok(true),
+        Some(other) => Err(other.to_owned()),
+    }
+}
+
+/// Parses, renames and validates (strict mode) all sources; refuses the set on any problem
+/// (an unknown `@mode` value is one).
+pub(crate) fn build_policy_set(sources: &[PolicySource], schema: &Schema) -> Result<LoadedPolicies, PolicyError> {
     let mut problems = Vec::new();
     let mut set = PolicySet::new();
+    let mut shadow = HashSet::new();
     // policy id → index of the file it came from, to locate validation errors.
     let mut origin: HashMap<String, usize> = HashMap::new();
 
@@ -112,6 +131,24 @@ pub(crate) fn build_policy_set(sources: &[PolicySource], schema: &Schema) -> Res
                 });
                 continue;
             }
+            match is_shadow(p.annotation("mode")) {
+                Ok(true) => {
+                    shadow.insert(id.clone());
+                }
+                Ok(false) => {}
+                Err(mode) => {
+                    let (line, col) = locate_annotation(&src.text, &id);
+                    problems.push(PolicyProblem {
+                        file: src.name.clone(),
+                        line,
+                        col,
+                        message: format!(
+                            "policy `{id}`: unknown @mode(\"{mode}\"): expected \"enforce\" or \"shadow\""
+                        ),
+                    });
+                    continue;
+                }
+            }
             if let Err(e) = set.add(p.new_id(PolicyId::new(id.clone()))) {
                 problems.push(PolicyProblem {
                     file: src.name.clone(),
@@ -146,7 +183,7 @@ pub(crate) fn build_policy_set(sources: &[PolicySource], schema: &Schema) -> Res
     }
     problems.sort_by(|a, b| (&a.file, a.line, a.col, &a.message).cmp(&(&b.file, b.line, b.col, &b.message)));
     if problems.is_empty() {
-        Ok(set)
+        Ok(LoadedPolicies { set, shadow })
     } else {
         Err(PolicyError::Invalid { problems })
     }
@@ -176,25 +213,22 @@ pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    let before = &text[..end];
+    let before = text.get(..end).unwrap_or_default();
     let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let col = before[line_start..].chars().count() + 1;
+    let last_line = before.rsplit('\n').next().unwrap_or_default();
+    let col = last_line.chars().count() + 1;
     (line, col)
 }
 
 /// Where `@id("<id>")` appears (cedar does not expose a policy's own location).
 fn locate_annotation(text: &str, id: &str) -> (usize, usize) {
     let needle = format!("\"{id}\"");
-    let mut from = 0;
-    while let Some(at) = text[from..].find("@id") {
-        let start = from + at;
-        let rest = &text[start + 3..];
+    for (start, tag) in text.match_indices("@id") {
+        let rest = text.get(start + tag.len()..).unwrap_or_default();
         let after = rest.trim_start().strip_prefix('(').map(str::trim_start);
         if after.is_some_and(|a| a.starts_with(&needle)) {
             return line_col(text, start);
         }
-        from = start + 3;
     }
     (0, 0)
 }

@@ -7,22 +7,42 @@ use cedar_policy::{Context, Entities, Entity, EntityTypeName, EntityUid, Request
 use toolgate_core::{Decision, Principal};
 
 use crate::engine::{PolicyEngine, uid};
+use crate::index::Slices;
 
 impl PolicyEngine {
     /// May `principal` get the prompt `name` (and see it in prompts/list)?
     pub fn authorize_prompt(&self, principal: &Principal, name: &str) -> Decision {
         let names = &self.names;
         let server = self.prompt_servers.get(name).map(String::as_str);
-        self.authorize_named(principal, &names.prompt, "name", name, server, &names.get_prompt)
+        let policies = &self.prompt_policies;
+        self.authorize_named(
+            principal,
+            &names.prompt,
+            "name",
+            name,
+            server,
+            &names.get_prompt,
+            policies,
+        )
     }
 
     /// May `principal` read the resource `uri` (and see it in resources/list)?
     pub fn authorize_resource(&self, principal: &Principal, uri: &str) -> Decision {
         let names = &self.names;
         let server = self.resource_server(uri);
-        self.authorize_named(principal, &names.mcp_resource, "uri", uri, server, &names.read_resource)
+        let policies = &self.resource_policies;
+        self.authorize_named(
+            principal,
+            &names.mcp_resource,
+            "uri",
+            uri,
+            server,
+            &names.read_resource,
+            policies,
+        )
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn authorize_named(
         &self,
         principal: &Principal,
@@ -31,8 +51,9 @@ impl PolicyEngine {
         value: &str,
         server: Option<&str>,
         action: &EntityUid,
+        policies: &Slices,
     ) -> Decision {
-        let (puid, pentity) = match self.principal_entity(principal) {
+        let principal = match self.prepare_principal(principal) {
             Ok(p) => p,
             Err(e) => return self.deny_with_error(e),
         };
@@ -44,7 +65,7 @@ impl PolicyEngine {
             Err(e) => return self.deny_with_error(format!("cannot build the {ty} entity: {e}")),
         };
         let request = match Request::new(
-            puid,
+            principal.uid().clone(),
             action.clone(),
             resource,
             Context::empty(),
@@ -54,11 +75,10 @@ impl PolicyEngine {
             Err(e) => return self.deny_with_error(format!("invalid request: {e}")),
         };
         let action_entity = Entity::new_no_attrs(action.clone(), HashSet::new());
-        let entities = match Entities::from_entities([pentity, entity, action_entity], None) {
+        let entities = match Entities::from_entities([principal.entity().clone(), entity, action_entity], None) {
             Ok(e) => e,
             Err(e) => return self.deny_with_error(format!("cannot build entities: {e}")),
         };
-        let response = self.authorizer.is_authorized(&request, &self.policies, &entities);
-        self.decision_of(&response)
+        self.decide(&request, &entities, &principal, policies)
     }
 }

@@ -146,7 +146,7 @@ impl fmt::Display for TestReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for c in &self.cases {
             if c.passed {
-                writeln!(f, "ok    {} ({} → {})", c.name, c.question, word(c.actual.effect))?;
+                writeln!(f, "ok    {} ({} → {})", c.name, c.question, word(c.actual.effect()))?;
                 continue;
             }
             write!(
@@ -155,14 +155,14 @@ impl fmt::Display for TestReport {
                 c.name,
                 c.question,
                 word(c.expected),
-                word(c.actual.effect)
+                word(c.actual.effect())
             )?;
             if let Some(want) = &c.expected_determining {
                 write!(f, "; expected determining [{}]", want.join(", "))?;
             }
-            write!(f, "; determining [{}]", c.actual.determining_policies.join(", "))?;
-            if !c.actual.errors.is_empty() {
-                write!(f, "; errors: {}", c.actual.errors.join("; "))?;
+            write!(f, "; determining [{}]", c.actual.determining_policies().join(", "))?;
+            if !c.actual.errors().is_empty() {
+                write!(f, "; errors: {}", c.actual.errors().join("; "))?;
             }
             writeln!(f)?;
         }
@@ -213,7 +213,7 @@ fn run_table_named(engine: &PolicyEngine, text: &str, origin: &str) -> Result<Te
             let determining_ok = case.determining.as_ref().is_none_or(|want| {
                 let mut want = want.clone();
                 want.sort();
-                let mut got = actual.determining_policies.clone();
+                let mut got = actual.determining_policies().to_vec();
                 got.sort();
                 want == got
             });
@@ -222,7 +222,7 @@ fn run_table_named(engine: &PolicyEngine, text: &str, origin: &str) -> Result<Te
                 question,
                 expected,
                 expected_determining: case.determining,
-                passed: actual.effect == expected && determining_ok,
+                passed: actual.effect() == expected && determining_ok,
                 actual,
             }
         })

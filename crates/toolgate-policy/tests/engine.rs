@@ -13,11 +13,11 @@ use toolgate_policy::{ClaimKind, ClaimMapping, ExtraClaim, PolicyEngine, PolicyE
 fn default_deny_with_no_policies() {
     let e = engine("");
     let d = e.authorize_call(&user("a", &["Task.Read"]), "list_tasks", &no_args());
-    assert_eq!(d.effect, Effect::Deny);
-    assert!(!d.enforced_allow);
-    assert!(d.determining_policies.is_empty());
-    assert!(d.errors.is_empty());
-    assert_eq!(d.policy_set_hash, e.policy_set_hash());
+    assert_eq!(d.effect(), Effect::Deny);
+    assert!(!d.is_allowed());
+    assert!(d.determining_policies().is_empty());
+    assert!(d.errors().is_empty());
+    assert_eq!(d.policy_set_hash(), e.policy_set_hash());
     assert!(e.visible_tools(&user("a", &[]), &["list_tasks", "get_task"]).is_empty());
 }
 
@@ -32,12 +32,12 @@ fn forbid_wins_and_ids_come_from_annotations_or_file_index() {
     );
     let alice = user("alice", &[]);
     let d = e.authorize_call(&alice, "get_task", &json!({"id": 1}));
-    assert_eq!(d.effect, Effect::Allow);
-    assert!(d.enforced_allow);
-    assert_eq!(d.determining_policies, ["test.cedar#0"]);
+    assert_eq!(d.effect(), Effect::Allow);
+    assert!(d.is_allowed());
+    assert_eq!(d.determining_policies(), ["test.cedar#0"]);
     let d = e.authorize_call(&alice, "delete_task", &json!({"id": 1}));
-    assert_eq!(d.effect, Effect::Deny);
-    assert_eq!(d.determining_policies, ["no-delete"]);
+    assert_eq!(d.effect(), Effect::Deny);
+    assert_eq!(d.determining_policies(), ["no-delete"]);
     assert_eq!(e.policy_ids(), ["no-delete", "test.cedar#0"]);
 }
 
@@ -45,10 +45,10 @@ fn forbid_wins_and_ids_come_from_annotations_or_file_index() {
 fn unknown_tool_is_denied_with_an_error() {
     let e = engine(r#"permit (principal, action, resource);"#);
     let d = e.authorize_call(&user("a", &[]), "nope", &no_args());
-    assert_eq!(d.effect, Effect::Deny);
-    assert_eq!(d.errors, ["unknown tool `nope`"]);
+    assert_eq!(d.effect(), Effect::Deny);
+    assert_eq!(d.errors(), ["unknown tool `nope`"]);
     let d = e.authorize_list(&user("a", &[]), "nope");
-    assert_eq!(d.effect, Effect::Deny);
+    assert_eq!(d.effect(), Effect::Deny);
 }
 
 #[test]
@@ -68,17 +68,17 @@ fn evaluation_errors_never_allow() {
     );
     let a = user("a", &[]);
     let d = e.authorize_call(&a, "get_task", &json!({"id": 5}));
-    assert_eq!(d.effect, Effect::Deny);
-    assert_eq!(d.errors.len(), 1, "{:?}", d.errors);
-    assert!(d.errors[0].contains("overflowing-permit"), "{:?}", d.errors);
+    assert_eq!(d.effect(), Effect::Deny);
+    assert_eq!(d.errors().len(), 1, "{:?}", d.errors());
+    assert!(d.errors()[0].contains("overflowing-permit"), "{:?}", d.errors());
     // An erroring forbid is skipped by cedar; toolgate fails closed instead.
     let d = e.authorize_call(&a, "delete_task", &json!({"id": 5}));
-    assert_eq!(d.effect, Effect::Deny);
-    assert!(!d.enforced_allow);
-    assert!(d.errors[0].contains("overflowing-forbid"), "{:?}", d.errors);
+    assert_eq!(d.effect(), Effect::Deny);
+    assert!(!d.is_allowed());
+    assert!(d.errors()[0].contains("overflowing-forbid"), "{:?}", d.errors());
     // Without the error both work.
     assert_eq!(
-        e.authorize_call(&a, "delete_task", &json!({"id": 0})).effect,
+        e.authorize_call(&a, "delete_task", &json!({"id": 0})).effect(),
         Effect::Allow
     );
 }
@@ -88,23 +88,23 @@ fn arguments_that_do_not_fit_the_schema_deny() {
     let e = engine(r#"permit (principal, action, resource);"#);
     let a = user("a", &[]);
     let d = e.authorize_call(&a, "create_task", &json!({"title": "x", "priority": "high"}));
-    assert_eq!(d.effect, Effect::Deny);
+    assert_eq!(d.effect(), Effect::Deny);
     assert_eq!(
-        d.errors,
+        d.errors(),
         ["arguments do not match the input schema of create_task: priority: expected an integer, got a string"]
     );
     let d = e.authorize_call(&a, "create_task", &json!({"priority": 1}));
     assert_eq!(
-        d.errors,
+        d.errors(),
         ["arguments do not match the input schema of create_task: title: required but missing"]
     );
     let d = e.authorize_call(&a, "create_task", &json!("just a string"));
-    assert_eq!(d.effect, Effect::Deny);
+    assert_eq!(d.effect(), Effect::Deny);
     // Unknown extra arguments are dropped; null means no arguments.
     let d = e.authorize_call(&a, "create_task", &json!({"title": "x", "colour": "red"}));
-    assert_eq!(d.effect, Effect::Allow, "{:?}", d.errors);
+    assert_eq!(d.effect(), Effect::Allow, "{:?}", d.errors());
     assert_eq!(
-        e.authorize_call(&a, "list_tasks", &serde_json::Value::Null).effect,
+        e.authorize_call(&a, "list_tasks", &serde_json::Value::Null).effect(),
         Effect::Allow
     );
 }
@@ -126,18 +126,21 @@ fn argument_conditioned_tool_stays_listed_and_the_wrong_call_is_refused() {
     let a = user("a", &[]);
     // ToolHive would evaluate with no arguments and hide get_task; it is callable, so it is listed.
     let d = e.authorize_list(&a, "get_task");
-    assert_eq!(d.effect, Effect::Allow);
-    assert_eq!(d.determining_policies, ["own-task"]);
+    assert_eq!(d.effect(), Effect::Allow);
+    assert_eq!(d.determining_policies(), ["own-task"]);
     assert_eq!(
-        e.authorize_call(&a, "get_task", &json!({"id": 1})).effect,
+        e.authorize_call(&a, "get_task", &json!({"id": 1})).effect(),
         Effect::Allow
     );
-    assert_eq!(e.authorize_call(&a, "get_task", &json!({"id": 2})).effect, Effect::Deny);
+    assert_eq!(
+        e.authorize_call(&a, "get_task", &json!({"id": 2})).effect(),
+        Effect::Deny
+    );
     // A tool with only a forbid is hidden, and so is one with no permit at all.
     let d = e.authorize_list(&a, "purge_tasks");
-    assert_eq!(d.effect, Effect::Deny);
-    assert_eq!(d.determining_policies, ["no-purge"]);
-    assert_eq!(e.authorize_list(&a, "delete_task").effect, Effect::Deny);
+    assert_eq!(d.effect(), Effect::Deny);
+    assert_eq!(d.determining_policies(), ["no-purge"]);
+    assert_eq!(e.authorize_list(&a, "delete_task").effect(), Effect::Deny);
     assert_eq!(
         e.visible_tools(
             &a,
@@ -168,14 +171,14 @@ fn explicit_list_policies_hide_and_show() {
     );
     let a = user("a", &[]);
     let d = e.authorize_list(&a, "delete_task");
-    assert_eq!(d.effect, Effect::Deny);
-    assert_eq!(d.determining_policies, ["hide-destructive"]);
+    assert_eq!(d.effect(), Effect::Deny);
+    assert_eq!(d.determining_policies(), ["hide-destructive"]);
     // Forbid wins over the list permit too.
-    assert_eq!(e.authorize_list(&a, "purge_tasks").effect, Effect::Deny);
-    assert_eq!(e.authorize_list(&a, "get_task").effect, Effect::Allow);
+    assert_eq!(e.authorize_list(&a, "purge_tasks").effect(), Effect::Deny);
+    assert_eq!(e.authorize_list(&a, "get_task").effect(), Effect::Allow);
     // Hiding from the list does not refuse the call.
     assert_eq!(
-        e.authorize_call(&a, "delete_task", &json!({"id": 1})).effect,
+        e.authorize_call(&a, "delete_task", &json!({"id": 1})).effect(),
         Effect::Allow
     );
 }
@@ -194,11 +197,11 @@ fn shadow_mode_lets_through_and_records() {
     .unwrap();
     assert!(e.is_shadow());
     let d = e.authorize_call(&user("a", &[]), "list_tasks", &no_args());
-    assert_eq!(d.effect, Effect::Deny);
-    assert!(d.enforced_allow && d.shadow && d.is_shadow_deny() && d.is_allowed());
+    assert_eq!(d.effect(), Effect::Deny);
+    assert!(d.is_allowed() && d.is_shadow_mode() && d.is_shadow_deny() && d.is_allowed());
     let d = e.authorize_call(&user("a", &["Task.Read"]), "list_tasks", &no_args());
-    assert_eq!(d.effect, Effect::Allow);
-    assert!(d.enforced_allow && d.shadow && !d.is_shadow_deny());
+    assert_eq!(d.effect(), Effect::Allow);
+    assert!(d.is_allowed() && d.is_shadow_mode() && !d.is_shadow_deny());
 }
 
 #[test]
@@ -215,14 +218,14 @@ fn groups_are_parents_and_overage_is_visible() {
     a.groups = Groups::Listed {
         ids: vec!["eng-id".into()],
     };
-    assert_eq!(e.authorize_call(&a, "list_tasks", &no_args()).effect, Effect::Allow);
+    assert_eq!(e.authorize_call(&a, "list_tasks", &no_args()).effect(), Effect::Allow);
     a.groups = Groups::Overage { source: None };
     let d = e.authorize_call(&a, "list_tasks", &no_args());
-    assert_eq!(d.effect, Effect::Deny);
-    assert_eq!(d.determining_policies, ["overage"]);
+    assert_eq!(d.effect(), Effect::Deny);
+    assert_eq!(d.determining_policies(), ["overage"]);
     // Apps have no groups: the same policies simply do not permit them.
     assert_eq!(
-        e.authorize_call(&app("j", &[]), "list_tasks", &no_args()).effect,
+        e.authorize_call(&app("j", &[]), "list_tasks", &no_args()).effect(),
         Effect::Deny
     );
 }
@@ -277,15 +280,15 @@ fn extra_claims_become_optional_attributes() {
     .unwrap();
     let mut a = user("a", &[]);
     a.claims = serde_json::from_value(json!({"ctry": "DE", "lvl": 3, "wids": ["r1"], "mfa": true})).unwrap();
-    assert_eq!(e.authorize_call(&a, "list_tasks", &no_args()).effect, Effect::Allow);
+    assert_eq!(e.authorize_call(&a, "list_tasks", &no_args()).effect(), Effect::Allow);
     let mut b = app("b", &[]);
     b.claims = a.claims.clone();
-    assert_eq!(e.authorize_call(&b, "list_tasks", &no_args()).effect, Effect::Allow);
+    assert_eq!(e.authorize_call(&b, "list_tasks", &no_args()).effect(), Effect::Allow);
     // A claim of the wrong type is left out, not coerced.
     a.claims.insert("lvl".into(), json!("3"));
     let d = e.authorize_call(&a, "list_tasks", &no_args());
-    assert_eq!(d.effect, Effect::Deny);
-    assert!(d.errors.is_empty());
+    assert_eq!(d.effect(), Effect::Deny);
+    assert!(d.errors().is_empty());
 
     // Attribute names must be identifiers that are not built in.
     for bad in ["in", "my-attr", "roles"] {
@@ -345,9 +348,9 @@ fn odd_tool_and_argument_names_are_quoted() {
         "weird \"tool\"\\x.v2",
         &json!({"odd-name": "ok", "ratio": 0.5}),
     );
-    assert_eq!(d.effect, Effect::Allow, "{:?}", d.errors);
+    assert_eq!(d.effect(), Effect::Allow, "{:?}", d.errors());
     let d = e.authorize_call(&user("a", &[]), "weird \"tool\"\\x.v2", &json!({"odd-name": "no"}));
-    assert_eq!(d.effect, Effect::Deny);
+    assert_eq!(d.effect(), Effect::Deny);
 }
 
 #[test]
@@ -357,4 +360,74 @@ fn duplicate_tools_are_refused() {
         generate_schema(&[t.clone(), t], &ClaimMapping::default()),
         Err(PolicyError::DuplicateTool { .. })
     ));
+}
+
+#[test]
+fn shadow_policies_are_evaluated_but_not_enforced() {
+    let e = engine(
+        r#"
+        @id("write")
+        permit (principal in Role::"Task.Write", action in Action::"call", resource);
+        @id("trial-no-delete")
+        @mode("shadow")
+        forbid (principal, action == Action::"call:delete_task", resource);
+        @id("trial-readers-create")
+        @mode("shadow")
+        permit (principal in Role::"Task.Read", action == Action::"call:create_task", resource);
+        @id("enforced-explicitly")
+        @mode("enforce")
+        forbid (principal, action == Action::"call:purge_tasks", resource);
+        "#,
+    );
+    let writer = user("w", &["Task.Write"]);
+    // A shadow forbid: the call is allowed, by the enforced permit alone; it would be denied.
+    let d = e.authorize_call(&writer, "delete_task", &json!({"id": 1}));
+    assert_eq!(d.effect(), Effect::Allow);
+    assert!(d.is_allowed() && d.is_shadow_deny());
+    assert_eq!(d.determining_policies(), ["write"]);
+    let verdict = d.shadow_verdict().unwrap();
+    assert_eq!(verdict.would(), Effect::Deny);
+    assert_eq!(verdict.policies(), ["trial-no-delete"]);
+    // A shadow permit: denied, would be allowed.
+    let reader = user("r", &["Task.Read"]);
+    let d = e.authorize_call(&reader, "create_task", &json!({"title": "x"}));
+    assert_eq!(d.effect(), Effect::Deny);
+    assert!(!d.is_allowed() && !d.is_shadow_deny());
+    assert!(d.determining_policies().is_empty());
+    let verdict = d.shadow_verdict().unwrap();
+    assert_eq!(verdict.would(), Effect::Allow);
+    assert_eq!(verdict.policies(), ["trial-readers-create"]);
+    // Where the shadow policies change nothing, there is no verdict.
+    let d = e.authorize_call(&writer, "get_task", &json!({"id": 1}));
+    assert!(d.is_allowed() && d.shadow_verdict().is_none());
+    let d = e.authorize_call(&writer, "purge_tasks", &json!({"older_than_days": 1}));
+    assert_eq!(d.determining_policies(), ["enforced-explicitly"]);
+    assert!(d.shadow_verdict().is_none());
+    // Lists follow the enforced policies: delete_task stays listed.
+    assert_eq!(e.authorize_list(&writer, "delete_task").effect(), Effect::Allow);
+    assert!(e.visible_tools(&reader, &["create_task"]).is_empty());
+}
+
+#[test]
+fn unknown_modes_are_refused_naming_the_policy_and_file() {
+    let err = try_engine(
+        r#"
+        @id("typo")
+        @mode("shadwo")
+        forbid (principal, action, resource);
+        "#,
+    )
+    .unwrap_err();
+    let PolicyError::Invalid { problems } = err else {
+        panic!("{err}")
+    };
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].file, "test.cedar");
+    assert_eq!(problems[0].line, 2);
+    assert!(problems[0].message.contains("policy `typo`"), "{}", problems[0].message);
+    assert!(
+        problems[0].message.contains("@mode(\"shadwo\")"),
+        "{}",
+        problems[0].message
+    );
 }

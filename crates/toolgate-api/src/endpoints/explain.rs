@@ -147,14 +147,14 @@ impl ExplainApi {
             Question::List => context.policy.authorize_list(&principal, &request.tool),
         };
         ExplainResult::Ok(Json(ExplainResponse {
-            effect: match decision.effect {
+            effect: match decision.effect() {
                 Effect::Allow => "allow".into(),
                 Effect::Deny => "deny".into(),
             },
-            determining_policies: decision.determining_policies,
-            errors: decision.errors,
-            policy_set_hash: decision.policy_set_hash,
-            shadow: decision.shadow,
+            determining_policies: decision.determining_policies().to_vec(),
+            errors: decision.errors().to_vec(),
+            policy_set_hash: decision.policy_set_hash().to_owned(),
+            shadow: decision.is_shadow_mode(),
         }))
     }
 }

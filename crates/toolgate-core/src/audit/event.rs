@@ -44,6 +44,9 @@ impl AuditDecision {
     }
 }
 
+/// Marks a shadow policy among an audit row's `policy_ids` (`shadow:no-delete`).
+pub const SHADOW_POLICY_PREFIX: &str = "shadow:";
+
 /// How an event reaches its row.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -195,16 +198,24 @@ impl AuditEvent {
         self
     }
 
-    /// The policy decision: its audit decision, determining policies and policy-set hash.
+    /// The policy decision: its audit decision, determining policies and policy-set hash. The
+    /// shadow policies (`@mode("shadow")`) that would have changed the decision follow the
+    /// determining ones, as `shadow:<id>`; a call they would have denied is `shadow_deny`.
     pub fn decided(mut self, decision: &Decision) -> Self {
         self.decision = AuditDecision::of(Some(decision));
+        let shadow = decision
+            .shadow_verdict()
+            .into_iter()
+            .flat_map(|v| v.policies().iter().map(|id| format!("{SHADOW_POLICY_PREFIX}{id}")));
         self.policy_ids = decision
-            .determining_policies
+            .determining_policies()
             .iter()
+            .cloned()
+            .chain(shadow)
             .take(limits::POLICY_IDS)
-            .map(|id| bounded_string(id, limits::POLICY_ID))
+            .map(|id| bounded_string(&id, limits::POLICY_ID))
             .collect();
-        self.policy_set_hash = Some(bounded_string(&decision.policy_set_hash, limits::POLICY_SET_HASH));
+        self.policy_set_hash = Some(bounded_string(decision.policy_set_hash(), limits::POLICY_SET_HASH));
         self
     }
 

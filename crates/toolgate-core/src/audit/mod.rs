@@ -10,6 +10,6 @@ mod sink;
 
 pub use capture::{ArgumentCapture, capture};
 pub use digest::{argument_digest, canonical_json};
-pub use event::{AuditDecision, AuditEvent, AuditWrite, limits};
+pub use event::{AuditDecision, AuditEvent, AuditWrite, SHADOW_POLICY_PREFIX, limits};
 pub use outcome::AuditOutcome;
 pub use sink::{AuditSink, AuditUnavailable, NoAudit};
