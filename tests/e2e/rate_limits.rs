@@ -50,7 +50,7 @@ fn error_of(answer: &Value) -> Option<(i64, Value)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_from_one_principal_is_refused_while_another_principals_calls_all_succeed() {
     let (emulator, _upstream, replica) =
-        stack("[rate_limits]\nper_principal = { requests = 20, per_seconds = 600 }\n").await;
+        stack("[rate_limits]\nper_principal = { requests = 20, per_seconds = 600 }\n[telemetry]\nmetrics_bind = \"127.0.0.1:0\"\n").await;
     let mut bob = McpClient::connect(&replica.mcp_url, &token(&emulator, "bob").await)
         .await
         .unwrap();
@@ -123,6 +123,22 @@ async fn a_flood_from_one_principal_is_refused_while_another_principals_calls_al
     assert!(olivia.call("ref__echo", json!({"text": "after"})).await.unwrap()["result"].is_object());
 
     assert_eq!(stats(&replica).refused(LimitScope::Principal), 43);
+    // …and counted on /metrics, by scope.
+    let metrics_addr = replica.gateway.metrics_addr().expect("metrics are configured");
+    let scrape = reqwest::get(format!("http://{metrics_addr}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        scrape.contains("toolgate_rate_limit_refusals_total{scope=\"principal\"} 43"),
+        "{scrape}"
+    );
+    assert!(
+        scrape.contains("toolgate_rate_limit_refusals_total{scope=\"tool\"} 0"),
+        "{scrape}"
+    );
     let rows = replica.rows().await;
     let audited: Vec<_> = rows
         .iter()

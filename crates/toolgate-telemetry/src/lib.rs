@@ -9,4 +9,4 @@ pub mod metrics;
 pub mod trace;
 
 pub use config::{InvalidTelemetry, TelemetryConfig, TracesConfig};
-pub use metrics::{LiveSample, LiveSource, MeteredAudit, Metrics, Stage};
+pub use metrics::{LiveSample, LiveSource, MeteredAudit, Metrics, RateLimitCounts, Stage};

@@ -124,6 +124,7 @@ pub async fn start_on(gateway: Gateway, listener: tokio::net::TcpListener) -> Re
             validators: gateway.validators.clone(),
             store: store_probe.clone(),
             core: gateway.upstreams.clone(),
+            rate_limits: gateway.rate_limits.clone(),
         },
     )
     .await?;

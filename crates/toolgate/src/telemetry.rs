@@ -7,13 +7,14 @@ use std::time::Duration;
 
 use toolgate_audit::AuditWriter;
 use toolgate_core::AuditSink;
+use toolgate_core::RateLimiter as _;
 use toolgate_entra::EntraValidator;
 use toolgate_gateway::{GatewayCore, UpstreamState};
 use toolgate_server::{ConnectionLimits, RunningServer, ServeError};
 use toolgate_telemetry::metrics::live::{AuditGauges, KeyGauges};
 use toolgate_telemetry::metrics::server::metrics_endpoint;
 use toolgate_telemetry::trace::TracesGuard;
-use toolgate_telemetry::{LiveSample, LiveSource, MeteredAudit, Metrics, TelemetryConfig};
+use toolgate_telemetry::{LiveSample, LiveSource, MeteredAudit, Metrics, RateLimitCounts, TelemetryConfig};
 
 use crate::readiness::StoreProbe;
 
@@ -37,6 +38,8 @@ pub struct GatewayGauges {
     pub validators: Vec<EntraValidator>,
     pub store: Option<Arc<StoreProbe>>,
     pub core: Arc<GatewayCore>,
+    /// `[rate_limits]` in force, whose refusal counters are exported.
+    pub rate_limits: Option<Arc<toolgate_server::rate_limit::RateLimits>>,
 }
 
 impl LiveSource for GatewayGauges {
@@ -79,6 +82,10 @@ impl LiveSource for GatewayGauges {
                     (u.name, up)
                 })
                 .collect(),
+            rate_limits: self
+                .rate_limits
+                .as_ref()
+                .map(|limits| RateLimitCounts::of(limits.stats())),
         }
     }
 }

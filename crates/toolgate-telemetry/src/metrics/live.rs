@@ -12,11 +12,14 @@
 //! | `toolgate_signing_keys_refreshed_timestamp_seconds` | — | Unix time of the oldest validator's last successful key refresh |
 //! | `toolgate_state_store_up` | — | 1 when the shared state store (Redis) answered the last probe; absent before the first |
 //! | `toolgate_upstream_up` | `upstream` | 1 when the upstream is up, 0 when down; absent while unknown |
+//! | `toolgate_rate_limit_refusals_total` | `scope` | counter: requests refused by a rate limit of `scope` (`principal`, `tool`, `upstream`), audited or not (floods beyond the audit budget are counted too); absent without `[rate_limits]` |
+//! | `toolgate_rate_limit_store_unavailable_total` | — | counter: requests the limits decided without the state store (refused when failing closed, admitted when failing open) |
 
 use std::sync::Arc;
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric as _};
+use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::registry::Unit;
 
@@ -31,6 +34,30 @@ pub struct LiveSample {
     pub state_store_up: Option<bool>,
     /// Each upstream by its configured name: `Some(up)`, or `None` while unknown.
     pub upstreams: Vec<(String, Option<bool>)>,
+    /// The rate limiter's counters (`None` without `[rate_limits]`).
+    pub rate_limits: Option<RateLimitCounts>,
+}
+
+/// Monotonic counts kept by the rate limiter ([`toolgate_core::RateLimitStats`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RateLimitCounts {
+    pub refused_principal: u64,
+    pub refused_tool: u64,
+    pub refused_upstream: u64,
+    pub store_unavailable: u64,
+}
+
+impl RateLimitCounts {
+    /// The counts of `stats` now.
+    pub fn of(stats: &toolgate_core::RateLimitStats) -> Self {
+        use toolgate_core::LimitScope;
+        Self {
+            refused_principal: stats.refused(LimitScope::Principal),
+            refused_tool: stats.refused(LimitScope::Tool),
+            refused_upstream: stats.refused(LimitScope::Upstream),
+            store_unavailable: stats.store_unavailable(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -64,6 +91,37 @@ impl std::fmt::Debug for LiveCollector {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct UpstreamLabels {
     upstream: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct ScopeLabels {
+    scope: &'static str,
+}
+
+fn rate_limit_counters(encoder: &mut DescriptorEncoder, counts: RateLimitCounts) -> Result<(), std::fmt::Error> {
+    let mut family = encoder.encode_descriptor(
+        "rate_limit_refusals",
+        "Requests refused by a rate limit, by the scope of the limit",
+        None,
+        prometheus_client::metrics::MetricType::Counter,
+    )?;
+    for (scope, value) in [
+        ("principal", counts.refused_principal),
+        ("tool", counts.refused_tool),
+        ("upstream", counts.refused_upstream),
+    ] {
+        let labels = ScopeLabels { scope };
+        let metric = family.encode_family(&labels)?;
+        ConstCounter::new(value).encode(metric)?;
+    }
+    let counter = ConstCounter::new(counts.store_unavailable);
+    let metric = encoder.encode_descriptor(
+        "rate_limit_store_unavailable",
+        "Requests the rate limits decided without the state store (it did not answer)",
+        None,
+        counter.metric_type(),
+    )?;
+    counter.encode(metric)
 }
 
 fn gauge(
@@ -142,6 +200,9 @@ impl Collector for LiveCollector {
                 i64::from(up),
             )?;
         }
+        if let Some(counts) = sample.rate_limits {
+            rate_limit_counters(&mut encoder, counts)?;
+        }
         let known: Vec<(&str, bool)> = sample
             .upstreams
             .iter()
@@ -164,5 +225,54 @@ impl Collector for LiveCollector {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::{LiveSample, LiveSource, RateLimitCounts};
+    use crate::metrics::Metrics;
+
+    struct Fixed(LiveSample);
+
+    impl LiveSource for Fixed {
+        fn sample(&self) -> LiveSample {
+            self.0.clone()
+        }
+    }
+
+    fn scrape(sample: LiveSample) -> String {
+        Metrics::new(Some(Arc::new(Fixed(sample)))).encode().unwrap_or_default()
+    }
+
+    #[test]
+    fn rate_limit_counters_by_scope_only_when_limits_exist() {
+        let text = scrape(LiveSample {
+            rate_limits: Some(RateLimitCounts {
+                refused_principal: 42,
+                refused_tool: 3,
+                refused_upstream: 0,
+                store_unavailable: 7,
+            }),
+            ..LiveSample::default()
+        });
+        assert!(text.contains("# TYPE toolgate_rate_limit_refusals counter"), "{text}");
+        assert!(
+            text.contains("toolgate_rate_limit_refusals_total{scope=\"principal\"} 42"),
+            "{text}"
+        );
+        assert!(
+            text.contains("toolgate_rate_limit_refusals_total{scope=\"tool\"} 3"),
+            "{text}"
+        );
+        assert!(
+            text.contains("toolgate_rate_limit_refusals_total{scope=\"upstream\"} 0"),
+            "{text}"
+        );
+        assert!(text.contains("toolgate_rate_limit_store_unavailable_total 7"), "{text}");
+        let without = scrape(LiveSample::default());
+        assert!(!without.contains("rate_limit"), "{without}");
     }
 }

@@ -7,7 +7,6 @@
 //! | `toolgate_decision_policies_total` | counter | `effect`, `policy` | decisions each policy determined (`none`: no policy applied, the default deny) |
 //! | `toolgate_request_duration_seconds` | histogram | `method` | from the gate taking a request to its outcome (the audit row's latency) |
 //! | `toolgate_auth_duration_seconds`, `toolgate_policy_duration_seconds`, `toolgate_upstream_duration_seconds` | histogram | — | the [`Stage`]s |
-//! | `toolgate_rate_limit_refusals_total` | counter | — | requests refused by a rate limit |
 //! | `toolgate_audit_suppressed_total` | counter | — | refusals over the audit budget, recorded only as a summary row |
 //! | gauges of [`live`] | gauge | see there | read from the running components at scrape time |
 //!
@@ -32,13 +31,9 @@ use prometheus_client::registry::{Registry, Unit};
 use toolgate_core::{AuditDecision, AuditEvent, AuditOutcome, AuditWrite};
 
 use self::labels::{CappedValues, method_label};
-pub use self::live::{LiveSample, LiveSource};
+pub use self::live::{LiveSample, LiveSource, RateLimitCounts};
 pub use self::observer::MeteredAudit;
 pub use self::stage::{Stage, StageTimer};
-
-/// The audit outcome a rate-limit refusal is recorded with. The counter also has a direct
-/// hook, [`Metrics::rate_limit_refused`], for refusals that are not audited.
-pub const RATE_LIMIT_OUTCOME: &str = "rate_limited";
 
 /// The `policy` label of a decision no policy determined (Cedar's default deny).
 pub const NO_POLICY: &str = "none";
@@ -73,7 +68,6 @@ pub struct Metrics {
     decisions: Family<EffectLabels, Counter>,
     decision_policies: Family<PolicyLabels, Counter>,
     durations: Family<MethodLabels, Histogram>,
-    rate_limit_refusals: Counter,
     suppressed: Counter,
     policies: CappedValues,
 }
@@ -112,12 +106,6 @@ impl Metrics {
                 stage.histogram().clone(),
             );
         }
-        let rate_limit_refusals = Counter::default();
-        registry.register(
-            "rate_limit_refusals",
-            "Requests refused by a rate limit",
-            rate_limit_refusals.clone(),
-        );
         let suppressed = Counter::default();
         registry.register(
             "audit_suppressed",
@@ -133,7 +121,6 @@ impl Metrics {
             decisions,
             decision_policies,
             durations,
-            rate_limit_refusals,
             suppressed,
             policies: CappedValues::default(),
         }
@@ -170,9 +157,6 @@ impl Metrics {
             self.suppressed.inc_by(count);
             return;
         }
-        if event.outcome.as_str() == RATE_LIMIT_OUTCOME {
-            self.rate_limit_refused();
-        }
         self.requests
             .get_or_create(&RequestLabels {
                 method,
@@ -184,12 +168,6 @@ impl Metrics {
             let seconds = event.latency_us as f64 / 1_000_000.0;
             self.durations.get_or_create(&MethodLabels { method }).observe(seconds);
         }
-    }
-
-    /// Counts one rate-limit refusal (for a limiter whose refusals are not audited with the
-    /// [`RATE_LIMIT_OUTCOME`] outcome; audited ones are counted by [`Metrics::observe`]).
-    pub fn rate_limit_refused(&self) {
-        self.rate_limit_refusals.inc();
     }
 
     fn count_policy(&self, effect: &'static str, policy: String) {
