@@ -221,6 +221,9 @@ async fn traces_reach_an_otlp_receiver_with_their_links_and_the_upstream_gets_th
         .unwrap();
     let token = bob_token(&emulator).await;
     let mut bob = McpClient::connect(&replica.mcp_url, &token).await.unwrap();
+    // The upstream session is opened by this first call (untraced by the caller).
+    let answer = bob.call("ref__echo", json!({"text": "warm-up"})).await.unwrap();
+    assert!(answer.get("result").is_some(), "{answer}");
 
     // 1. The caller's trace in the HTTP header.
     let header_parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
@@ -241,7 +244,7 @@ async fn traces_reach_an_otlp_receiver_with_their_links_and_the_upstream_gets_th
 
     // The upstream got both traces, as a header and in `_meta`, naming toolgate's span.
     let received = upstream.received_traces();
-    let echo: Vec<_> = received.iter().filter(|r| r.tool == "echo").collect();
+    let echo: Vec<_> = received.iter().filter(|r| r.tool == "echo").skip(1).collect();
     assert_eq!(echo.len(), 2, "{received:?}");
     let (header_trace, header_caller_span) = ids(header_parent);
     let (meta_trace, meta_caller_span) = ids(meta_parent);
@@ -268,7 +271,7 @@ async fn traces_reach_an_otlp_receiver_with_their_links_and_the_upstream_gets_th
     let spans = loop {
         let spans = receiver.spans.lock().clone();
         let upstream_spans = spans.iter().filter(|s| s.name == "toolgate.upstream").count();
-        if upstream_spans >= 2 || Instant::now() > deadline {
+        if upstream_spans >= 3 || Instant::now() > deadline {
             break spans;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -37,7 +37,7 @@ pub use provider_set::ProviderSet;
 pub use rate_limit::{
     LimitScope, LimitedItem, RateLimitStats, RateLimited, RateLimiter, Throttled, retry_after_seconds,
 };
-pub use rejection::{AuthRejection, Challenge, RejectReason};
+pub use rejection::{AuthRejection, Challenge, RejectReason, RejectionClass};
 pub use reload::{PolicyReload, ReloadReport, ReloadTrigger};
 pub use request_id::RequestId;
 pub use resource_metadata::ProtectedResourceMetadata;

@@ -27,6 +27,16 @@ pub trait ToolPolicy: Send + Sync + 'static {
     /// Should `tool` be listed for `principal`: could *some* call of it be permitted?
     fn authorize_list(&self, principal: &Principal, tool: &str) -> Decision;
 
+    /// For each of `tools`, in order: would [`authorize_list`](Self::authorize_list) allow it
+    /// (`Decision::is_allowed`)? One call for a whole `tools/list`, so an engine can decide tools
+    /// that policies cannot tell apart once (the Cedar engine does: see its `visible_tools`).
+    fn listable(&self, principal: &Principal, tools: &[&str]) -> Vec<bool> {
+        tools
+            .iter()
+            .map(|tool| self.authorize_list(principal, tool).is_allowed())
+            .collect()
+    }
+
     /// May `principal` get the prompt `name`? (prompts/list shows exactly these.)
     fn authorize_prompt(&self, principal: &Principal, name: &str) -> Decision;
 

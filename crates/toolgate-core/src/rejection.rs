@@ -112,6 +112,57 @@ impl RejectReason {
     }
 }
 
+/// How RFC 6750 (§3, §3.1) answers a refusal: each [`RejectReason`] belongs to exactly one class,
+/// decided by one exhaustive match, so a new reason cannot be answered by accident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectionClass {
+    /// No bearer credentials were presented: 401 with a challenge carrying no `error` (§3.1).
+    NoCredentials,
+    /// The request itself is malformed: 400 `invalid_request`.
+    InvalidRequest,
+    /// The token was presented and is not acceptable: 401 `invalid_token`.
+    InvalidToken,
+    /// The token is valid but not enough: 403 `insufficient_scope`.
+    InsufficientScope,
+    /// Toolgate cannot decide right now (keys or a store unavailable): 503, fail closed.
+    Unavailable,
+}
+
+impl RejectReason {
+    /// The RFC 6750 class of this reason.
+    pub fn class(self) -> RejectionClass {
+        match self {
+            Self::MissingToken | Self::UnsupportedScheme | Self::EmptyToken => RejectionClass::NoCredentials,
+            Self::MalformedRequest => RejectionClass::InvalidRequest,
+            Self::MalformedToken
+            | Self::UnsupportedAlgorithm
+            | Self::UnsupportedCriticalHeader
+            | Self::MissingKeyId
+            | Self::UnknownSigningKey
+            | Self::BadSignature
+            | Self::KeyIssuerMismatch
+            | Self::GraphToken
+            | Self::IdToken
+            | Self::MissingExpiry
+            | Self::Expired
+            | Self::NotYetValid
+            | Self::IssuedInFuture
+            | Self::UnsupportedVersion
+            | Self::WrongIssuer
+            | Self::BadTenantId
+            | Self::TenantNotAllowed
+            | Self::WrongAudience
+            | Self::AudienceIsScope
+            | Self::AudienceList
+            | Self::MissingClaim => RejectionClass::InvalidToken,
+            Self::GuestNotAllowed | Self::AppOnlyNotAllowed | Self::MissingScope | Self::MissingRole => {
+                RejectionClass::InsufficientScope
+            }
+            Self::KeysUnavailable | Self::Unavailable => RejectionClass::Unavailable,
+        }
+    }
+}
+
 impl std::fmt::Display for RejectReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -156,43 +207,36 @@ impl AuthRejection {
     /// the challenge carries no `error`). Another scheme or an empty bearer counts as none: the
     /// 401 and its `resource_metadata` are what makes an MCP client start discovery.
     pub fn error_code(&self) -> Option<&'static str> {
-        match self.reason {
-            RejectReason::MissingToken | RejectReason::UnsupportedScheme | RejectReason::EmptyToken => None,
-            RejectReason::MalformedRequest => Some("invalid_request"),
-            RejectReason::MissingScope
-            | RejectReason::MissingRole
-            | RejectReason::GuestNotAllowed
-            | RejectReason::AppOnlyNotAllowed => Some("insufficient_scope"),
-            RejectReason::KeysUnavailable | RejectReason::Unavailable => None,
-            _ => Some("invalid_token"),
+        match self.reason.class() {
+            RejectionClass::NoCredentials | RejectionClass::Unavailable => None,
+            RejectionClass::InvalidRequest => Some("invalid_request"),
+            RejectionClass::InvalidToken => Some("invalid_token"),
+            RejectionClass::InsufficientScope => Some("insufficient_scope"),
         }
     }
 
     pub fn status(&self) -> StatusCode {
-        match self.reason {
-            RejectReason::MalformedRequest => StatusCode::BAD_REQUEST,
-            RejectReason::MissingScope
-            | RejectReason::MissingRole
-            | RejectReason::GuestNotAllowed
-            | RejectReason::AppOnlyNotAllowed => StatusCode::FORBIDDEN,
-            RejectReason::KeysUnavailable | RejectReason::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            _ => StatusCode::UNAUTHORIZED,
+        match self.reason.class() {
+            RejectionClass::NoCredentials | RejectionClass::InvalidToken => StatusCode::UNAUTHORIZED,
+            RejectionClass::InvalidRequest => StatusCode::BAD_REQUEST,
+            RejectionClass::InsufficientScope => StatusCode::FORBIDDEN,
+            RejectionClass::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
     /// The terse public message for the JSON body. Deliberately vague about *why* a token was
     /// refused: the precise reason is in the logs and the audit trail.
     pub fn public_message(&self) -> &'static str {
-        match self.reason {
-            RejectReason::MissingToken | RejectReason::UnsupportedScheme | RejectReason::EmptyToken => {
-                "authentication required"
+        match (self.reason.class(), self.reason) {
+            (RejectionClass::NoCredentials, _) => "authentication required",
+            (RejectionClass::InvalidRequest, _) => "malformed Authorization header",
+            (RejectionClass::InvalidToken, _) => "the access token is invalid",
+            (RejectionClass::InsufficientScope, RejectReason::GuestNotAllowed) => "guest users are not allowed",
+            (RejectionClass::InsufficientScope, RejectReason::AppOnlyNotAllowed) => {
+                "application tokens are not allowed"
             }
-            RejectReason::MalformedRequest => "malformed Authorization header",
-            RejectReason::MissingScope | RejectReason::MissingRole => "the token lacks a required scope or role",
-            RejectReason::GuestNotAllowed => "guest users are not allowed",
-            RejectReason::AppOnlyNotAllowed => "application tokens are not allowed",
-            RejectReason::KeysUnavailable | RejectReason::Unavailable => "authentication is temporarily unavailable",
-            _ => "the access token is invalid",
+            (RejectionClass::InsufficientScope, _) => "the token lacks a required scope or role",
+            (RejectionClass::Unavailable, _) => "authentication is temporarily unavailable",
         }
     }
 

@@ -188,8 +188,10 @@ impl FilteredList for ListToolsResult {
         self.tools.len()
     }
     fn keep(&mut self, policy: &dyn ToolPolicy, principal: &Principal) {
-        self.tools
-            .retain(|t| policy.authorize_list(principal, &t.name).is_allowed());
+        let names: Vec<&str> = self.tools.iter().map(|t| t.name.as_ref()).collect();
+        let mut listable = policy.listable(principal, &names).into_iter();
+        // `listable` answers in order, one per tool; a short answer hides the rest.
+        self.tools.retain(|_| listable.next().unwrap_or(false));
     }
     fn mark_private(&mut self) {
         self.cache_scope = Some(CacheScope::Private);

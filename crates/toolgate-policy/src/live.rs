@@ -203,6 +203,10 @@ impl ToolPolicy for LivePolicy {
         self.current.load().authorize_list(principal, tool)
     }
 
+    fn listable(&self, principal: &Principal, tools: &[&str]) -> Vec<bool> {
+        ToolPolicy::listable(&**self.current.load(), principal, tools)
+    }
+
     fn authorize_prompt(&self, principal: &Principal, name: &str) -> Decision {
         self.current.load().authorize_prompt(principal, name)
     }

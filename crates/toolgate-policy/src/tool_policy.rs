@@ -24,6 +24,30 @@ impl ToolPolicy for PolicyEngine {
         PolicyEngine::authorize_list(self, principal, tool)
     }
 
+    /// Decided once per tool shape ([`PolicyEngine::visible_tools`]); in engine-wide shadow mode
+    /// every decision is enforced as an allow, so tool by tool as the default does.
+    fn listable(&self, principal: &Principal, tools: &[&str]) -> Vec<bool> {
+        if self.is_shadow() {
+            return tools
+                .iter()
+                .map(|tool| PolicyEngine::authorize_list(self, principal, tool).is_allowed())
+                .collect();
+        }
+        let visible = self.visible_tools(principal, tools);
+        let mut visible = visible.iter().peekable();
+        tools
+            .iter()
+            .map(|tool| {
+                // `visible_tools` keeps the given order, so one pass pairs them up.
+                let listed = visible.peek().is_some_and(|name| name.as_str() == *tool);
+                if listed {
+                    visible.next();
+                }
+                listed
+            })
+            .collect()
+    }
+
     fn authorize_prompt(&self, principal: &Principal, name: &str) -> Decision {
         PolicyEngine::authorize_prompt(self, principal, name)
     }

@@ -28,6 +28,53 @@ fn demo_table_passes() {
     assert_eq!(report.cases.len(), 45);
 }
 
+/// The gate's one-call list filter (`ToolPolicy::listable`, decided per tool shape) answers
+/// exactly what `authorize_list` answers tool by tool — unknown and repeated names included, and
+/// in engine-wide shadow mode (where every decision is enforced as an allow).
+#[test]
+fn listable_is_authorize_list_tool_by_tool() {
+    use toolgate_core::ToolPolicy;
+    let names = [
+        "purge_tasks",
+        "list_tasks",
+        "no_such_tool",
+        "get_task",
+        "create_task",
+        "list_tasks",
+        "delete_task",
+    ];
+    let principals = [
+        user("alice", &["Task.Read", "Task.Write"]),
+        user("carol", &["MCPServer.Admin", "Task.All"]),
+        user("dave", &[]),
+        app("nightly", &["Task.Read"]),
+    ];
+    let shadow = PolicyEngine::load(
+        &PolicyConfig {
+            policy_dir: repo_root().join("policies"),
+            shadow: true,
+            claims: ClaimMapping::default(),
+        },
+        &demo_catalog(),
+    )
+    .unwrap();
+    for engine in [demo_engine(), shadow] {
+        for principal in &principals {
+            let one_by_one: Vec<bool> = names
+                .iter()
+                .map(|name| ToolPolicy::authorize_list(&engine, principal, name).is_allowed())
+                .collect();
+            assert_eq!(
+                ToolPolicy::listable(&engine, principal, &names),
+                one_by_one,
+                "{} (shadow: {})",
+                principal.id,
+                engine.is_shadow()
+            );
+        }
+    }
+}
+
 #[test]
 fn demo_visible_tools() {
     let e = demo_engine();

@@ -220,7 +220,7 @@ async fn serve(
     let acceptor = match bound {
         Ok((acceptor, local)) => {
             let _ = ready.send(Ok(local));
-            acceptor
+            NoDelay(acceptor)
         }
         Err(source) => {
             let _ = ready.send(Err(UpstreamError::Bind { addr, source }));
@@ -304,4 +304,32 @@ fn unauthorized(challenge: &'static str, reason: String) -> Response {
         .header(http::header::WWW_AUTHENTICATE, challenge)
         .content_type("text/plain; charset=utf-8")
         .body(reason)
+}
+
+/// Accepted connections with `TCP_NODELAY`, as any production MCP server sets it: rmcp answers
+/// in small writes (headers, then SSE events), and with Nagle's algorithm against the client's
+/// delayed ACK every request would wait ~40 ms — which would make this upstream a useless
+/// baseline for the gateway load test.
+struct NoDelay(poem::listener::TcpAcceptor);
+
+impl poem::listener::Acceptor for NoDelay {
+    type Io = tokio::net::TcpStream;
+
+    fn local_addr(&self) -> Vec<poem::web::LocalAddr> {
+        self.0.local_addr()
+    }
+
+    async fn accept(
+        &mut self,
+    ) -> std::io::Result<(
+        Self::Io,
+        poem::web::LocalAddr,
+        poem::web::RemoteAddr,
+        poem::http::uri::Scheme,
+    )> {
+        let (stream, local, remote, scheme) = self.0.accept().await?;
+        // Only latency is at stake: a socket refusing the option still serves.
+        let _ = stream.set_nodelay(true);
+        Ok((stream, local, remote, scheme))
+    }
 }

@@ -43,10 +43,13 @@ impl ToolsApi {
     )]
     async fn tools(&self, auth: Caller, context: Data<&ApiContext>) -> Json<Vec<ToolView>> {
         let catalog = context.catalog.catalog();
+        let names: Vec<&str> = catalog.tools.iter().map(|tool| tool.name.as_str()).collect();
+        let listable = context.policy.listable(auth.principal(), &names);
         let visible = catalog
             .tools
             .iter()
-            .filter(|tool| context.policy.authorize_list(auth.principal(), &tool.name).is_allowed())
+            .zip(listable)
+            .filter_map(|(tool, listed)| listed.then_some(tool))
             .map(|tool| ToolView {
                 name: tool.name.clone(),
                 description: tool.description.clone(),

@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::process::Stdio;
 use std::sync::Arc;
+use tracing::Instrument as _;
 
 use process_wrap::tokio::{CommandWrap, ProcessGroup};
 use rmcp::ServiceExt as _;
@@ -131,7 +132,10 @@ pub async fn connect(
             }
         }
     };
-    tokio::time::timeout(settings.connect_timeout, opening)
+    // The session outlives the call that opened it: rmcp's service task must not become a child
+    // of that call's span (it would keep the call's spans open — and out of any trace export —
+    // for as long as the upstream session lives). It starts outside every span.
+    tokio::time::timeout(settings.connect_timeout, opening.instrument(tracing::Span::none()))
         .await
         .map_err(|_| ConnectError::Timeout(settings.connect_timeout))?
 }
