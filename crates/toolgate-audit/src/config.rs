@@ -20,6 +20,22 @@ pub enum SpoolFullPolicy {
     FailClosed,
 }
 
+/// How far an SQLite commit goes before `record_durable` returns (SQLite's `synchronous` in WAL
+/// mode: <https://www.sqlite.org/pragma.html#pragma_synchronous>). PostgreSQL ignores it (its
+/// own `synchronous_commit` applies).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SqliteSync {
+    /// The write-ahead log is written at each commit and synced at checkpoints: a committed row
+    /// survives toolgate crashing or being killed, not a power cut or kernel crash in the moment
+    /// after its commit. No fsync on the request path.
+    #[default]
+    Normal,
+    /// The write-ahead log is synced at each commit: a committed row survives a power cut too.
+    /// Every allowed call then waits for an fsync (group-committed with concurrent calls).
+    Full,
+}
+
 /// Where audit events go and how they are batched and spooled.
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -49,6 +65,9 @@ pub struct AuditConfig {
     /// How long to wait for a database connection before spooling.
     #[serde(default = "default_connect_timeout", deserialize_with = "duration")]
     pub connect_timeout: Duration,
+    /// SQLite only: what a commit waits for (see [`SqliteSync`]).
+    #[serde(default)]
+    pub sqlite_synchronous: SqliteSync,
 }
 
 impl AuditConfig {
@@ -64,6 +83,7 @@ impl AuditConfig {
             queue_capacity: default_queue_capacity(),
             replay_interval: default_replay_interval(),
             connect_timeout: default_connect_timeout(),
+            sqlite_synchronous: SqliteSync::default(),
         }
     }
 
@@ -105,6 +125,7 @@ impl fmt::Debug for AuditConfig {
             .field("queue_capacity", &self.queue_capacity)
             .field("replay_interval", &self.replay_interval)
             .field("connect_timeout", &self.connect_timeout)
+            .field("sqlite_synchronous", &self.sqlite_synchronous)
             .finish()
     }
 }

@@ -8,11 +8,11 @@ use sea_orm::sqlx::ConnectOptions as _;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlxSqliteConnector};
 
-use crate::config::redact_url;
+use crate::config::{SqliteSync, redact_url};
 use crate::error::AuditError;
 
 /// A lazily connecting pool for `url`; fails only when the URL itself is unusable.
-pub(crate) async fn open(url: &str, timeout: Duration) -> Result<DatabaseConnection, AuditError> {
+pub(crate) async fn open(url: &str, timeout: Duration, sync: SqliteSync) -> Result<DatabaseConnection, AuditError> {
     let invalid = |source| AuditError::InvalidUrl {
         url: redact_url(url),
         source,
@@ -21,14 +21,16 @@ pub(crate) async fn open(url: &str, timeout: Duration) -> Result<DatabaseConnect
         // sea-orm's own SQLite connector queries the version even when lazy (a feature that
         // sea-orm-migration turns on), so an unopenable file would fail start-up: build the
         // pool here instead.
-        // WAL: a commit appends to the log instead of rewriting pages through a rollback journal
-        // (fewer fsyncs per batch), and readers (the REST audit query, readiness) never block the
-        // writer. `synchronous` stays FULL, sqlx's default: a committed row survives a power cut,
-        // which `record_durable` promises.
+        // WAL: a commit appends to the log instead of rewriting pages through a rollback journal,
+        // and readers (the REST audit query, readiness) never block the writer. `synchronous` as
+        // configured ([`SqliteSync`]).
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| invalid(DbErr::Conn(sea_orm::RuntimeErr::Internal(e.to_string()))))?
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
+            .synchronous(match sync {
+                SqliteSync::Normal => SqliteSynchronous::Normal,
+                SqliteSync::Full => SqliteSynchronous::Full,
+            })
             .disable_statement_logging();
         let pool = SqlitePoolOptions::new()
             // One writer at a time is all SQLite does; a second connection would only wait.

@@ -4,7 +4,7 @@
 //! replace the row's outcome, latency and reason.
 
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{DatabaseConnection, DbErr, EntityTrait, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, TransactionTrait};
 use toolgate_core::{AuditEvent, AuditWrite};
 
 use crate::entity::{self, Column, Entity};
@@ -19,15 +19,27 @@ const ROWS_PER_STATEMENT: usize = 1_000;
 /// always follows its own insert in the queue, so inserting first keeps every row's history in
 /// order. Returns the rows written.
 pub(crate) async fn insert_events(db: &DatabaseConnection, events: &[AuditEvent]) -> Result<u64, DbErr> {
-    let transaction = db.begin().await?;
     let (completions, inserts): (Vec<&AuditEvent>, Vec<&AuditEvent>) = events
         .iter()
         .partition(|event| event.write == AuditWrite::CompleteOutcome);
+    let statements = inserts.len().div_ceil(ROWS_PER_STATEMENT) + completions.len().div_ceil(ROWS_PER_STATEMENT);
+    if statements <= 1 {
+        // One statement is atomic on its own: no BEGIN/COMMIT round trips (the common case of a
+        // call's decision row, which the call waits for).
+        return write(db, &inserts, &completions).await;
+    }
+    let transaction = db.begin().await?;
+    let written = write(&transaction, &inserts, &completions).await?;
+    transaction.commit().await?;
+    Ok(written)
+}
+
+async fn write<C: ConnectionTrait>(db: &C, inserts: &[&AuditEvent], completions: &[&AuditEvent]) -> Result<u64, DbErr> {
     let mut written = 0;
     for chunk in inserts.chunks(ROWS_PER_STATEMENT) {
         let result = Entity::insert_many(chunk.iter().map(|event| entity::active_model(event)))
             .on_conflict_do_nothing_on([Column::EventId])
-            .exec_without_returning(&transaction)
+            .exec_without_returning(db)
             .await?;
         if let sea_orm::TryInsertResult::Inserted(rows) = result {
             written += rows;
@@ -39,9 +51,8 @@ pub(crate) async fn insert_events(db: &DatabaseConnection, events: &[AuditEvent]
             .to_owned();
         written += Entity::insert_many(chunk.iter().map(|event| entity::active_model(event)))
             .on_conflict(complete)
-            .exec_without_returning(&transaction)
+            .exec_without_returning(db)
             .await?;
     }
-    transaction.commit().await?;
     Ok(written)
 }

@@ -22,7 +22,7 @@ mod task;
 mod writer;
 
 // Argument capture and digests are core vocabulary; re-exported where they were first defined.
-pub use config::{AuditConfig, SpoolFullPolicy};
+pub use config::{AuditConfig, SpoolFullPolicy, SqliteSync};
 pub use error::AuditError;
 pub use health::AuditHealth;
 pub use readiness::{READINESS_STATEMENT, ReadinessProbe};

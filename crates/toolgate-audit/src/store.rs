@@ -7,6 +7,7 @@ use sea_orm::{
 use serde::Deserialize;
 use toolgate_core::{AuditDecision, AuditEvent};
 
+use crate::config::SqliteSync;
 use crate::connect;
 use crate::entity::{Column, Entity, timestamp};
 use crate::error::AuditError;
@@ -38,7 +39,7 @@ pub struct AuditStore {
 impl AuditStore {
     /// Connects to `url` and checks that the database answers.
     pub async fn connect(url: &str) -> Result<Self, AuditError> {
-        let db = connect::open(url, std::time::Duration::from_secs(5)).await?;
+        let db = connect::open(url, std::time::Duration::from_secs(5), SqliteSync::default()).await?;
         db.ping().await.map_err(|source| AuditError::Database {
             action: "connect",
             source,
@@ -50,7 +51,7 @@ impl AuditStore {
     /// does not stop the server (queries fail until it answers). Fails only on a malformed URL.
     pub async fn open_lazy(url: &str) -> Result<Self, AuditError> {
         Ok(Self {
-            db: connect::open(url, std::time::Duration::from_secs(5)).await?,
+            db: connect::open(url, std::time::Duration::from_secs(5), SqliteSync::default()).await?,
         })
     }
 

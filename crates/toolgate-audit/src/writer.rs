@@ -45,7 +45,7 @@ impl AuditWriter {
     /// a malformed URL, an invalid configuration or an unusable spool file is.
     pub async fn start(config: AuditConfig) -> Result<Self, AuditError> {
         config.validate()?;
-        let db = connect::open(&config.database_url, config.connect_timeout).await?;
+        let db = connect::open(&config.database_url, config.connect_timeout, config.sqlite_synchronous).await?;
         let spool = Spool::open(&config.spool_path, config.spool_max_bytes).await?;
         let shared = Arc::new(Shared::new());
         shared.set_spool(spool.events(), spool.bytes());
