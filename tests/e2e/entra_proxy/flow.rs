@@ -546,7 +546,7 @@ pub(super) async fn serve_metadata_document(
 #[tokio::test]
 async fn a_client_id_metadata_document_client_signs_in_without_registering() {
     let stack = stack(Options {
-        proxy_toml: "danger_cimd_allow_http = true\ncimd_allow_private_addresses = true".into(),
+        proxy_toml: "danger_cimd_allow_http = true\ndanger_cimd_allow_private_addresses = true".into(),
         ..Options::default()
     })
     .await;
@@ -720,7 +720,7 @@ async fn a_metadata_document_client_authenticates_with_private_key_jwt() {
     use toolgate_jose::{RsaSigningKey, encode_compact};
 
     let stack = stack(Options {
-        proxy_toml: "danger_cimd_allow_http = true\ncimd_allow_private_addresses = true".into(),
+        proxy_toml: "danger_cimd_allow_http = true\ndanger_cimd_allow_private_addresses = true".into(),
         ..Options::default()
     })
     .await;

@@ -194,7 +194,7 @@ pub(crate) async fn entra_proxy(
         },
         clients,
         cimd: section.cimd.then(|| CimdFetcherConfig {
-            allow_private_addresses: section.cimd_allow_private_addresses,
+            allow_private_addresses: section.danger_cimd_allow_private_addresses,
             danger_allow_http_for_tests: section.danger_cimd_allow_http,
             ..CimdFetcherConfig::default()
         }),

@@ -413,7 +413,7 @@ pub struct ProxySection {
     pub cimd: bool,
     /// Let CIMD documents live on private addresses (trusted internal deployments only).
     #[serde(default)]
-    pub cimd_allow_private_addresses: bool,
+    pub danger_cimd_allow_private_addresses: bool,
     /// Accept `http://` CIMD URLs. Tests only.
     #[serde(default)]
     pub danger_cimd_allow_http: bool,
