@@ -69,7 +69,8 @@ fn assert_page(reply: &Reply, code: &str, why: &str) {
 #[tokio::test]
 async fn authorize_errors_for_self_registered_and_metadata_document_clients_stay_on_the_page() {
     let stack = stack(Options {
-        proxy_toml: "require_state = true\ndanger_cimd_allow_http = true\ndanger_cimd_allow_private_addresses = true".into(),
+        proxy_toml: "require_state = true\ndanger_cimd_allow_http = true\ndanger_cimd_allow_private_addresses = true"
+            .into(),
         ..Options::default()
     })
     .await;

@@ -7,6 +7,7 @@ mod sealing;
 
 pub(crate) use keys::DerivedKeys;
 pub use keys::{ProxySecret, ProxySecretError};
+pub(crate) use pkce::serde_sealed as pkce_sealed;
 pub use pkce::{PkceChallenge, PkceError, PkceVerifier};
 pub(crate) use sealing::{Sealed, SealingKey};
 

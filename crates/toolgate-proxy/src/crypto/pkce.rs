@@ -54,9 +54,26 @@ impl PkceChallenge {
 }
 
 /// A code verifier: the proxy's own (toward Entra) or a client's (at `/token`).
-#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(transparent)]
+///
+/// Neither `Clone` nor `Serialize` (oauth2-rs's choice): a verifier is used once, and the only
+/// place it is written down is the sealed transaction record ([`serde_sealed`]).
+#[derive(PartialEq, Eq)]
 pub struct PkceVerifier(String);
+
+/// (De)serializes a verifier inside a sealed record (`#[serde(with = "…")]`); a stored value
+/// that is not a valid verifier is refused as the record would be.
+pub(crate) mod serde_sealed {
+    use super::PkceVerifier;
+
+    pub(crate) fn serialize<S: serde::Serializer>(verifier: &PkceVerifier, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(verifier.expose())
+    }
+
+    pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<PkceVerifier, D::Error> {
+        let text: String = serde::Deserialize::deserialize(deserializer)?;
+        PkceVerifier::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
 
 impl std::fmt::Debug for PkceVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -95,6 +112,24 @@ impl PkceVerifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Sealed {
+        #[serde(with = "serde_sealed")]
+        verifier: PkceVerifier,
+    }
+
+    #[test]
+    fn a_sealed_record_keeps_the_verifier_and_refuses_a_malformed_one() {
+        let verifier = PkceVerifier::generate();
+        let json = serde_json::to_string(&Sealed {
+            verifier: PkceVerifier::parse(verifier.expose()).unwrap(),
+        })
+        .unwrap();
+        let back: Sealed = serde_json::from_str(&json).unwrap();
+        assert!(back.verifier == verifier);
+        assert!(serde_json::from_str::<Sealed>(r#"{"verifier":"short"}"#).is_err());
+    }
 
     #[test]
     fn rfc7636_appendix_b_example() {

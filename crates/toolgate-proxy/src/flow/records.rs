@@ -44,10 +44,11 @@ pub(crate) enum Purpose {
 }
 
 /// `/authorize` → Entra → `/auth/callback`. Keyed by the random id sent to Entra as `state`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Transaction {
     pub purpose: Purpose,
     /// The proxy's own PKCE verifier toward Entra.
+    #[serde(with = "crate::crypto::pkce_sealed")]
     pub upstream_verifier: PkceVerifier,
     /// The random value in the browser-binding cookie set at `/authorize`: the browser that
     /// returns from Entra (and later consents) must be the one that started.
