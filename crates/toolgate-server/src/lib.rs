@@ -14,6 +14,7 @@ pub mod edge;
 pub mod failure_audit;
 mod listen;
 pub mod mcp;
+pub mod metrics_endpoint;
 mod provider_routes;
 pub mod rate_limit;
 pub mod request_id;

@@ -10,9 +10,9 @@ use toolgate_core::AuditSink;
 use toolgate_core::RateLimiter as _;
 use toolgate_entra::EntraValidator;
 use toolgate_gateway::{GatewayCore, UpstreamState};
+use toolgate_server::metrics_endpoint::metrics_endpoint;
 use toolgate_server::{ConnectionLimits, RunningServer, ServeError};
 use toolgate_telemetry::metrics::live::{AuditGauges, KeyGauges};
-use toolgate_telemetry::metrics::server::metrics_endpoint;
 use toolgate_telemetry::trace::TracesGuard;
 use toolgate_telemetry::{LiveSample, LiveSource, MeteredAudit, Metrics, RateLimitCounts, TelemetryConfig};
 

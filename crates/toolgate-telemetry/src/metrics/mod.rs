@@ -1,4 +1,4 @@
-//! Prometheus metrics, exposed as OpenMetrics text by [`server::MetricsServer`].
+//! Prometheus metrics, exposed as OpenMetrics text by `toolgate_server::metrics_endpoint` (poem stays out of this crate).
 //!
 //! | Metric | Type | Labels | Meaning |
 //! | --- | --- | --- | --- |
@@ -18,7 +18,6 @@
 pub mod labels;
 pub mod live;
 pub mod observer;
-pub mod server;
 pub mod stage;
 
 use std::sync::Arc;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use poem::http::StatusCode;
 use poem::{Endpoint, EndpointExt as _, IntoEndpoint as _, Response, Route, get, handler, web::Data};
 
-use super::Metrics;
+use toolgate_telemetry::Metrics;
 
 /// The OpenMetrics 1.0 text content type (Prometheus negotiates it and parses it).
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
