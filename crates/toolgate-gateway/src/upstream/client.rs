@@ -133,11 +133,14 @@ impl Service<RoleClient> for UpstreamClient {
                 progress.params.progress_token = token;
                 ServerNotification::ProgressNotification(progress)
             }
-            changed @ (ServerNotification::ToolListChangedNotification(_)
+            ServerNotification::ToolListChangedNotification(_)
             | ServerNotification::PromptListChangedNotification(_)
-            | ServerNotification::ResourceListChangedNotification(_)) => {
+            | ServerNotification::ResourceListChangedNotification(_) => {
+                // Not forwarded as is: the client hears `list_changed` from `sync` once the
+                // catalog is re-read and the policy rebuilt. Forwarding the upstream's at once
+                // let a client list again before the catalog changed and see the old tools.
                 self.changed.notify_waiters();
-                changed
+                return Ok(());
             }
             other => other,
         };
