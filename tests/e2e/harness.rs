@@ -122,3 +122,33 @@ pub fn assert_rejected(result: Result<VerifiedToken, AuthRejection>, reason: Rej
         Err(rejection) => assert_eq!(rejection.reason, reason, "detail: {}", rejection.detail),
     }
 }
+
+/// Runs `tests/clients/python/<script>` with the Python MCP SDK (installed by scripts/test.sh in
+/// tests/clients/python/.venv) and `env`, within two minutes, and returns the JSON report it
+/// prints last. Fails the test (never skips it) when the SDK is missing or the script fails.
+pub async fn run_python_client(script: &str, env: &[(&str, &str)]) -> Value {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("clients/python");
+    let python = dir.join(".venv/bin/python");
+    assert!(
+        python.exists(),
+        "the Python MCP SDK is not installed: `python3 -m venv tests/clients/python/.venv && \
+         tests/clients/python/.venv/bin/pip install -r tests/clients/python/requirements.txt` (scripts/test.sh does this)"
+    );
+    let child = tokio::process::Command::new(python)
+        .arg(dir.join(script))
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let output = tokio::time::timeout(std::time::Duration::from_secs(120), child.wait_with_output())
+        .await
+        .expect("the client finishes within two minutes")
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{script}\nstdout: {stdout}\nstderr: {stderr}");
+    serde_json::from_str(stdout.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("bad report from {script} ({e}): {stdout}"))
+}

@@ -4,10 +4,6 @@
 //! checked against the body on every protocol version, so no decision can be steered by a
 //! header.
 
-use std::path::Path;
-use std::process::Stdio;
-use std::time::Duration;
-
 use serde_json::{Value, json};
 use toolgate::mcp_client::McpClient;
 use toolgate_test_upstream::serve_http;
@@ -15,30 +11,11 @@ use toolgate_test_upstream::serve_http;
 use crate::gateway_mode::{REF_POLICIES, gateway, http_upstream};
 
 async fn run_walk(mcp_url: &str, token: &str, mode: &str) -> Value {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("clients/python");
-    let python = dir.join(".venv/bin/python");
-    assert!(
-        python.exists(),
-        "the Python MCP SDK is not installed (scripts/test.sh installs it in tests/clients/python/.venv)"
-    );
-    let child = tokio::process::Command::new(python)
-        .arg(dir.join("modern_walk.py"))
-        .env("MCP_URL", mcp_url)
-        .env("TOKEN", token)
-        .env("MODE", mode)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let output = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
-        .await
-        .expect("the walk finishes within two minutes")
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "stdout: {stdout}\nstderr: {stderr}");
-    serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap()
+    crate::harness::run_python_client(
+        "modern_walk.py",
+        &[("MCP_URL", mcp_url), ("TOKEN", token), ("MODE", mode)],
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,11 +5,11 @@
 //! principal on every replica, taken over when its replica is gone, and a Redis outage fails new
 //! sessions with 503 until Redis is back, without a restart.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 use toolgate::mcp_client::{McpClient, McpClientError};
 use toolgate_emulator::demo;
 use toolgate_test_upstream::{RunningUpstream, serve_http};
@@ -146,16 +146,6 @@ async fn token(emulator: &toolgate_emulator::RunningEmulator, user: &str) -> Str
     crate::harness::sign_in(emulator, user, &[demo::API_SCOPE_ACCESS_AS_USER]).await
 }
 
-fn python() -> PathBuf {
-    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("clients/python/.venv/bin/python");
-    assert!(
-        python.exists(),
-        "the Python MCP SDK is not installed: `python3 -m venv tests/clients/python/.venv && \
-         tests/clients/python/.venv/bin/pip install -r tests/clients/python/requirements.txt` (scripts/test.sh does this)"
-    );
-    python
-}
-
 fn calls(rows: &[toolgate_core::AuditEvent]) -> usize {
     rows.iter()
         .filter(|r| r.method == "tools/call" && r.outcome == "ok")
@@ -166,24 +156,12 @@ fn calls(rows: &[toolgate_core::AuditEvent]) -> usize {
 async fn one_session_is_served_by_either_replica_behind_a_round_robin_balancer() {
     let (emulator, _upstream, a, b) = two_replicas(&shared_state()).await;
     let balancer = Balancer::start(&[&a, &b]).await;
-    let child = tokio::process::Command::new(python())
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("clients/python/session_walk.py"))
-        .env("MCP_URL", &balancer.url)
-        .env("TOKEN", token(&emulator, "bob").await)
-        .env("ECHOES", "6")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let output = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
-        .await
-        .expect("the walk finishes within two minutes")
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "stdout: {stdout}\nstderr: {stderr}");
-    let report: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default()).unwrap();
+    let token = token(&emulator, "bob").await;
+    let report = crate::harness::run_python_client(
+        "session_walk.py",
+        &[("MCP_URL", &balancer.url), ("TOKEN", &token), ("ECHOES", "6")],
+    )
+    .await;
     let echoes: Vec<String> = (0..6).map(|i| format!("hello {i}")).collect();
     assert_eq!(report["echoes"], json!(echoes), "{report}");
     assert_eq!(
