@@ -110,8 +110,8 @@ impl SessionBindings {
     /// Ends every MCP session of this server (graceful shutdown, after in-flight requests).
     pub fn close_all(&self) {
         self.closing.cancel();
-        self.table.lock().by_session.clear();
-        self.table.lock().per_principal.clear();
+        // One lock: a bind between two clears would leave the maps disagreeing.
+        *self.table.lock() = Table::default();
     }
 
     /// The token rmcp's session workers run under.
