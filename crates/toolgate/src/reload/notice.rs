@@ -48,14 +48,14 @@ impl ReloadNotice {
     pub fn new(store: Arc<dyn StateStore>) -> Self {
         Self {
             store,
-            replica: uuid_like(),
+            replica: random_id(),
         }
     }
 
     pub async fn announce(&self, policy_set_hash: &str) -> Result<(), StoreError> {
         let notice = Notice {
             policy_set_hash: policy_set_hash.to_owned(),
-            id: uuid_like(),
+            id: random_id(),
             replica: self.replica.clone(),
         };
         self.store.put_json(NAMESPACE, KEY, &notice, KEEP).await
@@ -66,9 +66,8 @@ impl ReloadNotice {
     }
 }
 
-fn uuid_like() -> String {
-    use rand::Rng as _;
-    format!("{:032x}", rand::rng().random::<u128>())
+fn random_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
 }
 
 /// Acts on other replicas' notices until the task is aborted.
