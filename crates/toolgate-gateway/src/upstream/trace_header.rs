@@ -59,21 +59,9 @@ impl StreamableHttpClient for TraceHeaderClient {
             .await
     }
 
-    async fn post_message_with_max_sse_event_size(
-        &self,
-        uri: Arc<str>,
-        message: ClientJsonRpcMessage,
-        session_id: Option<Arc<str>>,
-        auth_header: Option<String>,
-        custom_headers: HashMap<HeaderName, HeaderValue>,
-        max_sse_event_size: usize,
-    ) -> Result<StreamableHttpPostResponse, StreamableHttpError<Self::Error>> {
-        let headers = with_trace_headers(&message, custom_headers);
-        self.0
-            .post_message_with_max_sse_event_size(uri, message, session_id, auth_header, headers, max_sse_event_size)
-            .await
-    }
-
+    // rmcp 3.11's transport posts through this one (its byte limits are reqwest's own, so it is
+    // overridden, not left to the default); `post_message_with_max_sse_event_size` is never
+    // called and keeps its default, which goes through `post_message` above.
     async fn post_message_with_response_limits(
         &self,
         uri: Arc<str>,
