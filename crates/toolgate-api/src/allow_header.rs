@@ -95,13 +95,14 @@ impl<E: Endpoint> Endpoint for AllowOn405Endpoint<E> {
     type Output = Response;
 
     async fn call(&self, req: Request) -> Result<Self::Output> {
-        let path = req.uri().path().to_owned();
+        // `Uri` clones share their bytes: no copy of the path unless a 405 needs it.
+        let uri = req.uri().clone();
         let mut response = match self.inner.call(req).await {
             Ok(output) => output.into_response(),
             Err(error) => error.into_response(),
         };
         if response.status() == StatusCode::METHOD_NOT_ALLOWED
-            && let Some(allow) = self.paths.allow(&path)
+            && let Some(allow) = self.paths.allow(uri.path())
         {
             response.headers_mut().insert(header::ALLOW, allow);
         }
