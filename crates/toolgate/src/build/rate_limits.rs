@@ -9,7 +9,7 @@ use std::time::Duration;
 use toolgate_server::rate_limit::{
     Limits, RateLimitRules, RateLimits, StoreFailure, ToolPattern, ToolRule, UpstreamRule,
 };
-use toolgate_store::{Gcra, StateStore};
+use toolgate_store::{Gcra, InvalidLimit, StateStore};
 
 use crate::config::rate_limits::{OnStoreUnavailable, RateSection, ScopedRateSection};
 use crate::config::{ConfigError, LoadedConfig};
@@ -100,19 +100,18 @@ fn gcra(config: &LoadedConfig, section: Option<&str>, key: &str, rate: RateSecti
             None => config.error(&key, message),
         }
     };
-    if rate.requests == 0 {
-        return Err(error("requests", "must be at least 1".into()));
-    }
-    if rate.per_seconds == 0 {
-        return Err(error("per_seconds", "must be at least 1".into()));
-    }
-    if rate.burst == Some(0) {
-        return Err(error("burst", "must be at least 1".into()));
-    }
+    // `Gcra::new` owns every check; each refusal is reported at the key it is about.
     Gcra::new(
         rate.requests,
         Duration::from_secs(rate.per_seconds),
         rate.burst.unwrap_or(rate.requests),
     )
-    .map_err(|e| error("requests", e.to_string()))
+    .map_err(|invalid| {
+        let field = match invalid {
+            InvalidLimit::NoRequests | InvalidLimit::TooFast => "requests",
+            InvalidLimit::NoPeriod => "per_seconds",
+            InvalidLimit::NoBurst | InvalidLimit::TooLong => "burst",
+        };
+        error(field, invalid.to_string())
+    })
 }
