@@ -305,86 +305,66 @@ impl<H: ServerHandler> Gate<H> {
         item.check_bounds()?;
         let (caller, principal) = authenticated(&context)?;
         let span = caller.span(method, &context);
-        self.decide_in_span(method, item, context, forward, outcome, started, caller, principal)
-            .instrument(span)
-            .await
-    }
-
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "the one decision path, split only to run inside its span"
-    )]
-    async fn decide_in_span<T, F, Fut>(
-        &self,
-        method: &'static str,
-        item: Item<'_>,
-        context: RequestContext<RoleServer>,
-        forward: F,
-        outcome: impl FnOnce(&Result<T, McpError>) -> (AuditOutcome, Option<String>),
-        started: Instant,
-        caller: Caller,
-        principal: Arc<Principal>,
-    ) -> Result<T, McpError>
-    where
-        F: FnOnce(RequestContext<RoleServer>) -> Fut,
-        Fut: Future<Output = Result<T, McpError>>,
-    {
-        let origin = self
-            .shared
-            .origins
-            .as_ref()
-            .and_then(|o| o.origin(item.kind(), item.key()));
-        let event = caller
-            .event(method, AuditDecision::Deny, AuditOutcome::Pending)
-            .principal(&principal)
-            .tool(Some(item.key()))
-            .origin(origin.as_ref());
-        if let Some(limits) = &self.shared.rate_limits {
-            let limited = LimitedItem {
-                kind: item.kind(),
-                name: item.key(),
-                upstream: origin.as_ref().map(|o| o.upstream.as_str()),
-            };
-            if let Err(refused) = crate::throttle::admit(limits.as_ref(), &principal, limited).await {
-                let event = event.clone().outcome(refused.outcome).reason(Some(refused.reason));
-                self.record(event.latency(started)).await?;
-                return Err(refused.error);
+        async move {
+            let origin = self
+                .shared
+                .origins
+                .as_ref()
+                .and_then(|o| o.origin(item.kind(), item.key()));
+            let event = caller
+                .event(method, AuditDecision::Deny, AuditOutcome::Pending)
+                .principal(&principal)
+                .tool(Some(item.key()))
+                .origin(origin.as_ref());
+            if let Some(limits) = &self.shared.rate_limits {
+                let limited = LimitedItem {
+                    kind: item.kind(),
+                    name: item.key(),
+                    upstream: origin.as_ref().map(|o| o.upstream.as_str()),
+                };
+                if let Err(refused) = crate::throttle::admit(limits.as_ref(), &principal, limited).await {
+                    let event = event.outcome(refused.outcome).reason(Some(refused.reason));
+                    self.record(event.latency(started)).await?;
+                    return Err(refused.error);
+                }
             }
+            let decision = {
+                let span = tracing::info_span!("toolgate.decision", effect = tracing::field::Empty).entered();
+                let _timer = Stage::Policy.timer();
+                let decision = item.decide(self.shared.policy.as_ref(), &principal);
+                span.record("effect", AuditDecision::of(Some(&decision)).as_str());
+                decision
+            };
+            let mut event = event.decided(&decision);
+            if let Item::Tool { arguments, .. } = &item {
+                event = event.arguments(arguments, &self.shared.options.capture);
+            }
+            if !decision.is_allowed() {
+                tracing::info!(item = %toolgate_core::text::bounded(item.key(), 128), method,
+                    policies = ?decision.determining_policies(), errors = ?decision.errors(), "request denied by policy");
+                self.record(
+                    event
+                        .outcome(AuditOutcome::Denied)
+                        .reason(Some("policy_deny"))
+                        .latency(started),
+                )
+                .await?;
+                return Err(item.refusal(self.shared.options.denial));
+            }
+            let shadow = decision.is_shadow_deny();
+            if shadow {
+                tracing::warn!(item = %toolgate_core::text::bounded(item.key(), 128), policies = ?decision.determining_policies(),
+                    "shadow mode: policy would deny this request");
+            }
+            self.record_durable(event.clone()).await?;
+            let result = self.upstream(forward(context)).await;
+            let (done, reason) = outcome(&result);
+            let reason = reason.or_else(|| shadow.then(|| "shadow_would_deny".to_owned()));
+            self.record(event.completed(done, reason.as_deref(), started)).await?;
+            result
         }
-        let decision = {
-            let span = tracing::info_span!("toolgate.decision", effect = tracing::field::Empty).entered();
-            let _timer = Stage::Policy.timer();
-            let decision = item.decide(self.shared.policy.as_ref(), &principal);
-            span.record("effect", AuditDecision::of(Some(&decision)).as_str());
-            decision
-        };
-        let mut event = event.decided(&decision);
-        if let Item::Tool { arguments, .. } = &item {
-            event = event.arguments(arguments, &self.shared.options.capture);
-        }
-        if !decision.is_allowed() {
-            tracing::info!(item = %toolgate_core::text::bounded(item.key(), 128), method,
-                policies = ?decision.determining_policies(), errors = ?decision.errors(), "request denied by policy");
-            self.record(
-                event
-                    .outcome(AuditOutcome::Denied)
-                    .reason(Some("policy_deny"))
-                    .latency(started),
-            )
-            .await?;
-            return Err(item.refusal(self.shared.options.denial));
-        }
-        let shadow = decision.is_shadow_deny();
-        if shadow {
-            tracing::warn!(item = %toolgate_core::text::bounded(item.key(), 128), policies = ?decision.determining_policies(),
-                "shadow mode: policy would deny this request");
-        }
-        self.record_durable(event.clone()).await?;
-        let result = self.upstream(forward(context)).await;
-        let (done, reason) = outcome(&result);
-        let reason = reason.or_else(|| shadow.then(|| "shadow_would_deny".to_owned()));
-        self.record(event.completed(done, reason.as_deref(), started)).await?;
-        result
+        .instrument(span)
+        .await
     }
 
     /// Refuses `method` with `-32601` unless it is configured to pass through.
